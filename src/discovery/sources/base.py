@@ -1,0 +1,157 @@
+"""What every parser shares: the document it reads, safe decoding of text and XML, and limits.
+
+Harvested metadata is hostile until proven otherwise: files may declare XML entities, point at
+external resources, be huge, be UTF-16 without saying so, or mix encodings. Parsers read bytes only
+through these functions so that every format gets the same protection.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+
+from discovery.errors import ParseError, UnsafeInputError
+from discovery.model import Provenance, content_hash, utcnow
+
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+MAX_FIELD_CHARS = 200_000  # a longer title/description/question is not metadata; quarantine it
+
+
+@dataclass
+class Document:
+    """Bytes from somewhere, with where and when they were fetched."""
+
+    location: str
+    content: bytes
+    fetched_at: datetime = field(default_factory=utcnow)
+    media_type: str | None = None
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.content)
+
+    def provenance(self, source: str, record_key: str | None = None,
+                   catalogue: str | None = None) -> Provenance:
+        return Provenance(source=source, location=self.location, fetched_at=self.fetched_at,
+                          content_hash=self.hash, record_key=record_key, catalogue=catalogue)
+
+    def fail(self, reason: str, record: str | None = None, hint: str | None = None) -> ParseError:
+        return ParseError(reason, file=self.location, record=record, hint=hint)
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
+
+
+def sniff_encoding(data: bytes) -> str:
+    """The encoding a document is in: BOM first, then UTF-16 without BOM, then the XML declaration."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:200]
+    if len(head) >= 4 and head[0] == 0 and head[1] != 0:
+        return "utf-16-be"
+    if len(head) >= 4 and head[1] == 0 and head[0] != 0:
+        return "utf-16-le"
+    match = _XML_ENCODING.match(head)
+    if match:
+        try:
+            return codecs.lookup(match.group(1).decode("ascii")).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def decode_text(doc: Document) -> str:
+    """Text of a document. Invalid UTF-8 falls back to cp1252 (the usual culprit), never to garbage."""
+    if not doc.content.strip():
+        raise doc.fail("empty file", hint="check the harvest; nothing to parse")
+    encoding = sniff_encoding(doc.content)
+    data = doc.content
+    for bom, name in _BOMS:
+        if data.startswith(bom) and name == encoding:
+            data = data[len(bom):]
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        if encoding != "utf-8":
+            raise doc.fail(f"not valid {encoding}: {error.reason} at byte {error.start}") from None
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise doc.fail(f"not valid UTF-8 or cp1252 at byte {error.start}",
+                           hint="re-export the file as UTF-8") from None
+
+
+def parse_xml(doc: Document) -> etree._Element:
+    """Parse XML with entity expansion, DTD loading and network access off.
+
+    A document that declares entities is refused outright: real metadata never needs them, and
+    they are how XXE and billion-laughs attacks work.
+    """
+    if not doc.content.strip():
+        raise doc.fail("empty file", hint="check the harvest; nothing to parse")
+    if len(doc.content) > MAX_DOCUMENT_BYTES:
+        raise UnsafeInputError(f"document is {len(doc.content)} bytes, over the "
+                               f"{MAX_DOCUMENT_BYTES} limit", file=doc.location)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             dtd_validation=False, huge_tree=False, remove_comments=True,
+                             remove_pis=True, recover=False)
+    data = doc.content
+    encoding = sniff_encoding(data)
+    if encoding.startswith(("utf-16", "utf-32")):
+        # lxml reads UTF-16 with a BOM, but not the many exports whose declaration disagrees
+        text = decode_text(doc)
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+        data = text.encode("utf-8")
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        raise doc.fail(f"malformed XML: {error}", hint="is the file truncated?") from None
+    tree = root.getroottree()
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise UnsafeInputError("XML declares entities (XXE or entity-expansion risk); refused",
+                               file=doc.location, hint="strip the DOCTYPE from the export")
+    if any(isinstance(node, etree._Entity) for node in root.iter()):
+        raise UnsafeInputError("XML uses undeclared entity references; refused", file=doc.location)
+    return root
+
+
+def clean(text: str | None) -> str | None:
+    """Collapse whitespace; None for empty. Markup stays as text: output layers escape it."""
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return text or None
+
+
+def clean_block(text: str | None) -> str | None:
+    """Like `clean` but keeps paragraph breaks, for abstracts and descriptions."""
+    if text is None:
+        return None
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    joined = "\n\n".join(p for p in paragraphs if p)
+    return joined or None
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+_BLOCK_TAGS = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
+
+
+def strip_markup(text: str | None) -> str | None:
+    """Plain text from a field that holds HTML: tags dropped (block tags become line breaks),
+    entities unescaped. Never rendered as HTML, so what survives is inert text."""
+    if text is None:
+        return None
+    if "<" in text:
+        text = _TAG.sub(lambda m: "\n\n" if m.group(2).lower() in _BLOCK_TAGS else "", text)
+    return clean_block(html.unescape(text))
