@@ -1,0 +1,30 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORPUS ?= ../shared/corpus
+DATA ?= data
+
+.PHONY: setup demo test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Ingest the corpus (failures are quarantined and listed, not fatal for the demo), then report.
+demo: setup
+	-$(BIN)/discovery ingest $(CORPUS) --data $(DATA)
+	$(BIN)/discovery stats --data $(DATA)
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(DATA) test-artifacts .pytest_cache

@@ -1,0 +1,447 @@
+"""The system of record: SQLite in WAL mode, one transaction per source document.
+
+Each record is stored once per source that described it (`record_sources`) and once merged
+(`records`), so a record seen in two catalogues keeps both versions visible. Raw documents are
+kept compressed by content hash so a parser fix can re-derive records without re-harvesting.
+Identifiers become aliases; every change is written to `history`; what failed goes to
+`quarantine` with the reason and the raw bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from discovery.errors import CatalogueError, NotFoundError
+from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Provenance,
+                             Record, Relation, content_hash, normalise_doi, record_from_json,
+                             utcnow)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    hash TEXT PRIMARY KEY, location TEXT NOT NULL, size INTEGER NOT NULL,
+    fetched_at TEXT NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, parent TEXT,
+    data TEXT NOT NULL, data_hash TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_kind ON records(kind);
+CREATE INDEX IF NOT EXISTS records_parent ON records(parent);
+CREATE TABLE IF NOT EXISTS record_sources (
+    record_id TEXT NOT NULL, location TEXT NOT NULL, source TEXT NOT NULL, record_key TEXT,
+    catalogue TEXT, document_hash TEXT NOT NULL, fetched_at TEXT NOT NULL,
+    data TEXT NOT NULL, data_hash TEXT NOT NULL, PRIMARY KEY (record_id, location));
+CREATE INDEX IF NOT EXISTS record_sources_location ON record_sources(location);
+CREATE TABLE IF NOT EXISTS aliases (
+    alias TEXT NOT NULL, value TEXT NOT NULL, record_id TEXT NOT NULL, location TEXT NOT NULL,
+    PRIMARY KEY (alias, record_id, location));
+CREATE INDEX IF NOT EXISTS aliases_value ON aliases(value);
+CREATE INDEX IF NOT EXISTS aliases_record ON aliases(record_id);
+CREATE TABLE IF NOT EXISTS relations (
+    subject TEXT NOT NULL, predicate TEXT NOT NULL, object TEXT NOT NULL, evidence TEXT,
+    confidence REAL NOT NULL, location TEXT NOT NULL,
+    PRIMARY KEY (subject, predicate, object, location));
+CREATE INDEX IF NOT EXISTS relations_object ON relations(object);
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, at TEXT NOT NULL, action TEXT NOT NULL,
+    data_hash TEXT, location TEXT);
+CREATE INDEX IF NOT EXISTS history_record ON history(record_id);
+CREATE TABLE IF NOT EXISTS quarantine (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, location TEXT NOT NULL, record TEXT,
+    reason TEXT NOT NULL, hint TEXT, raw BLOB);
+CREATE TABLE IF NOT EXISTS harvests (
+    endpoint TEXT NOT NULL, metadata_prefix TEXT NOT NULL, set_spec TEXT NOT NULL,
+    started_at TEXT NOT NULL, PRIMARY KEY (endpoint, metadata_prefix, set_spec));
+"""
+
+PARENT_FIELDS = {Kind.VARIABLE: "study_id", Kind.QUESTION: "instrument_id", Kind.OUTPUT: "project_id"}
+PARENT_PREDICATES = {Kind.VARIABLE: Predicate.HAS_VARIABLE, Kind.QUESTION: Predicate.HAS_QUESTION,
+                     Kind.OUTPUT: Predicate.HAS_OUTPUT}
+CHUNK = 500
+
+
+@dataclass
+class Applied:
+    """What one document changed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    relations: int = 0
+    variables: int = 0
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceRow:
+    """One source's view of a record, with where it came from."""
+
+    location: str
+    source: str
+    record_key: str | None
+    catalogue: str | None
+    fetched_at: str
+    data: dict[str, Any]
+
+
+class Catalogue:
+    """Open (creating if needed) the catalogue under a data directory."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.path = self.data_dir / "catalogue.sqlite"
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self.db.execute("PRAGMA foreign_keys=OFF")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise CatalogueError(f"cannot open the catalogue: {error}", file=str(data_dir),
+                                 hint="check the --data directory is writable") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Catalogue":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: a failure anywhere leaves the catalogue as it was."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def apply(self, location: str, raw: bytes, fetched_at: str, result: ParseResult) -> Applied:
+        """Store what a document says, replacing what the same document said before."""
+        applied = Applied()
+        now = utcnow().isoformat()
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO documents VALUES (?,?,?,?,?)",
+                       (content_hash(raw), location, len(raw), fetched_at, zlib.compress(raw, 3)))
+            records = _unique_ids(result)
+            previous = dict(db.execute(
+                "SELECT record_id, data_hash FROM record_sources WHERE location=?", (location,)))
+            rows, changed = [], []
+            for record in records:
+                data = record.model_dump_json(exclude={"provenance"})
+                digest = content_hash(data)
+                applied.ids.append(record.id)
+                applied.variables += record.kind == Kind.VARIABLE
+                if previous.get(record.id) == digest:
+                    applied.unchanged += 1
+                    continue
+                prov = record.provenance
+                rows.append((record.id, location, prov.source, prov.record_key, prov.catalogue,
+                             prov.content_hash, prov.fetched_at.isoformat(), data, digest))
+                changed.append(record)
+            db.executemany("INSERT OR REPLACE INTO record_sources VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            self._write_aliases(db, location, changed)
+            self._merge(db, [r.id for r in changed], now, location, applied)
+            stale = set(previous) - set(applied.ids)
+            if stale:
+                db.executemany("DELETE FROM record_sources WHERE record_id=? AND location=?",
+                               [(rid, location) for rid in stale])
+                db.executemany("DELETE FROM aliases WHERE record_id=? AND location=?",
+                               [(rid, location) for rid in stale])
+                self._merge(db, sorted(stale), now, location, applied)
+            db.execute("DELETE FROM relations WHERE location=?", (location,))
+            relations = result.relations + _parent_relations(records, result.relations)
+            db.executemany("INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)",
+                           [(r.subject, r.predicate.value, r.object, r.evidence, r.confidence,
+                             location) for r in relations])
+            applied.relations = len(relations)
+            for deletion in result.deletions:
+                applied.deleted += self._delete_alias(db, deletion, now)
+        return applied
+
+    def _write_aliases(self, db: sqlite3.Connection, location: str, records: list[Record]) -> None:
+        db.executemany("DELETE FROM aliases WHERE record_id=? AND location=?",
+                       [(r.id, location) for r in records])
+        rows = []
+        for record in records:
+            for alias in record.aliases():
+                rows.append((alias, alias.split(":", 1)[1], record.id, location))
+        db.executemany("INSERT OR IGNORE INTO aliases VALUES (?,?,?,?)", rows)
+
+    def _merge(self, db: sqlite3.Connection, ids: list[str], now: str, location: str,
+               applied: Applied) -> None:
+        """Recompute the merged record of each id from all its sources (or delete it if none)."""
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sources: dict[str, list[str]] = {}
+            for rid, data in db.execute(
+                    f"SELECT record_id, data FROM record_sources WHERE record_id IN ({marks}) "
+                    f"ORDER BY record_id, fetched_at, location", chunk):
+                sources.setdefault(rid, []).append(data)
+            existing = dict(db.execute(
+                f"SELECT id, data_hash FROM records WHERE id IN ({marks})", chunk))
+            upserts, history, gone = [], [], []
+            for rid in chunk:
+                datas = sources.get(rid)
+                if not datas:
+                    if rid in existing:
+                        gone.append(rid)
+                    continue
+                merged = datas[0] if len(datas) == 1 else json.dumps(
+                    merge_source_data([json.loads(d) for d in datas]), ensure_ascii=False)
+                digest = content_hash(merged)
+                if existing.get(rid) == digest:
+                    continue
+                head = _head(json.loads(merged))
+                upserts.append((rid, head["kind"], head["title"], head.get("parent"), merged,
+                                digest, now, now))
+                action = "updated" if rid in existing else "created"
+                history.append((rid, now, action, digest, location))
+                if action == "created":
+                    applied.created += 1
+                else:
+                    applied.updated += 1
+            db.executemany(
+                "INSERT INTO records VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "kind=excluded.kind, title=excluded.title, parent=excluded.parent, "
+                "data=excluded.data, data_hash=excluded.data_hash, updated_at=excluded.updated_at",
+                upserts)
+            db.executemany("INSERT INTO history (record_id, at, action, data_hash, location) "
+                           "VALUES (?,?,?,?,?)", history)
+            for rid in gone:
+                applied.deleted += self._delete_record(db, rid, now, location)
+
+    def _delete_alias(self, db: sqlite3.Connection, deletion: Deletion, now: str) -> int:
+        ids = [rid for (rid,) in db.execute(
+            "SELECT DISTINCT record_id FROM aliases WHERE alias=?", (deletion.alias,))]
+        return sum(self._delete_record(db, rid, now, deletion.location, cascade=True) for rid in ids)
+
+    def _delete_record(self, db: sqlite3.Connection, rid: str, now: str, location: str,
+                       cascade: bool = False) -> int:
+        """Remove a record with its aliases and outgoing relations; with cascade, its children."""
+        count = 0
+        if cascade:
+            children = [c for (c,) in db.execute("SELECT id FROM records WHERE parent=?", (rid,))]
+            count += sum(self._delete_record(db, child, now, location) for child in children)
+        for table, column in (("records", "id"), ("record_sources", "record_id"),
+                              ("aliases", "record_id"), ("relations", "subject")):
+            db.execute(f"DELETE FROM {table} WHERE {column}=?", (rid,))
+        db.execute("INSERT INTO history (record_id, at, action, data_hash, location) "
+                   "VALUES (?,?,?,?,?)", (rid, now, "deleted", None, location))
+        return count + 1
+
+    def quarantine(self, location: str, reason: str, *, record: str | None = None,
+                   hint: str | None = None, raw: bytes | str | None = None) -> None:
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        self.db.execute(
+            "INSERT INTO quarantine (at, location, record, reason, hint, raw) VALUES (?,?,?,?,?,?)",
+            (utcnow().isoformat(), location, record, reason, hint,
+             zlib.compress(raw, 3) if raw is not None else None))
+
+    def clear_quarantine(self, location: str) -> None:
+        """A document that now parses is no longer quarantined."""
+        self.db.execute("DELETE FROM quarantine WHERE location=?", (location,))
+
+    def mark_harvest(self, endpoint: str, metadata_prefix: str, set_spec: str | None,
+                     started_at: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO harvests VALUES (?,?,?,?)",
+                        (endpoint, metadata_prefix, set_spec or "", started_at))
+
+    def last_harvest(self, endpoint: str, metadata_prefix: str, set_spec: str | None) -> str | None:
+        row = self.db.execute(
+            "SELECT started_at FROM harvests WHERE endpoint=? AND metadata_prefix=? AND set_spec=?",
+            (endpoint, metadata_prefix, set_spec or "")).fetchone()
+        return row[0] if row else None
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def resolve(self, key: str) -> str:
+        """The id of the record a user means: an id, a DOI, a study number, a grant reference."""
+        key = key.strip()
+        if self.db.execute("SELECT 1 FROM records WHERE id=?", (key,)).fetchone():
+            return key
+        candidates = [key.lower()]
+        if "10." in key:
+            candidates.append(Identifier(scheme="doi", value=key).alias())
+        for candidate in candidates:
+            row = self.db.execute(
+                "SELECT a.record_id FROM aliases a JOIN records r ON r.id = a.record_id "
+                "WHERE a.alias=? OR a.value=? ORDER BY r.kind IN ('variable','question'), r.id "
+                "LIMIT 1", (candidate, normalise_doi(candidate) if "10." in candidate else candidate)
+            ).fetchone()
+            if row:
+                return row[0]
+        raise NotFoundError(f"no record with id or alias {key!r}", record=key,
+                            hint="try `discovery list` to see ids, or a DOI / study number")
+
+    def get(self, key: str) -> Record:
+        rid = self.resolve(key)
+        (data,) = self.db.execute("SELECT data FROM records WHERE id=?", (rid,)).fetchone()
+        sources = self.sources(rid)
+        first = sources[0]
+        payload = json.loads(data)
+        payload["provenance"] = Provenance(
+            source=first.source, location=first.location, fetched_at=first.fetched_at,
+            content_hash=self._source_hash(rid, first.location), record_key=first.record_key,
+            catalogue=first.catalogue).model_dump()
+        return record_from_json(payload)
+
+    def _source_hash(self, rid: str, location: str) -> str:
+        (digest,) = self.db.execute(
+            "SELECT document_hash FROM record_sources WHERE record_id=? AND location=?",
+            (rid, location)).fetchone()
+        return digest
+
+    def sources(self, rid: str) -> list[SourceRow]:
+        return [SourceRow(location, source, key, cat, fetched, json.loads(data)) for
+                location, source, key, cat, fetched, data in self.db.execute(
+                    "SELECT location, source, record_key, catalogue, fetched_at, data "
+                    "FROM record_sources WHERE record_id=? ORDER BY fetched_at, location", (rid,))]
+
+    def raw_document(self, digest: str) -> bytes | None:
+        row = self.db.execute("SELECT raw FROM documents WHERE hash=?", (digest,)).fetchone()
+        return zlib.decompress(row[0]) if row else None
+
+    def relations(self, rid: str) -> list[Relation]:
+        """Edges out of and into a record, each once."""
+        rows = self.db.execute(
+            "SELECT subject, predicate, object, evidence, MAX(confidence) FROM relations "
+            "WHERE subject=? OR object=? GROUP BY subject, predicate, object "
+            "ORDER BY predicate, subject, object", (rid, rid))
+        return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
+                for s, p, o, e, c in rows]
+
+    def titles(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Kind and title of each id that exists, for showing neighbours."""
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            marks = ",".join("?" * len(chunk))
+            for rid, kind, title in self.db.execute(
+                    f"SELECT id, kind, title FROM records WHERE id IN ({marks})", chunk):
+                found[rid] = (kind, title)
+        return found
+
+    def aliases_of(self, rid: str) -> list[str]:
+        return [a for (a,) in self.db.execute(
+            "SELECT DISTINCT alias FROM aliases WHERE record_id=? ORDER BY alias", (rid,))]
+
+    def history(self, rid: str) -> list[tuple[str, str, str | None]]:
+        return list(self.db.execute(
+            "SELECT at, action, location FROM history WHERE record_id=? ORDER BY seq", (rid,)))
+
+    def list_records(self, kind: str | None = None, source_prefix: str | None = None,
+                     limit: int | None = None) -> Iterator[tuple[str, str, str, str]]:
+        """(id, kind, title, location of its first source) for every matching record."""
+        query = ("SELECT r.id, r.kind, r.title, MIN(s.location) FROM records r "
+                 "JOIN record_sources s ON s.record_id = r.id")
+        where, args = [], []
+        if kind:
+            where.append("r.kind=?")
+            args.append(kind)
+        if source_prefix:
+            where.append("substr(s.location, 1, ?) = ?")
+            args += [len(source_prefix), source_prefix]
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        query += " GROUP BY r.id ORDER BY r.kind, r.id"
+        if limit:
+            query += f" LIMIT {int(limit)}"
+        yield from self.db.execute(query, args)
+
+    def counts_by_kind(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT kind, COUNT(*) FROM records GROUP BY kind ORDER BY kind"))
+
+    def counts_by_source(self) -> list[tuple[str, str, int]]:
+        """(parser format, kind, records) across all sources."""
+        return list(self.db.execute(
+            "SELECT s.source, r.kind, COUNT(DISTINCT r.id) FROM record_sources s "
+            "JOIN records r ON r.id = s.record_id GROUP BY s.source, r.kind ORDER BY s.source, r.kind"))
+
+    def counts_by_catalogue(self) -> list[tuple[str, int]]:
+        return list(self.db.execute(
+            "SELECT COALESCE(catalogue, '(not stated)'), COUNT(DISTINCT record_id) "
+            "FROM record_sources GROUP BY 1 ORDER BY 2 DESC"))
+
+    def quarantined(self) -> list[tuple[str, str, str | None, str, str | None]]:
+        return list(self.db.execute(
+            "SELECT at, location, record, reason, hint FROM quarantine ORDER BY seq"))
+
+    def totals(self) -> dict[str, int]:
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {"records": one("SELECT COUNT(*) FROM records"),
+                "relations": one("SELECT COUNT(*) FROM (SELECT DISTINCT subject, predicate, object "
+                                 "FROM relations)"),
+                "documents": one("SELECT COUNT(*) FROM documents"),
+                "aliases": one("SELECT COUNT(DISTINCT alias) FROM aliases"),
+                "quarantined": one("SELECT COUNT(*) FROM quarantine")}
+
+
+def merge_source_data(datas: list[dict[str, Any]]) -> dict[str, Any]:
+    """One view of a record several sources describe: the earliest source's values first, gaps
+    filled from later ones, lists united without repeats. Per-source values stay in record_sources."""
+    merged = dict(datas[0])
+    for other in datas[1:]:
+        for key, value in other.items():
+            current = merged.get(key)
+            if isinstance(current, list) and isinstance(value, list):
+                seen = {json.dumps(item, sort_keys=True) for item in current}
+                merged[key] = current + [item for item in value
+                                         if json.dumps(item, sort_keys=True) not in seen]
+            elif isinstance(current, dict) and isinstance(value, dict):
+                merged[key] = {**value, **current}
+            elif current in (None, "", [], {}):
+                merged[key] = value
+    return merged
+
+
+def _head(parsed: dict[str, Any]) -> dict[str, Any]:
+    """kind, title and parent of a stored record without building the model."""
+    kind = Kind(parsed["kind"])
+    return {"kind": parsed["kind"], "title": parsed["title"],
+            "parent": parsed.get(PARENT_FIELDS[kind]) if kind in PARENT_FIELDS else None}
+
+
+def _unique_ids(result: ParseResult) -> list[Record]:
+    """Two records of one document must not share an id: later ones get `-2`, `-3`..."""
+    seen: dict[str, int] = {}
+    records = []
+    for record in result.records:
+        count = seen.get(record.id, 0) + 1
+        seen[record.id] = count
+        if count > 1:
+            record = record.model_copy(update={"id": f"{record.id}-{count}"})
+        records.append(record)
+    return records
+
+
+def _parent_relations(records: list[Record], relations: list[Relation]) -> list[Relation]:
+    """Containment edges implied by parent fields that the parser did not state itself."""
+    stated = {(r.subject, r.predicate, r.object) for r in relations}
+    implied = []
+    for record in records:
+        if record.kind in PARENT_FIELDS:
+            parent = getattr(record, PARENT_FIELDS[record.kind])
+            edge = (parent, PARENT_PREDICATES[record.kind], record.id)
+            if parent and edge not in stated:
+                implied.append(Relation(subject=parent, predicate=edge[1], object=record.id))
+    return implied
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]

@@ -1,0 +1,270 @@
+"""The `discovery` command: ingest, harvest, show, list, stats, quarantine.
+
+Every command takes `--data DIR` (or DISCOVERY_DATA) for where the catalogue lives. Failures are
+printed one per line (file, record, reason, hint) and make the exit code non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from discovery.catalogue.ingest import IngestReport, ingest
+from discovery.catalogue.store import Catalogue
+from discovery.errors import DiscoveryError
+from discovery.harvest.files import documents, expand
+from discovery.model import Kind, Output, Predicate, Record, utcnow
+
+app = typer.Typer(help="Find and harmonise research data across catalogues.",
+                  no_args_is_help=True, add_completion=False)
+harvest_app = typer.Typer(help="Harvest from remote endpoints.", no_args_is_help=True)
+app.add_typer(harvest_app, name="harvest")
+console = Console()
+errors = Console(stderr=True)
+
+DataDir = Annotated[Path, typer.Option("--data", envvar="DISCOVERY_DATA",
+                                       help="Folder that holds the catalogue.")]
+CHILD_PREDICATES = (Predicate.HAS_VARIABLE, Predicate.HAS_QUESTION, Predicate.HAS_OUTPUT,
+                    Predicate.HAS_PART)
+SHOWN_CHILDREN = 25
+
+
+def open_catalogue(data: Path) -> Catalogue:
+    try:
+        return Catalogue(data)
+    except DiscoveryError as error:
+        errors.print(escape(error.one_line()), style="red")
+        raise typer.Exit(2) from None
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=errors)
+
+
+def print_report(report: IngestReport) -> None:
+    for line in report.failures:
+        errors.print(escape(line), style="red", soft_wrap=True)
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "no records"
+    console.print(
+        f"{report.documents} documents: {report.stored} stored, {len(report.failures)} failures "
+        f"quarantined. Records: {kinds}. Created {report.created}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, deleted {report.deleted}.")
+
+
+@app.command("ingest")
+def ingest_command(targets: Annotated[list[str], typer.Argument(help="Files, folders, globs or URLs.")],
+                   data: DataDir = Path("data")) -> None:
+    """Parse and store records from files, folders, glob patterns or HTTP(S) URLs."""
+    catalogue = open_catalogue(data)
+    paths = expand(targets)
+    with progress_bar() as progress:
+        task = progress.add_task("Ingesting", total=len(paths), current="")
+        report = ingest(catalogue, documents(targets),
+                        on_document=lambda loc: progress.update(task, advance=1,
+                                                                current=Path(loc).name[:40]))
+    print_report(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@harvest_app.command("oai")
+def harvest_oai_command(
+        url: Annotated[str, typer.Argument(help="Base URL of the OAI-PMH endpoint.")],
+        metadata_prefix: Annotated[str, typer.Option("--prefix", help="metadataPrefix")] = "oai_ddi25",
+        set_spec: Annotated[Optional[str], typer.Option("--set", help="setSpec to harvest")] = None,
+        from_: Annotated[Optional[str], typer.Option("--from", help="Only records changed since "
+                                                     "(default: since the last harvest)")] = None,
+        until: Annotated[Optional[str], typer.Option("--until")] = None,
+        full: Annotated[bool, typer.Option("--full", help="Ignore the last harvest date")] = False,
+        data: DataDir = Path("data")) -> None:
+    """Harvest an OAI-PMH endpoint: pages through resumption tokens, applies deletions, and
+    remembers when it ran so the next run fetches only what changed."""
+    from discovery.harvest.oai import harvest_oai
+
+    catalogue = open_catalogue(data)
+    since = from_ or (None if full else catalogue.last_harvest(url, metadata_prefix, set_spec))
+    started = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if since:
+        console.print(f"Harvesting records changed since {since}")
+    with progress_bar() as progress:
+        task = progress.add_task("Harvesting", total=None, current=url)
+        pages = harvest_oai(url, metadata_prefix=metadata_prefix, set_spec=set_spec,
+                            from_=since, until=until)
+        report = ingest(catalogue, pages, on_document=lambda loc: progress.update(task, advance=1))
+    print_report(report)
+    if report.ok and not until:
+        catalogue.mark_harvest(url, metadata_prefix, set_spec, started)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def show(record_id: Annotated[str, typer.Argument(help="Id, DOI, study number or grant reference.")],
+         format: Annotated[str, typer.Option("--format", help="text, json or jsonld")] = "text",
+         data: DataDir = Path("data")) -> None:
+    """Show one record with its relations, sources and aliases."""
+    catalogue = open_catalogue(data)
+    try:
+        record = catalogue.get(record_id)
+    except DiscoveryError as error:
+        errors.print(escape(error.one_line()), style="red")
+        raise typer.Exit(1) from None
+    relations = catalogue.relations(record.id)
+    if format == "jsonld":
+        console.print_json(json.dumps(record.to_schema_org(), ensure_ascii=False))
+    elif format == "json":
+        payload = {"record": record.model_dump(mode="json"),
+                   "aliases": catalogue.aliases_of(record.id),
+                   "relations": [r.model_dump(mode="json") for r in relations],
+                   "sources": [{"location": s.location, "source": s.source, "catalogue": s.catalogue,
+                                "record_key": s.record_key, "fetched_at": s.fetched_at}
+                               for s in catalogue.sources(record.id)],
+                   "history": [{"at": at, "action": action, "location": loc}
+                               for at, action, loc in catalogue.history(record.id)]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    elif format == "text":
+        show_text(catalogue, record)
+    else:
+        errors.print(f"unknown format {format!r}: use text, json or jsonld", style="red")
+        raise typer.Exit(2)
+
+
+def show_text(catalogue: Catalogue, record: Record) -> None:
+    console.print(f"[bold]{escape(record.title)}[/bold]  [dim]{record.kind.value} · {record.id}[/dim]")
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column()
+    for label, value in record_fields(record):
+        table.add_row(label, escape(value))
+    console.print(table)
+    relations = catalogue.relations(record.id)
+    neighbours = catalogue.titles([r.object for r in relations] + [r.subject for r in relations])
+    children = [r for r in relations if r.subject == record.id and r.predicate in CHILD_PREDICATES]
+    for predicate in CHILD_PREDICATES:
+        group = [r for r in children if r.predicate == predicate]
+        if group:
+            console.print(f"\n[bold]{predicate.value}[/bold] ({len(group)})")
+            for relation in group[:SHOWN_CHILDREN]:
+                show_child(catalogue, relation.object, neighbours)
+            if len(group) > SHOWN_CHILDREN:
+                console.print(f"  … {len(group) - SHOWN_CHILDREN} more "
+                              f"(discovery list --kind … or --format json)")
+    others = [r for r in relations if r not in children]
+    if others:
+        console.print("\n[bold]Links[/bold]")
+        for r in others:
+            other = r.object if r.subject == record.id else r.subject
+            arrow = "→" if r.subject == record.id else "←"
+            kind, title = neighbours.get(other, ("?", "(not in catalogue)"))
+            note = f" [dim]confidence {r.confidence:.2f}: {escape(r.evidence)}[/dim]" if r.evidence else ""
+            console.print(f"  {arrow} {r.predicate.value} {kind} {escape(other)}: "
+                          f"{escape(title)}{note}")
+    console.print("\n[bold]Sources[/bold]")
+    for source in catalogue.sources(record.id):
+        where = f" ({escape(source.catalogue)})" if source.catalogue else ""
+        console.print(f"  {source.source}{where}: {escape(source.location)}  "
+                      f"[dim]fetched {source.fetched_at}[/dim]")
+    aliases = catalogue.aliases_of(record.id)
+    if aliases:
+        console.print(f"[bold]Aliases[/bold]  {escape(', '.join(aliases))}")
+
+
+def show_child(catalogue: Catalogue, child_id: str, neighbours: dict[str, tuple[str, str]]) -> None:
+    kind, title = neighbours.get(child_id, ("?", "(not in catalogue)"))
+    console.print(f"  • {escape(child_id)}: {escape(title)}")
+    if kind == Kind.OUTPUT.value:
+        output = catalogue.get(child_id)
+        assert isinstance(output, Output)
+        for key, value in output.fields.items():
+            console.print(f"      [cyan]{key}[/cyan]: {escape(value)}", soft_wrap=True)
+
+
+def record_fields(record: Record) -> list[tuple[str, str]]:
+    """Label and text of every filled field, in reading order, for the terminal."""
+    skip = {"id", "kind", "title", "provenance", "extra", "fields"}
+    rows = []
+    for name, value in record.__dict__.items():
+        if name in skip or value in (None, "", [], {}):
+            continue
+        rows.append((name.replace("_", " "), _as_text(value)))
+    return rows
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(_as_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
+    if hasattr(value, "model_dump"):
+        parts = {k: v for k, v in value.model_dump().items() if v not in (None, "", [], False)}
+        if set(parts) <= {"value", "lang"} and "value" in parts:
+            return parts["value"] + (f" [{parts['lang']}]" if parts.get("lang") else "")
+        return ", ".join(f"{k}={v}" for k, v in parts.items())
+    return str(value)
+
+
+@app.command("list")
+def list_command(kind: Annotated[Optional[str], typer.Option(help="Only this kind")] = None,
+                 source: Annotated[Optional[str], typer.Option(help="Only records from paths or "
+                                                               "URLs starting with this")] = None,
+                 format: Annotated[str, typer.Option("--format", help="tsv or json")] = "tsv",
+                 limit: Annotated[Optional[int], typer.Option(help="At most this many")] = None,
+                 data: DataDir = Path("data")) -> None:
+    """List records: id, kind, title and source path of each."""
+    if kind and kind not in {k.value for k in Kind}:
+        errors.print(f"unknown kind {kind!r}: one of {', '.join(k.value for k in Kind)}", style="red")
+        raise typer.Exit(2)
+    catalogue = open_catalogue(data)
+    rows = catalogue.list_records(kind, source, limit)
+    out = sys.stdout
+    if format == "json":
+        out.write(json.dumps([{"id": i, "kind": k, "title": t, "source": s} for i, k, t, s in rows],
+                             ensure_ascii=False, indent=1) + "\n")
+    else:
+        out.write("id\tkind\ttitle\tsource\n")
+        for row in rows:
+            out.write("\t".join(" ".join(str(cell).split()) for cell in row) + "\n")
+
+
+@app.command()
+def stats(data: DataDir = Path("data")) -> None:
+    """Counts of records by kind, by source format and by catalogue."""
+    catalogue = open_catalogue(data)
+    totals = catalogue.totals()
+    console.print(", ".join(f"{v} {k}" for k, v in totals.items()))
+    by_kind = Table(title="Records by kind")
+    by_kind.add_column("kind")
+    by_kind.add_column("records", justify="right")
+    for kind, count in catalogue.counts_by_kind().items():
+        by_kind.add_row(kind, str(count))
+    console.print(by_kind)
+    by_source = Table(title="Records by source format")
+    for column in ("source", "kind", "records"):
+        by_source.add_column(column, justify="right" if column == "records" else "left")
+    for source, kind, count in catalogue.counts_by_source():
+        by_source.add_row(source, kind, str(count))
+    console.print(by_source)
+    by_catalogue = Table(title="Records by catalogue")
+    by_catalogue.add_column("catalogue")
+    by_catalogue.add_column("records", justify="right")
+    for name, count in catalogue.counts_by_catalogue():
+        by_catalogue.add_row(escape(name), str(count))
+    console.print(by_catalogue)
+
+
+@app.command()
+def quarantine(data: DataDir = Path("data")) -> None:
+    """What failed to ingest, with the reason (raw bytes are kept in the catalogue)."""
+    catalogue = open_catalogue(data)
+    rows = catalogue.quarantined()
+    for at, location, record, reason, hint in rows:
+        line = DiscoveryError(reason, file=location, record=record, hint=hint).one_line()
+        console.print(f"[dim]{at}[/dim] {escape(line)}", soft_wrap=True)
+    console.print(f"{len(rows)} quarantined")
