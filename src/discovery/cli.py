@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -21,7 +22,10 @@ from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
-from discovery.model import Kind, Output, Predicate, Record, utcnow
+from discovery.harvest.oai import harvest_oai
+from discovery.model import Kind, Output, Predicate, Record
+from discovery.sources.base import Document
+from discovery.sources.oai import oai_root, parse_datestamp, response_date
 
 app = typer.Typer(help="Find and harmonise research data across catalogues.",
                   no_args_is_help=True, add_completion=False)
@@ -87,22 +91,40 @@ def harvest_oai_command(
         data: DataDir = Path("data")) -> None:
     """Harvest an OAI-PMH endpoint: pages through resumption tokens, applies deletions, and
     remembers when it ran so the next run fetches only what changed."""
-    from discovery.harvest.oai import harvest_oai
-
     catalogue = open_catalogue(data)
     since = from_ or (None if full else catalogue.last_harvest(url, metadata_prefix, set_spec))
-    started = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     if since:
         console.print(f"Harvesting records changed since {since}")
+    window = {"from_": parse_datestamp(since) if since else None,
+              "until": parse_datestamp(until) if until else None}
+    pages = harvest_oai(url, metadata_prefix=metadata_prefix, set_spec=set_spec, **window)
+    first_response: list[str] = []
     with progress_bar() as progress:
         task = progress.add_task("Harvesting", total=None, current=url)
-        pages = harvest_oai(url, metadata_prefix=metadata_prefix, set_spec=set_spec,
-                            from_=since, until=until)
-        report = ingest(catalogue, pages, on_document=lambda loc: progress.update(task, advance=1))
+        report = ingest(catalogue, remember_response_date(pages, first_response),
+                        on_document=lambda loc: progress.update(task, advance=1))
     print_report(report)
-    if report.ok and not until:
-        catalogue.mark_harvest(url, metadata_prefix, set_spec, started)
+    if report.ok and not until and first_response:
+        catalogue.mark_harvest(url, metadata_prefix, set_spec, first_response[0])
     raise typer.Exit(0 if report.ok else 1)
+
+
+def remember_response_date(pages: Iterator[Document],
+                           into: list[str]) -> Iterator[Document | DiscoveryError]:
+    """Pass pages through, noting the repository's clock on the first one (the next `from`),
+    and turn a harvest failure into an item the ingest reports instead of a crash."""
+    try:
+        for page in pages:
+            if not into:
+                try:
+                    stamp = response_date(oai_root(page))
+                except DiscoveryError:
+                    stamp = None
+                if stamp:
+                    into.append(stamp)
+            yield page
+    except DiscoveryError as error:
+        yield error
 
 
 @app.command()

@@ -419,3 +419,406 @@ def _identifier_to_schema(identifier: Identifier) -> dict[str, Any] | str:
     if identifier.scheme == "url":
         return identifier.value
     return {"@type": "PropertyValue", "propertyID": identifier.scheme, "value": identifier.value}
+
+
+# schema.org -> records: the reverse of `to_schema_org`, so JSON-LD sources need no second model.
+
+SCHEMA_ORG_KINDS: dict[str, Kind] = {
+    "Dataset": Kind.DATASET, "PropertyValue": Kind.VARIABLE, "Survey": Kind.INSTRUMENT,
+    "Question": Kind.QUESTION, "MonetaryGrant": Kind.PROJECT, "Grant": Kind.PROJECT,
+    "ResearchProject": Kind.PROJECT, "Project": Kind.PROJECT, "CreativeWork": Kind.OUTPUT,
+    "ScholarlyArticle": Kind.OUTPUT, "Article": Kind.OUTPUT, "Book": Kind.OUTPUT,
+    "Chapter": Kind.OUTPUT, "Report": Kind.OUTPUT, "Thesis": Kind.OUTPUT,
+    "SoftwareSourceCode": Kind.OUTPUT, "SoftwareApplication": Kind.OUTPUT,
+    "Organization": Kind.ORGANISATION, "ResearchOrganization": Kind.ORGANISATION,
+    "CollegeOrUniversity": Kind.ORGANISATION, "EducationalOrganization": Kind.ORGANISATION,
+    "GovernmentOrganization": Kind.ORGANISATION, "NGO": Kind.ORGANISATION,
+    "Corporation": Kind.ORGANISATION, "FundingAgency": Kind.ORGANISATION, "Person": Kind.PERSON,
+}
+_SCHEMA_PREFIX = re.compile(r"^(?:https?://schema\.org/|schema:)")
+_ORCID_RE = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
+_MIDNIGHT = re.compile(r"T00:00:00(?:\.0+)?(?:Z|[+-]00:?00)?(?=/|$)")
+_YEAR = re.compile(r"\b\d{4}\b")
+_EXTRA_MAX_CHARS = 500
+_COMMON_KEYS = frozenset({"name", "headline", "alternateName", "description", "identifier",
+                          "sameAs", "url", "keywords", "inLanguage"})
+_KIND_KEYS: dict[Kind, frozenset[str]] = {
+    Kind.DATASET: frozenset({
+        "creator", "author", "publisher", "funder", "sponsor", "funding", "temporalCoverage",
+        "spatialCoverage", "typicalAgeRange", "additionalType", "about", "includedInDataCatalog",
+        "license", "datePublished", "version", "measurementTechnique", "variableMeasured",
+        "distribution", "contentUrl"}),
+    Kind.VARIABLE: frozenset({"propertyID"}),
+    Kind.INSTRUMENT: frozenset(),
+    Kind.QUESTION: frozenset({"text", "suggestedAnswer", "position"}),
+    Kind.PROJECT: frozenset({"funder", "sponsor", "startDate", "endDate", "amount", "about"}),
+    Kind.OUTPUT: frozenset({"additionalType", "temporalCoverage", "datePublished"}),
+    Kind.ORGANISATION: frozenset({"address"}),
+    Kind.PERSON: frozenset({"givenName", "familyName"}),
+}
+
+
+def schema_org_kind(data: dict[str, Any]) -> Kind | None:
+    """The record kind a schema.org node describes; None for types that are not records
+    (WebSite, BreadcrumbList, DataDownload...), which readers skip."""
+    for type_name in _schema_strings(data.get("@type")):
+        kind = SCHEMA_ORG_KINDS.get(_SCHEMA_PREFIX.sub("", type_name))
+        if kind:
+            return kind
+    return None
+
+
+def record_from_schema_org(data: dict[str, Any], *, id: str | None = None,
+                           provenance: Provenance) -> Record:
+    """The record a schema.org node describes, the reverse of `to_schema_org`.
+
+    `id=None` makes the id from the name. Texts are taken as given: readers strip markup first.
+    Raises ValueError for a node that is no kind of record or has no name.
+    """
+    kind = schema_org_kind(data)
+    if kind is None:
+        raise ValueError(f"schema.org type {data.get('@type')!r} is not a kind of record")
+    titles = [Text(value=" ".join(t.value.split()), lang=t.lang) for t in _titles(data)]
+    if not titles:
+        raise ValueError(f"schema.org {data.get('@type')} has no name")
+    title = _main_text(titles)
+    descriptions = _schema_texts(data.get("description"))
+    fields: dict[str, Any] = {
+        "id": id or slug(title), "title": title, "titles": titles,
+        "description": _main_text(descriptions) if descriptions else None,
+        "descriptions": descriptions, "identifiers": _schema_identifiers(data),
+        "keywords": _schema_keywords(data.get("keywords")),
+        "url": _first_string(data.get("url")), "language": _languages(data.get("inLanguage")),
+        "provenance": provenance, "extra": _schema_extra(data, _COMMON_KEYS | _KIND_KEYS[kind]),
+    }
+    return _SCHEMA_BUILDERS[kind](data, fields)
+
+
+def agents_from_schema_org(value: Any, role: str | None = None) -> list[Agent]:
+    """Persons and organisations from a creator/publisher/funder value: a name, a typed node, or
+    a list of either. An untyped node with given or family name is a person."""
+    agents: list[Agent] = []
+    for item in _as_list(value):
+        if isinstance(item, str) and item.strip():
+            agents.append(Agent(name=" ".join(item.split()), role=role))
+        elif isinstance(item, dict):
+            name = _first_string(item.get("name")) or _first_string(item.get("legalName")) \
+                or _person_name(item)
+            if not name:
+                continue
+            person = "Person" in _schema_strings(item.get("@type")) or \
+                bool(item.get("givenName") or item.get("familyName"))
+            identifier = _plain_value(item.get("identifier")) or _first_string(item.get("@id"))
+            agents.append(Agent(type="Person" if person else "Organization", name=name,
+                                affiliation=_first_name(item.get("affiliation")),
+                                identifier=identifier, role=role))
+    return agents
+
+
+def _study_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Study:
+    funding = [grant for grant in _as_list(data.get("funding")) if isinstance(grant, dict)]
+    funders = agents_from_schema_org(data.get("funder")) + \
+        agents_from_schema_org(data.get("sponsor"), role="sponsor") + \
+        [agent for grant in funding for agent in agents_from_schema_org(grant.get("funder"))]
+    catalogs = [c for c in _as_list(data.get("includedInDataCatalog")) if isinstance(c, dict)]
+    unlinked = [_first_string(c.get("name")) for c in catalogs if not _catalog_url(c)]
+    if any(unlinked):
+        fields["extra"]["data_catalogs"] = [name for name in unlinked if name]
+    places = _as_list(data.get("spatialCoverage"))
+    geo = [p["geo"] for p in places if isinstance(p, dict) and isinstance(p.get("geo"), dict)]
+    if geo:
+        fields["extra"]["geo"] = geo
+    variables = data.get("variableMeasured")
+    techniques = _names(data.get("measurementTechnique"))
+    return Study(
+        kind=Kind.DATASET, **fields,
+        creators=_unique_agents(agents_from_schema_org(data.get("creator"))
+                                + agents_from_schema_org(data.get("author"))),
+        publisher=next(iter(agents_from_schema_org(data.get("publisher"))), None),
+        funders=_unique_agents(funders),
+        grant_numbers=_unique([v for g in funding if (v := _plain_value(g.get("identifier")))]),
+        temporal_coverage=_interval(data.get("temporalCoverage")),
+        spatial_coverage=_unique([name for name in map(_place_name, places) if name]),
+        age_coverage=_first_string(data.get("typicalAgeRange")),
+        resource_type=_first_string(data.get("additionalType")),
+        topics=_names(data.get("about")),
+        data_catalogs=[Link(url=url, name=_first_string(c.get("name")))
+                       for c in catalogs if (url := _catalog_url(c))],
+        links=[Link(url=url) for url in _unique(_schema_strings(data.get("sameAs")))],
+        license=_license(data.get("license")),
+        date_published=_first_string(data.get("datePublished")),
+        version=_first_string(data.get("version")),
+        methods={"collection_mode": techniques} if techniques else {},
+        variable_count=len(variables) if isinstance(variables, list) else None,
+        distributions=_distributions(data),
+    )
+
+
+def _variable_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Variable:
+    return Variable(**fields, name=_first_string(data.get("propertyID")) or fields["title"])
+
+
+def _instrument_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Instrument:
+    return Instrument(**fields)
+
+
+def _question_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Question:
+    position = data.get("position")
+    return Question(**fields, options=[Category(label=label)
+                                       for label in _names(data.get("suggestedAnswer"))],
+                    position=position if isinstance(position, int) else None)
+
+
+def _project_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Project:
+    amount = data.get("amount")
+    value, currency = (amount.get("value"), amount.get("currency")) \
+        if isinstance(amount, dict) else (amount, None)
+    grants = [i.value for i in fields["identifiers"] if i.scheme == "grant"]
+    return Project(**fields, grant_reference=grants[0] if grants else None,
+                   funder=_first_name(data.get("funder")),
+                   lead_organisation=_first_name(data.get("sponsor")),
+                   start=_first_string(data.get("startDate")),
+                   end=_first_string(data.get("endDate")), amount=_number(value),
+                   currency=_first_string(currency), subjects=_names(data.get("about")))
+
+
+def _output_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Output:
+    type_name = _SCHEMA_PREFIX.sub("", next(iter(_schema_strings(data.get("@type"))), ""))
+    output_type = _first_string(data.get("additionalType")) or (
+        "publication" if type_name in ("ScholarlyArticle", "Article")
+        else re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name).lower())
+    years = _YEAR.findall(_first_string(data.get("temporalCoverage"))
+                          or _first_string(data.get("datePublished")) or "")
+    return Output(**fields, output_type=output_type, years=_unique(years))
+
+
+def _organisation_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Organisation:
+    address = data.get("address")
+    if isinstance(address, dict):
+        parts = [_first_name(address.get(key)) for key in
+                 ("streetAddress", "addressLocality", "addressRegion", "postalCode",
+                  "addressCountry")]
+        return Organisation(**fields, address=", ".join(p for p in parts if p) or None,
+                            country=_first_name(address.get("addressCountry")))
+    return Organisation(**fields, address=_first_string(address))
+
+
+def _person_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Person:
+    ids = _schema_strings(data.get("@id")) + _schema_strings(data.get("sameAs")) + \
+        [i.value for i in fields["identifiers"]]
+    orcid = next((m.group(0) for v in ids if "orcid" in v.lower() and (m := _ORCID_RE.search(v))),
+                 None)
+    return Person(**fields, given_name=_first_string(data.get("givenName")),
+                  family_name=_first_string(data.get("familyName")), orcid=orcid)
+
+
+_SCHEMA_BUILDERS: dict[Kind, Any] = {
+    Kind.DATASET: _study_from_schema, Kind.VARIABLE: _variable_from_schema,
+    Kind.INSTRUMENT: _instrument_from_schema, Kind.QUESTION: _question_from_schema,
+    Kind.PROJECT: _project_from_schema, Kind.OUTPUT: _output_from_schema,
+    Kind.ORGANISATION: _organisation_from_schema, Kind.PERSON: _person_from_schema,
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _schema_strings(value: Any) -> list[str]:
+    """Non-empty strings of a value that may be a string, number, `@value` node or list."""
+    found = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            item = item.get("@value")
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            item = str(item)
+        if isinstance(item, str) and item.strip():
+            found.append(item.strip())
+    return found
+
+
+def _first_string(value: Any) -> str | None:
+    strings = _schema_strings(value)
+    return strings[0] if strings else None
+
+
+def _names(value: Any) -> list[str]:
+    """Names of things given as text or as nodes (DefinedTerm, Answer, Organization...)."""
+    names = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("text") or item.get("@value")
+        names.extend(_schema_strings(item))
+    return _unique(names)
+
+
+def _first_name(value: Any) -> str | None:
+    names = _names(value)
+    return names[0] if names else None
+
+
+def _plain_value(value: Any) -> str | None:
+    """A value given as text or as a PropertyValue."""
+    for item in _as_list(value):
+        text = _first_string(item.get("value") if isinstance(item, dict) else item)
+        if text:
+            return text
+    return None
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _unique_agents(agents: list[Agent]) -> list[Agent]:
+    """One agent per name: schema.org pages often give the same party as creator and author."""
+    by_name: dict[str, Agent] = {}
+    for agent in agents:
+        by_name.setdefault(agent.name, agent)
+    return list(by_name.values())
+
+
+def _schema_texts(value: Any) -> list[Text]:
+    texts = []
+    for item in _as_list(value):
+        text, lang = (item.get("@value"), item.get("@language")) if isinstance(item, dict) \
+            else (item, None)
+        if isinstance(text, str) and text.strip():
+            texts.append(Text(value=text.strip(), lang=lang))
+    return texts
+
+
+def _titles(data: dict[str, Any]) -> list[Text]:
+    titles = _schema_texts(data.get("name")) or _schema_texts(data.get("headline")) \
+        or _schema_texts(data.get("text"))
+    if not titles and (name := _person_name(data)):
+        titles = [Text(value=name)]
+    return titles + [t for t in _schema_texts(data.get("alternateName")) if t not in titles]
+
+
+def _person_name(data: dict[str, Any]) -> str | None:
+    parts = [_first_string(data.get("givenName")), _first_string(data.get("familyName"))]
+    return " ".join(p for p in parts if p) or None
+
+
+def _main_text(texts: list[Text]) -> str:
+    """The English text if there is one, else the first."""
+    english = [t for t in texts if t.lang and t.lang.lower().startswith("en")]
+    return (english or texts)[0].value
+
+
+def _schema_keywords(value: Any) -> list[str]:
+    """A list of keywords, or one comma-separated text (list items may contain commas)."""
+    if isinstance(value, str):
+        return _unique([k.strip() for k in value.split(",") if k.strip()])
+    return _names(value)
+
+
+def _languages(value: Any) -> list[str]:
+    codes = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            item = item.get("alternateName") or item.get("name")
+        codes.extend(_schema_strings(item))
+    return _unique(codes)
+
+
+def _doi(text: str) -> str | None:
+    """The DOI in a text that is one (`10.…`, `doi:…`, a doi.org URL), else None."""
+    if DOI_RE.search(text) and (text.startswith("10.") or "doi" in text.lower()):
+        return normalise_doi(text)
+    return None
+
+
+def _schema_identifier(value: Any) -> Identifier | None:
+    """A DOI, URL, PropertyValue (scheme from propertyID) or other text (scheme `local`)."""
+    if isinstance(value, dict):
+        text = _first_string(value.get("value")) or _first_string(value.get("@id")) \
+            or _first_string(value.get("url"))
+        scheme = (_first_string(value.get("propertyID")) or "").lower()
+        if text and scheme and "doi" not in scheme:
+            return Identifier(scheme=scheme.rstrip("/").rsplit("/", 1)[-1], value=text)
+        value = text
+    text = _first_string(value)
+    if not text:
+        return None
+    doi = _doi(text)
+    if doi:
+        return Identifier(scheme="doi", value=doi)
+    return Identifier(scheme="url" if text.startswith(("http://", "https://")) else "local",
+                      value=text)
+
+
+def _schema_identifiers(data: dict[str, Any]) -> list[Identifier]:
+    """Identifiers from `identifier`, then `@id` and `url` (DOI or URL), then DOIs in `sameAs`."""
+    found = [_schema_identifier(v) for v in _as_list(data.get("identifier"))]
+    for text in _schema_strings(data.get("@id")) + _schema_strings(data.get("url")):
+        doi = _doi(text)
+        if doi:
+            found.append(Identifier(scheme="doi", value=doi))
+        elif text.startswith(("http://", "https://")):
+            found.append(Identifier(scheme="url", value=text))
+    found += [Identifier(scheme="doi", value=doi)
+              for text in _schema_strings(data.get("sameAs")) if (doi := _doi(text))]
+    unique: dict[str, Identifier] = {}
+    for identifier in found:
+        if identifier:
+            unique.setdefault(identifier.alias(), identifier)
+    return list(unique.values())
+
+
+def _schema_extra(data: dict[str, Any], mapped: frozenset[str]) -> dict[str, Any]:
+    """Small unmapped values, kept so nothing a source says is silently lost."""
+    return {key: value for key, value in data.items()
+            if not key.startswith("@") and key not in mapped and value not in (None, "", [], {})
+            and len(repr(value)) <= _EXTRA_MAX_CHARS}
+
+
+def _interval(value: Any) -> str | None:
+    """temporalCoverage with midnight timestamps cut to dates: `1986-01-01/1987-01-01`."""
+    text = _first_string(value)
+    return _MIDNIGHT.sub("", text) if text else None
+
+
+def _place_name(value: Any) -> str | None:
+    if isinstance(value, dict):
+        geo = value.get("geo") if isinstance(value.get("geo"), dict) else {}
+        return _first_string(value.get("name")) or _first_string(geo.get("address")) \
+            or _first_name(value.get("address"))
+    return _first_string(value)
+
+
+def _catalog_url(catalog: dict[str, Any]) -> str | None:
+    return _first_string(catalog.get("url")) or _first_string(catalog.get("@id"))
+
+
+def _license(value: Any) -> str | None:
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            item = item.get("url") or item.get("@id") or item.get("name") or item.get("text")
+        if text := _first_string(item):
+            return text
+    return None
+
+
+def _distributions(data: dict[str, Any]) -> list[Link]:
+    links: dict[str, Link] = {}
+    for item in _as_list(data.get("distribution")):
+        if isinstance(item, dict) and (url := _first_string(item.get("contentUrl"))
+                                       or _first_string(item.get("url"))):
+            name = _first_string(item.get("name")) or _first_string(item.get("encodingFormat"))
+            links.setdefault(url, Link(url=url, name=name))
+    for url in _schema_strings(data.get("contentUrl")):
+        links.setdefault(url, Link(url=url))
+    return list(links.values())
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -10,10 +10,11 @@ huge export nor a gzip bomb fills memory.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -49,37 +50,43 @@ def fetch(url: str, *, client: httpx.Client | None = None, retries: int = 3,
 
     Retries up to `retries` times after the first attempt, waiting `backoff * 2**n` seconds.
     """
-    scheme = httpx.URL(url).scheme if "://" in url else ""
+    scheme = urlsplit(url).scheme.lower()
     if scheme not in SCHEMES:
         raise HarvestError(f"unsupported URL scheme {scheme or '(none)'!r}", file=url,
                            hint="only http:// and https:// URLs can be fetched")
-    with _client(client, timeout) as http:
-        for attempt in range(retries + 1):
+    with session(client, timeout) as http_client:
+        attempt = 0
+        while True:
             try:
-                return _get(http, url, timeout=timeout, max_bytes=max_bytes, headers=headers)
+                return _get(http_client, url, timeout=timeout, max_bytes=max_bytes, headers=headers)
             except _Retry as failure:
                 if attempt == retries:
                     raise HarvestError(f"{failure.reason} (after {retries + 1} attempts)",
                                        file=url, hint="the server is unreachable or overloaded; "
                                                       "try again later") from None
                 time.sleep(failure.wait if failure.wait is not None else backoff * 2 ** attempt)
-    raise AssertionError("unreachable: the loop returns or raises")
+                attempt += 1
+
+
+def open_client(timeout: float = 30) -> httpx.Client:
+    """A client to share across many fetches (connection reuse), announcing who is asking."""
+    return httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
 
 
 @contextmanager
-def _client(client: httpx.Client | None, timeout: float) -> Iterator[httpx.Client]:
-    """The caller's client (kept open for its next requests), or a fresh one for this call."""
+def session(client: httpx.Client | None = None, timeout: float = 30) -> Iterator[httpx.Client]:
+    """The caller's client (left open for its next requests), or a fresh one for this call."""
     if client is not None:
         yield client
         return
-    with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as fresh:
+    with open_client(timeout) as fresh:
         yield fresh
 
 
-def _get(http: httpx.Client, url: str, *, timeout: float, max_bytes: int,
+def _get(client: httpx.Client, url: str, *, timeout: float, max_bytes: int,
          headers: dict[str, str] | None) -> Document:
     try:
-        with http.stream("GET", url, headers=headers, timeout=timeout,
+        with client.stream("GET", url, headers=headers, timeout=timeout,
                          follow_redirects=True) as response:
             _check_status(response, url)
             content = _read_limited(response, url, max_bytes)
@@ -90,7 +97,14 @@ def _get(http: httpx.Client, url: str, *, timeout: float, max_bytes: int,
         raise HarvestError("too many redirects", file=url,
                            hint="the server redirects in a loop; open the URL in a browser") from None
     except httpx.TransportError as error:  # connection refused/reset, timeouts, broken streams
-        raise _Retry(f"{type(error).__name__}: {error}".rstrip(": ")) from None
+        raise _Retry(_describe(error)) from None
+    except httpx.HTTPError as error:  # e.g. a body that does not decompress
+        raise HarvestError(_describe(error), file=url) from None
+
+
+def _describe(error: Exception) -> str:
+    detail = str(error)
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 
 
 def _check_status(response: httpx.Response, url: str) -> None:

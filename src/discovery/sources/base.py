@@ -91,6 +91,19 @@ def decode_text(doc: Document) -> str:
                            hint="re-export the file as UTF-8") from None
 
 
+_PROLOG = re.compile(r"(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s)*", re.S)
+_ROOT = re.compile(r"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+
+def root_name(head: str) -> str | None:
+    """Local name of an XML document's root element, read from the text of its head (past any
+    declaration, comments, processing instructions and DOCTYPE), for sniffing."""
+    if not head.startswith("<"):
+        return None
+    match = _ROOT.match(head, _PROLOG.match(head).end())
+    return match.group(1) if match else None
+
+
 def parse_xml(doc: Document) -> etree._Element:
     """Parse XML with entity expansion, DTD loading and network access off.
 

@@ -10,7 +10,6 @@ knowledge lives here and the harvester only does HTTP and paging.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -20,7 +19,7 @@ from lxml import etree
 from discovery.errors import DiscoveryError
 from discovery.model import Deletion, Identifier, Kind, ParseResult, Problem
 from discovery.sources import ddi, dublin_core
-from discovery.sources.base import Document, clean, parse_xml
+from discovery.sources.base import Document, clean, parse_xml, root_name
 
 FORMAT = "oai-pmh"
 NS = "http://www.openarchives.org/OAI/2.0/"
@@ -43,30 +42,23 @@ _IDENTIFY = f"{{{NS}}}Identify"
 MetadataParser = Callable[..., ParseResult]
 # the local name of the element inside <metadata> says which parser reads it
 METADATA_PARSERS: dict[str, MetadataParser] = {
-    "codeBook": ddi.parse_codebook_element,
-    "DDIInstance": ddi.parse_lifecycle_element,
-    "FragmentInstance": ddi.parse_lifecycle_element,
-    "StudyUnit": ddi.parse_lifecycle_element,
+    **dict.fromkeys(ddi.CODEBOOK_ROOTS, ddi.parse_codebook_element),
+    **dict.fromkeys(ddi.LIFECYCLE_ROOTS, ddi.parse_lifecycle_element),
     "dc": dublin_core.parse_dc_element,
 }
 _STUDY_KINDS = {Kind.STUDY, Kind.DATASET}
 
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_FIRST_ELEMENT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
-
 
 def sniff(doc: Document, head: str) -> bool:
-    """The first element is `OAI-PMH` and the OAI namespace is declared."""
-    match = _FIRST_ELEMENT.search(_COMMENT.sub("", head))
-    return match is not None and match.group(1) == "OAI-PMH" and NS in head
+    """The root element is `OAI-PMH` and the OAI namespace is declared."""
+    return root_name(head) == "OAI-PMH" and NS in head
 
 
 def parse(doc: Document) -> ParseResult:
+    """Every record of a ListRecords or GetRecord response; `noRecordsMatch` is an empty result."""
     root = oai_root(doc)
-    errors = response_errors(root)
+    errors = fatal_errors(root)
     if errors:
-        if all(code == NO_RECORDS_MATCH for code, _ in errors):
-            return ParseResult()
         raise doc.fail(describe_errors(errors), hint=ERROR_HINTS.get(errors[0][0]))
     result = ParseResult()
     for path in _RECORD_PATHS:
@@ -147,7 +139,8 @@ def _tie_to_header(result: ParseResult, header: RecordHeader) -> None:
             record.identifiers.append(oai_id)
         # provenance may be shared with the study's variables; copy rather than mutate
         record.provenance = record.provenance.model_copy(update={"record_key": header.identifier})
-        record.extra["oai_datestamp"] = header.datestamp
+        if header.datestamp:
+            record.extra["oai_datestamp"] = header.datestamp
         if header.sets:
             record.extra["oai_sets"] = header.sets
 
@@ -170,10 +163,12 @@ ERROR_HINTS = {
 }
 
 
-def response_errors(root: etree._Element) -> list[tuple[str, str]]:
-    """(code, message) of every `error` element; an empty list for a normal response."""
-    return [(error.get("code") or "unknown", clean(error.text) or "")
-            for error in root.iterfind(_ERROR)]
+def fatal_errors(root: etree._Element) -> list[tuple[str, str]]:
+    """(code, message) of each `error` that means the request failed. `noRecordsMatch` is left
+    out: it is an empty answer (nothing changed since `from`), not a failure."""
+    errors = ((error.get("code") or "unknown", clean(error.text) or "")
+              for error in root.iterfind(_ERROR))
+    return [(code, message) for code, message in errors if code != NO_RECORDS_MATCH]
 
 
 def describe_errors(errors: list[tuple[str, str]]) -> str:

@@ -12,7 +12,7 @@ from types import ModuleType
 
 from discovery.errors import DiscoveryError, ParseError, UnknownFormatError
 from discovery.model import ParseResult
-from discovery.sources.base import Document, sniff_encoding
+from discovery.sources.base import Document, parse_xml, sniff_encoding
 
 FORMAT_MODULES = (
     "oai", "ddi", "dublin_core", "dcat", "gtr", "cessda_cmm", "ckan", "jsonld", "tabular",
@@ -35,6 +35,8 @@ def detect(doc: Document) -> ModuleType:
     if not doc.content.strip():
         raise ParseError("empty file", file=doc.location, hint="nothing to parse; remove it or re-fetch")
     head = head_text(doc)
+    if "<!ENTITY" in head:
+        parse_xml(doc)  # refuses entity declarations, whatever format the file claims to be
     for module in formats():
         if module.sniff(doc, head):
             return module

@@ -1,0 +1,432 @@
+"""Spreadsheets of questions or variables: CSV/TSV and XLSX.
+
+Two shapes share the same columns, recognised by header names whatever their case or spelling:
+a questionnaire (question number, text, options; Harmony's instrument sheets) becomes an
+Instrument with its Questions, one per file, per sheet or per value of an instrument column;
+a variable list (it has a variable-name column) becomes Variables grouped under one Study per
+value of its study column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from discovery.errors import UnsafeInputError
+from discovery.model import (
+    ParseResult, Predicate, Problem, Provenance, Relation, Study, Text, Variable, child_id, slug,
+)
+from discovery.sources.base import MAX_DOCUMENT_BYTES, MAX_FIELD_CHARS, Document, clean, decode_text
+from discovery.sources.questionnaire import (
+    Item, Questionnaire, at_record, categories, file_suffix, instrument_records, item_number,
+    language_of, readable_stem, small_extra, split_options, unique_id,
+)
+
+FORMAT = "tabular"
+
+MAX_ROWS = 2_000_000
+HEADER_SEARCH_ROWS = 10  # a title line or two may sit above the header
+CSV_SUFFIXES = (".csv", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+DELIMITERS = "\t,;|"
+GENERIC_SHEET = re.compile(r"^(?:sheet|tabelle|feuil|hoja|foglio|planilha|blad|ark)\s*\d*$", re.I)
+
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "text": ("question", "question text", "text", "item", "item text", "label", "variable label",
+             "question label", "question wording", "wording", "prompt"),
+    "number": ("number", "no", "nr", "#", "question no", "question number", "question nr",
+               "question #", "item number", "item no", "item #", "q no", "qno", "id",
+               "question id", "item id"),
+    "name": ("variable", "variable name", "var", "varname", "var name", "name", "item name",
+             "variable id", "field name"),
+    "options": ("options", "responses", "response options", "response categories", "categories",
+                "answers", "answer options", "choices", "values", "value labels",
+                "response scale"),
+    "study": ("study", "study name", "source", "dataset", "survey", "survey name", "cohort"),
+    "instrument": ("instrument", "instrument name", "scale", "scale name", "questionnaire",
+                   "questionnaire name", "measure", "measure name"),
+    "topic": ("topic", "topics", "construct", "constructs", "domain", "concept"),
+    "year": ("year", "wave", "sweep"),
+    "intro": ("intro", "introduction", "instructions", "instruction", "preamble",
+              "question intro"),
+    "notes": ("notes", "note", "comments", "comment", "description"),
+}
+_ROLE_OF = {name: role for role, names in COLUMN_NAMES.items() for name in names}
+_PREFIX_NAMES = sorted((name for name in _ROLE_OF if " " in name), key=len, reverse=True)
+_TOPIC_SEPARATOR = re.compile(r"\s*[;|,]\s*")
+
+
+@dataclass
+class Table:
+    """One sheet (or the CSV): its title, which column plays which role, its rows."""
+
+    title: str
+    record_prefix: str  # "" for a CSV, "Sheet name!" for a sheet, so row keys name the sheet
+    roles: dict[str, int]
+    rows: Iterable[tuple[int, list[str]]]
+    extra_columns: dict[int, str] = field(default_factory=dict)
+
+    def cell(self, cells: list[str], role: str) -> str:
+        index = self.roles.get(role)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+
+# ---------------------------------------------------------------- sniff
+
+def sniff(doc: Document, head: str) -> bool:
+    suffix = file_suffix(doc.location)
+    if suffix in XLSX_SUFFIXES:
+        return head.startswith("PK")
+    if suffix not in CSV_SUFFIXES:
+        return False
+    # only tables we can read: question-pair benchmarks (text_1, text_2, y) have no text column
+    return _csv_header(head) is not None
+
+
+# ---------------------------------------------------------------- parse
+
+def parse(doc: Document) -> ParseResult:
+    if len(doc.content) > MAX_DOCUMENT_BYTES:
+        raise UnsafeInputError(f"document is {len(doc.content)} bytes, over the "
+                               f"{MAX_DOCUMENT_BYTES} limit", file=doc.location)
+    if file_suffix(doc.location) in XLSX_SUFFIXES or doc.content[:2] == b"PK":
+        return _parse_workbook(doc)
+    return _parse_csv(doc)
+
+
+def _parse_csv(doc: Document) -> ParseResult:
+    text = decode_text(doc)
+    found = _csv_header(text[:65536])
+    if found is None:
+        raise doc.fail("no question or text column in the header",
+                       hint="name a column question, text, item or label (and optionally "
+                            "number, options, variable, study, instrument, topic)")
+    dialect, header_row, header = found
+    # let csv hand over cells up to our own limit, so that _limited can name the row
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = _limited(doc, _skip(enumerate(reader, start=1), header_row), "")
+    table = _table(readable_stem(doc.location), "", header, rows)
+    provenance = doc.provenance("tabular-tsv" if dialect.delimiter == "\t" else "tabular-csv")
+    result = _parse_table(table, provenance, set())
+    if not result.records:
+        raise doc.fail("no rows with text under the header", hint=_first_reason(result))
+    return result
+
+
+def _parse_workbook(doc: Document) -> ParseResult:
+    try:
+        workbook = load_workbook(io.BytesIO(doc.content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise doc.fail(f"not a readable XLSX workbook: {error}",
+                       hint="save it again as .xlsx (Excel 2007 or later)") from None
+    result = ParseResult()
+    provenance = doc.provenance("tabular-xlsx")
+    taken: set[str] = set()
+    try:
+        sheets = workbook.worksheets
+        for sheet in sheets:
+            title = _sheet_title(doc, sheet.title, len(sheets))
+            prefix = f"{sheet.title}!"
+            rows = _limited(doc, ((n, [_cell_text(v) for v in values]) for n, values in
+                                  enumerate(sheet.iter_rows(values_only=True), start=1)), prefix)
+            table = _find_table(title, prefix, rows)
+            if table is None:
+                result.problems.append(Problem(record=sheet.title,
+                                               reason="no question or text column in the header"))
+                continue
+            result.extend(_parse_table(table, provenance, taken))
+    finally:
+        workbook.close()
+    if not result.records:
+        raise doc.fail("no sheet holds rows of questions or variables",
+                       hint=_first_reason(result))
+    return result
+
+
+def _sheet_title(doc: Document, sheet_title: str, sheet_count: int) -> str:
+    """The sheet's name names the instrument, unless it is Excel's "Sheet1"."""
+    if not GENERIC_SHEET.match(sheet_title.strip()):
+        return sheet_title.strip()
+    stem = readable_stem(doc.location)
+    return stem if sheet_count == 1 else f"{stem} {sheet_title.strip()}"
+
+
+def _first_reason(result: ParseResult) -> str | None:
+    return result.problems[0].reason if result.problems else None
+
+
+# ---------------------------------------------------------------- header and rows
+
+def _csv_header(sample: str) -> tuple[Any, int, list[str]] | None:
+    """The dialect, header row number and header of a delimited text, if a column holds text.
+
+    Question texts are full of commas, so csv.Sniffer can guess a comma in a tab-separated
+    file: its guess competes with each usual delimiter, and the reading whose header names the
+    most roles (then has the most columns) wins; the Sniffer's guess wins ties."""
+    head = "\n".join(sample.splitlines()[:HEADER_SEARCH_ROWS * 4])
+    dialects: list[Any] = []
+    try:
+        dialects.append(csv.Sniffer().sniff(head, delimiters=DELIMITERS))
+    except csv.Error:
+        pass
+    dialects += [_Delimited(delimiter) for delimiter in DELIMITERS]
+    best: tuple[tuple[int, int], Any, int, list[str]] | None = None
+    for dialect in dialects:
+        rows = list(csv.reader(io.StringIO(head), dialect))[:HEADER_SEARCH_ROWS]
+        for row_number, cells in enumerate(rows, start=1):
+            roles = column_roles(cells)
+            if "text" in roles:
+                score = (len(roles), len(cells))
+                if best is None or score > best[0]:
+                    best = (score, dialect, row_number, [clean(cell) or "" for cell in cells])
+                break
+    return best[1:] if best else None
+
+
+class _Delimited(csv.excel):
+    def __init__(self, delimiter: str) -> None:
+        super().__init__()
+        self.delimiter = delimiter
+
+
+def column_roles(header: list[str]) -> dict[str, int]:
+    """Which column plays which role, from header names: exact names first, then a header that
+    starts with a longer name ("response_categories_cleaned" -> options). First column wins."""
+    roles: dict[str, int] = {}
+    names = [_normalise(cell) for cell in header]
+    for index, name in enumerate(names):
+        role = _ROLE_OF.get(name)
+        if role and role not in roles:
+            roles[role] = index
+    for index, name in enumerate(names):
+        if index in roles.values() or name in _ROLE_OF:
+            continue
+        role = next((_ROLE_OF[prefix] for prefix in _PREFIX_NAMES
+                     if name.startswith(prefix + " ")), None)
+        if role and role not in roles:
+            roles[role] = index
+    return roles
+
+
+def _normalise(header: str | None) -> str:
+    return " ".join(re.sub(r"[_\-.:]+", " ", (header or "").lower()).split())
+
+
+def _find_table(title: str, prefix: str, rows: Iterator[tuple[int, list[str]]]) -> Table | None:
+    """The header is the first of the first few non-empty rows that names a text column."""
+    seen = 0
+    for _, cells in rows:
+        if not any(cells):
+            continue
+        if "text" in column_roles(cells):
+            return _table(title, prefix, cells, rows)
+        seen += 1
+        if seen >= HEADER_SEARCH_ROWS:
+            return None
+    return None
+
+
+def _table(title: str, prefix: str, header: list[str],
+           rows: Iterable[tuple[int, list[str]]]) -> Table:
+    roles = column_roles(header)
+    known = set(roles.values())
+    extra_columns = {index: name for index, name in enumerate(header) if name and index not in known}
+    return Table(title=title, record_prefix=prefix, roles=roles, rows=rows,
+                 extra_columns=extra_columns)
+
+
+def _skip(rows: Iterator[tuple[int, list[str]]], header_row: int) -> Iterator[tuple[int, list[str]]]:
+    for row_number, cells in rows:
+        if row_number > header_row:
+            yield row_number, [cell.strip() for cell in cells]
+
+
+def _limited(doc: Document, rows: Iterable[tuple[int, list[str]]],
+             prefix: str) -> Iterator[tuple[int, list[str]]]:
+    """Rows, refusing a table with too many rows or a cell too long to be metadata."""
+    row_number = 0
+    try:
+        for row_number, cells in rows:
+            if row_number > MAX_ROWS:
+                raise UnsafeInputError(f"more than {MAX_ROWS:,} rows; refused",
+                                       file=doc.location, record=f"{prefix}row {row_number}",
+                                       hint="split the file")
+            for cell in cells:
+                if len(cell) > MAX_FIELD_CHARS:
+                    raise UnsafeInputError(
+                        f"a cell of {len(cell):,} characters in row {row_number}, over the "
+                        f"{MAX_FIELD_CHARS:,} limit; refused", file=doc.location,
+                        record=f"{prefix}row {row_number}", hint="is a quote left open?")
+            yield row_number, cells
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise UnsafeInputError(f"a cell over the {MAX_FIELD_CHARS:,} character limit in row "
+                                   f"{row_number + 1}; refused", file=doc.location,
+                                   record=f"{prefix}row {row_number + 1}",
+                                   hint="is a quote left open?") from None
+        raise doc.fail(f"malformed CSV after row {row_number}: {error}") from None
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet value as text: 1.0 -> "1", dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# ---------------------------------------------------------------- the two shapes
+
+def _parse_table(table: Table, provenance: Provenance, taken: set[str]) -> ParseResult:
+    if "name" in table.roles:
+        return _variable_list(table, provenance, taken)
+    return _questionnaires(table, provenance, taken)
+
+
+def _questionnaires(table: Table, provenance: Provenance, taken: set[str]) -> ParseResult:
+    """Questions grouped by the instrument (or study) column, else one instrument per table."""
+    result = ParseResult()
+    groups: dict[str, Questionnaire] = {}
+    group_role = "instrument" if "instrument" in table.roles else "study"
+    for row_number, cells in table.rows:
+        if not any(cells):
+            continue
+        record = f"{table.record_prefix}row {row_number}"
+        text = clean(table.cell(cells, "text"))
+        if not text:
+            result.problems.append(Problem(record=record, reason="no question text",
+                                           raw="\t".join(cells)[:1000]))
+            continue
+        title = clean(table.cell(cells, group_role)) or table.title
+        if title not in groups:
+            groups[title] = Questionnaire(title=title, language=language_of(title),
+                                          record_key=record)
+        questionnaire = groups[title]
+        intro = clean(table.cell(cells, "intro"))
+        questionnaire.description = questionnaire.description or intro
+        extra = _extra(table, cells)
+        if intro and intro != questionnaire.description:
+            extra["intro"] = intro
+        questionnaire.items.append(Item(
+            text=text, number=item_number(table.cell(cells, "number")),
+            options=split_options(table.cell(cells, "options")),
+            description=clean(table.cell(cells, "notes")), keywords=_topics(table, cells),
+            extra=extra, record_key=record))
+    for questionnaire in groups.values():
+        result.extend(instrument_records(provenance, questionnaire, taken))
+    return result
+
+
+@dataclass
+class _StudyGroup:
+    title: str
+    record_key: str
+    variables: list[Variable] = field(default_factory=list)
+    years: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    instruments: list[str] = field(default_factory=list)
+
+
+def _variable_list(table: Table, provenance: Provenance, taken: set[str]) -> ParseResult:
+    """Variables grouped under one Study per value of the study column (else one per table).
+
+    A variable with no label keeps its name as title: ids and search still work on the name."""
+    result = ParseResult()
+    groups: dict[str, _StudyGroup] = {}
+    names: dict[tuple[str, str], str] = {}
+    for row_number, cells in table.rows:
+        if not any(cells):
+            continue
+        record = f"{table.record_prefix}row {row_number}"
+        name = clean(table.cell(cells, "name"))
+        if not name:
+            result.problems.append(Problem(record=record, reason="no variable name",
+                                           raw="\t".join(cells)[:1000]))
+            continue
+        title = clean(table.cell(cells, "study")) or table.title
+        group = groups.setdefault(title, _StudyGroup(title=title, record_key=record))
+        key = (title, slug(name, max_length=60))  # as child_id will make its id
+        if key in names:
+            result.problems.append(Problem(record=record,
+                                           reason=f"variable {name} repeats {names[key]}"))
+            continue
+        names[key] = record
+        group.variables.append(_variable(table, cells, name, record, provenance))
+        _note_group_facts(table, cells, group)
+    for group in groups.values():
+        result.extend(_study_records(group, provenance, taken))
+    return result
+
+
+def _variable(table: Table, cells: list[str], name: str, record: str,
+              provenance: Provenance) -> Variable:
+    """A Variable without its study id yet (the study's id is settled once all rows are read)."""
+    lang = language_of(table.title)
+    text = clean(table.cell(cells, "text"))
+    extra = _extra(table, cells)
+    for role in ("number", "instrument", "year", "intro"):
+        if value := clean(table.cell(cells, role)):
+            extra[role] = value
+    return Variable(
+        id=name, name=name, title=text or name, titles=[Text(value=text or name, lang=lang)],
+        question_texts=[Text(value=text, lang=lang)] if text else [],
+        description=clean(table.cell(cells, "notes")),
+        categories=categories(split_options(table.cell(cells, "options")), lang),
+        concepts=_topics(table, cells), language=[lang] if lang else [],
+        provenance=at_record(provenance, record), extra=extra)
+
+
+def _note_group_facts(table: Table, cells: list[str], group: _StudyGroup) -> None:
+    for values, role in ((group.years, "year"), (group.instruments, "instrument")):
+        value = clean(table.cell(cells, role))
+        if value and value not in values:
+            values.append(value)
+    group.topics.extend(topic for topic in _topics(table, cells) if topic not in group.topics)
+
+
+def _study_records(group: _StudyGroup, provenance: Provenance, taken: set[str]) -> ParseResult:
+    result = ParseResult()
+    study_id = unique_id(group.title, taken)
+    lang = language_of(group.title)
+    result.records.append(Study(
+        id=study_id, title=group.title, titles=[Text(value=group.title)],
+        temporal_coverage=_year_span(group.years), topics=group.topics,
+        instruments=group.instruments, variable_count=len(group.variables),
+        language=[lang] if lang else [], provenance=at_record(provenance, group.record_key)))
+    for variable in group.variables:
+        variable_id = child_id(study_id, variable.name)
+        result.records.append(variable.model_copy(update={"id": variable_id, "study_id": study_id}))
+        result.relations.append(Relation(subject=study_id, predicate=Predicate.HAS_VARIABLE,
+                                         object=variable_id))
+    return result
+
+
+def _year_span(years: list[str]) -> str | None:
+    """"2016" or "2016/2019" when the year column holds years; other wave labels say nothing."""
+    numeric = sorted(year for year in years if re.fullmatch(r"\d{4}", year))
+    if not numeric:
+        return None
+    return numeric[0] if numeric[0] == numeric[-1] else f"{numeric[0]}/{numeric[-1]}"
+
+
+def _topics(table: Table, cells: list[str]) -> list[str]:
+    cell = table.cell(cells, "topic")
+    return [topic for part in _TOPIC_SEPARATOR.split(cell) if (topic := clean(part))] if cell else []
+
+
+def _extra(table: Table, cells: list[str]) -> dict[str, Any]:
+    return small_extra({name: cells[index] for index, name in table.extra_columns.items()
+                        if index < len(cells)})

@@ -1,0 +1,150 @@
+"""The catalogue on a real SQLite file: upserts, aliases, merging, history, deletions, rollback."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from discovery.catalogue.store import Catalogue
+from discovery.errors import NotFoundError
+from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Provenance,
+                             Relation, Study, Variable, content_hash)
+
+RAW = b"<codeBook>...</codeBook>"
+
+
+def provenance(location: str = "a.xml", raw: bytes = RAW) -> Provenance:
+    return Provenance(source="test", location=location, content_hash=content_hash(raw))
+
+
+def study(title: str = "ALLBUS 1996", location: str = "a.xml", **extra) -> Study:
+    return Study(id="allbus-1996", title=title, provenance=provenance(location),
+                 identifiers=[Identifier(scheme="gesis", value="ZA2800"),
+                              Identifier(scheme="doi", value="https://doi.org/10.4232/1.2800")],
+                 **extra)
+
+
+def variable(name: str, label: str = "Age", location: str = "a.xml") -> Variable:
+    return Variable(id=f"allbus-1996.{name}", name=name, title=label, study_id="allbus-1996",
+                    provenance=provenance(location))
+
+
+def apply(catalogue: Catalogue, result: ParseResult, location: str = "a.xml"):
+    return catalogue.apply(location, RAW, "2026-11-22T00:00:00+00:00", result)
+
+
+@pytest.fixture
+def catalogue(tmp_path) -> Catalogue:
+    with Catalogue(tmp_path / "data") as opened:
+        yield opened
+
+
+def test_records_are_stored_and_read_back_with_aliases(catalogue):
+    applied = apply(catalogue, ParseResult(records=[study(), variable("v1"), variable("v2")]))
+    assert (applied.created, applied.variables) == (3, 2)
+    assert catalogue.get("allbus-1996").title == "ALLBUS 1996"
+    assert catalogue.resolve("ZA2800") == "allbus-1996"
+    assert catalogue.resolve("10.4232/1.2800") == "allbus-1996"
+    assert catalogue.resolve("http://dx.doi.org/10.4232/1.2800") == "allbus-1996"
+    assert catalogue.resolve("gesis:za2800") == "allbus-1996"
+    with pytest.raises(NotFoundError):
+        catalogue.resolve("ZA9999")
+
+
+def test_parent_fields_imply_containment_relations(catalogue):
+    apply(catalogue, ParseResult(records=[study(), variable("v1")]))
+    relations = catalogue.relations("allbus-1996")
+    assert [(r.predicate, r.object) for r in relations] == [(Predicate.HAS_VARIABLE, "allbus-1996.v1")]
+
+
+def test_reingesting_the_same_document_changes_nothing(catalogue):
+    result = ParseResult(records=[study(), variable("v1")])
+    apply(catalogue, result)
+    again = apply(catalogue, result)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert [action for _, action, _ in catalogue.history("allbus-1996")] == ["created"]
+
+
+def test_a_changed_record_is_updated_and_its_history_kept(catalogue):
+    apply(catalogue, ParseResult(records=[study()]))
+    applied = apply(catalogue, ParseResult(records=[study(description="Now with an abstract.")]))
+    assert applied.updated == 1
+    assert catalogue.get("allbus-1996").description == "Now with an abstract."
+    assert [action for _, action, _ in catalogue.history("allbus-1996")] == ["created", "updated"]
+
+
+def test_records_a_document_no_longer_holds_are_removed(catalogue):
+    apply(catalogue, ParseResult(records=[study(), variable("v1"), variable("v2")]))
+    applied = apply(catalogue, ParseResult(records=[study(), variable("v1")]))
+    assert applied.deleted == 1
+    assert catalogue.counts_by_kind() == {"study": 1, "variable": 1}
+    assert catalogue.history("allbus-1996.v2")[-1][1] == "deleted"
+
+
+def test_two_sources_of_one_record_merge_and_both_stay_visible(catalogue):
+    apply(catalogue, ParseResult(records=[study(keywords=["religion"])]), "a.xml")
+    second = study(location="b.xml", keywords=["religion", "politics"],
+                   description="Described only by the second source.")
+    apply(catalogue, ParseResult(records=[second]), "b.xml")
+    merged = catalogue.get("allbus-1996")
+    assert merged.keywords == ["religion", "politics"]
+    assert merged.description == "Described only by the second source."
+    assert [s.location for s in catalogue.sources("allbus-1996")] == ["a.xml", "b.xml"]
+    # dropping one source keeps the record from the other
+    apply(catalogue, ParseResult(records=[]), "b.xml")
+    assert catalogue.get("allbus-1996").description is None
+    assert [s.location for s in catalogue.sources("allbus-1996")] == ["a.xml"]
+
+
+def test_duplicate_ids_in_one_document_are_kept_apart(catalogue):
+    apply(catalogue, ParseResult(records=[study(), variable("v1", "Age"), variable("v1", "Sex")]))
+    assert catalogue.get("allbus-1996.v1-2").title == "Sex"
+    objects = {r.object for r in catalogue.relations("allbus-1996")}
+    assert objects == {"allbus-1996.v1", "allbus-1996.v1-2"}
+
+
+def test_a_deletion_removes_the_record_and_its_children(catalogue):
+    oai = study()
+    oai.identifiers.append(Identifier(scheme="oai", value="oai:example:2800"))
+    apply(catalogue, ParseResult(records=[oai, variable("v1")]))
+    alias = Identifier(scheme="oai", value="oai:example:2800").alias()
+    applied = apply(catalogue, ParseResult(deletions=[Deletion(alias=alias, location="page2")]),
+                    "page2")
+    assert applied.deleted == 2
+    assert catalogue.counts_by_kind() == {}
+
+
+def test_a_failure_mid_document_leaves_the_catalogue_unchanged(catalogue, monkeypatch):
+    apply(catalogue, ParseResult(records=[study()]))
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(catalogue, "_write_aliases", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        apply(catalogue, ParseResult(records=[study(title="Changed"), variable("v1")]))
+    assert catalogue.get("allbus-1996").title == "ALLBUS 1996"
+    assert catalogue.counts_by_kind() == {"study": 1}
+
+
+def test_relations_are_replaced_not_duplicated_on_reingest(catalogue):
+    edge = Relation(subject="allbus-1996", predicate=Predicate.FUNDED_BY, object="dfg-grant")
+    apply(catalogue, ParseResult(records=[study()], relations=[edge]))
+    apply(catalogue, ParseResult(records=[study()], relations=[edge]))
+    assert len(catalogue.relations("allbus-1996")) == 1
+
+
+def test_quarantine_keeps_reason_and_raw_bytes(catalogue):
+    catalogue.quarantine("bad.xml", "malformed XML", record="var 3", raw=b"<codeBook")
+    [(at, location, record, reason, hint)] = catalogue.quarantined()
+    assert (location, record, reason) == ("bad.xml", "var 3", "malformed XML")
+    raw = catalogue.db.execute("SELECT raw FROM quarantine").fetchone()[0]
+    import zlib
+    assert zlib.decompress(raw) == b"<codeBook"
+
+
+def test_raw_documents_are_kept_for_rederivation(catalogue):
+    apply(catalogue, ParseResult(records=[study()]))
+    assert catalogue.raw_document(content_hash(RAW)) == RAW
+    assert catalogue.get("allbus-1996").kind == Kind.STUDY
