@@ -22,7 +22,7 @@ from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
-from discovery.harvest.oai import harvest_oai
+from discovery.harvest.oai import harvest_oai, split_records
 from discovery.model import Kind, Output, Predicate, Record
 from discovery.sources.base import Document
 from discovery.sources.oai import oai_root, parse_datestamp, response_date
@@ -101,7 +101,8 @@ def harvest_oai_command(
     first_response: list[str] = []
     with progress_bar() as progress:
         task = progress.add_task("Harvesting", total=None, current=url)
-        report = ingest(catalogue, remember_response_date(pages, first_response),
+        records = split_pages(remember_response_date(pages, first_response), url, metadata_prefix)
+        report = ingest(catalogue, records,
                         on_document=lambda loc: progress.update(task, advance=1))
     print_report(report)
     if report.ok and not until and first_response:
@@ -125,6 +126,15 @@ def remember_response_date(pages: Iterator[Document],
             yield page
     except DiscoveryError as error:
         yield error
+
+
+def split_pages(pages: Iterator[Document | DiscoveryError], url: str,
+                metadata_prefix: str) -> Iterator[Document | DiscoveryError]:
+    for page in pages:
+        if isinstance(page, DiscoveryError):
+            yield page
+        else:
+            yield from split_records(page, url, metadata_prefix)
 
 
 @app.command()

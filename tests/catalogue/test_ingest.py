@@ -51,7 +51,7 @@ def ddi_with_title(title: str, extra_vars: str = "") -> bytes:
 @pytest.mark.parametrize("name, content, reason", [
     ("truncated.xml", ddi_with_title("Cut short")[:-40], "malformed XML"),
     ("truncated.json", b'{"@context": "https://schema.org/", "@type": "Dataset", "name": "Cut',
-     ""),
+     "malformed JSON"),
     ("xxe.xml", XXE, "entities"),
     ("bomb.xml", BOMB, "entities"),
     ("empty.xml", b"", "empty file"),

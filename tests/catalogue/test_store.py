@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 
 import pytest
 
@@ -140,7 +141,6 @@ def test_quarantine_keeps_reason_and_raw_bytes(catalogue):
     [(at, location, record, reason, hint)] = catalogue.quarantined()
     assert (location, record, reason) == ("bad.xml", "var 3", "malformed XML")
     raw = catalogue.db.execute("SELECT raw FROM quarantine").fetchone()[0]
-    import zlib
     assert zlib.decompress(raw) == b"<codeBook"
 
 
@@ -148,3 +148,16 @@ def test_raw_documents_are_kept_for_rederivation(catalogue):
     apply(catalogue, ParseResult(records=[study()]))
     assert catalogue.raw_document(content_hash(RAW)) == RAW
     assert catalogue.get("allbus-1996").kind == Kind.STUDY
+
+
+def test_a_retitled_record_keeps_its_id_and_its_children_follow(catalogue):
+    apply(catalogue, ParseResult(records=[study(), variable("v1")]))
+    retitled = study(title="ALLBUS 1996, second edition").model_copy(
+        update={"id": "allbus-1996-second-edition"})
+    child = variable("v1").model_copy(update={"id": "allbus-1996-second-edition.v1",
+                                              "study_id": "allbus-1996-second-edition"})
+    applied = apply(catalogue, ParseResult(records=[retitled, child]))
+    assert (applied.created, applied.updated, applied.deleted) == (0, 1, 0)
+    assert catalogue.get("allbus-1996").title == "ALLBUS 1996, second edition"
+    assert catalogue.get("allbus-1996.v1").study_id == "allbus-1996"
+    assert [r.object for r in catalogue.relations("allbus-1996")] == ["allbus-1996.v1"]

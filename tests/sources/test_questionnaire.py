@@ -45,7 +45,8 @@ def pdf_bytes(writer: PdfWriter) -> bytes:
 @pytest.mark.parametrize(("name", "count", "first"), [
     ("000_mfqchildselfreportshort.txt", 13, "I felt miserable or unhappy"),
     ("008_gad7anxietyupdated0.txt", 8, "Feeling nervous, anxious, or on edge"),
-    ("014_testedeansiedadegad7dranadimme.txt", 7, "Sentir-se nervoso/a, ansioso/a ou muito tenso/a"),
+    ("014_testedeansiedadegad7dranadimme.txt", 7,
+     "Sentir-se nervoso/a, ansioso/a ou muito tenso/a"),
     ("026_sf36.txt", 35, "In general, would you say your health is:"),
     ("031_ghq12.txt", 12, "Been able to concentrate on what you’re doing?"),
     ("043_nanopdfcomscoresheetfortheorig.txt", 250, "I become easily frightened."),
@@ -100,7 +101,8 @@ def test_numbering_and_option_codes_are_read(corpus: Path) -> None:
         ("0", "Não estou demasiado pessimista nem me sinto desencorajado em relação ao futuro"),
         ("1", "Sinto-me com medo do futuro"),
         ("2a", "Sinto que não tenho nada a esperar do que surja no futuro")]
-    alspac = questions(parse(corpus / ANNOTATED / "uk.alspac_0bc4d307-119c-407a-b195-8664cdf31dd7.txt"))
+    alspac_file = corpus / ANNOTATED / "uk.alspac_0bc4d307-119c-407a-b195-8664cdf31dd7.txt"
+    alspac = questions(parse(alspac_file))
     assert [item.number for item in alspac[:3]] == ["A1", "a", "b"]
     assert alspac[10].number == "A2 f iii"
     # sub-item letters repeat, so ids are positions
@@ -213,7 +215,8 @@ def test_mhc_topics_file_alone_is_refused_with_a_hint(corpus: Path) -> None:
 def test_topics_joined_onto_items_become_keywords(corpus: Path, tmp_path: Path) -> None:
     questions_lines = (corpus / MHC_QUESTIONS).read_text(encoding="utf-8").splitlines()[:4]
     topic_lines = (corpus / MHC_TOPICS).read_text(encoding="utf-8").splitlines()[:4]
-    joined = [json.dumps({**json.loads(q), **json.loads(t)}) for q, t in zip(questions_lines, topic_lines)]
+    joined = [json.dumps({**json.loads(question), **json.loads(topics)})
+              for question, topics in zip(questions_lines, topic_lines)]
     path = tmp_path / "joined.jsonl"
     path.write_text("\n".join(joined), encoding="utf-8")
     result = parse(path)
@@ -228,7 +231,8 @@ def test_bad_jsonl_line_is_a_problem_and_the_rest_goes_on(corpus: Path, tmp_path
     path.write_text("\n".join([lines[0], '{"instrument_name": "broken", "questions": [', lines[6],
                                "[1, 2]"]), encoding="utf-8")
     result = parse(path)
-    assert [instrument.id for instrument in instruments(result)] == ["ces-d-english", "gad-7-english"]
+    found = [instrument.id for instrument in instruments(result)]
+    assert found == ["ces-d-english", "gad-7-english"]
     assert [(problem.record, problem.reason.split(":")[0]) for problem in result.problems] == [
         ("line 2", "not valid JSON"), ("line 4", "not a JSON object")]
     assert result.problems[0].raw.startswith('{"instrument_name": "broken"')

@@ -58,10 +58,6 @@ def ingest_one(catalogue: Catalogue, doc: Document, report: IngestReport) -> Non
         _fail(catalogue, report, error, raw=doc.content)
         return
     _check_sizes(result)
-    if not (result.records or result.deletions or result.problems):
-        _fail(catalogue, report, doc.fail("no records found", hint="is this the right file?"),
-              raw=doc.content)
-        return
     try:
         applied = catalogue.apply(doc.location, doc.content, doc.fetched_at.isoformat(), result)
     except sqlite3.Error as error:

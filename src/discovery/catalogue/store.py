@@ -137,9 +137,10 @@ class Catalogue:
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO documents VALUES (?,?,?,?,?)",
                        (content_hash(raw), location, len(raw), fetched_at, zlib.compress(raw, 3)))
-            records = _unique_ids(result)
             previous = dict(db.execute(
                 "SELECT record_id, data_hash FROM record_sources WHERE location=?", (location,)))
+            records, relations = self._keep_ids(db, location, _unique_ids(result),
+                                                result.relations, previous)
             rows, changed = [], []
             for record in records:
                 data = record.model_dump_json(exclude={"provenance"})
@@ -164,7 +165,7 @@ class Catalogue:
                                [(rid, location) for rid in stale])
                 self._merge(db, sorted(stale), now, location, applied)
             db.execute("DELETE FROM relations WHERE location=?", (location,))
-            relations = result.relations + _parent_relations(records, result.relations)
+            relations = relations + _parent_relations(records, relations)
             db.executemany("INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)",
                            [(r.subject, r.predicate.value, r.object, r.evidence, r.confidence,
                              location) for r in relations])
@@ -172,6 +173,52 @@ class Catalogue:
             for deletion in result.deletions:
                 applied.deleted += self._delete_alias(db, deletion, now)
         return applied
+
+    def _keep_ids(self, db: sqlite3.Connection, location: str, records: list[Record],
+                  relations: list[Relation], previous: dict[str, str]
+                  ) -> tuple[list[Record], list[Relation]]:
+        """Ids are stable: a record this location held before under another id (its title was
+        changed, say) keeps the old id when it still has one of the old record's identifiers.
+        Its children, whose ids derive from the parent's, follow."""
+        incoming = {r.id for r in records}
+        stale = [rid for rid in previous if rid not in incoming]
+        if not stale:
+            return records, relations
+        old_aliases: dict[tuple[str, str], str] = {}
+        for chunk in _chunks(stale):
+            marks = ",".join("?" * len(chunk))
+            for alias, rid, kind in db.execute(
+                    f"SELECT a.alias, a.record_id, r.kind FROM aliases a JOIN records r "
+                    f"ON r.id = a.record_id WHERE a.location=? AND a.record_id IN ({marks})",
+                    [location, *chunk]):
+                old_aliases[(kind, alias)] = rid
+        renames: dict[str, str] = {}
+        for record in records:
+            if record.id in previous or record.kind in PARENT_FIELDS:
+                continue
+            for alias in record.aliases():
+                old = old_aliases.get((record.kind.value, alias))
+                if old and old not in renames.values():
+                    renames[record.id] = old
+                    break
+        if not renames:
+            return records, relations
+
+        def renamed(rid: str | None) -> str | None:
+            if rid is None or rid in renames:
+                return renames.get(rid, rid)
+            parent, dot, rest = rid.partition(".")
+            return f"{renames[parent]}.{rest}" if dot and parent in renames else rid
+
+        moved = []
+        for record in records:
+            update: dict[str, Any] = {"id": renamed(record.id)}
+            if record.kind in PARENT_FIELDS:
+                field_name = PARENT_FIELDS[record.kind]
+                update[field_name] = renamed(getattr(record, field_name))
+            moved.append(record.model_copy(update=update))
+        return moved, [r.model_copy(update={"subject": renamed(r.subject),
+                                            "object": renamed(r.object)}) for r in relations]
 
     def _write_aliases(self, db: sqlite3.Connection, location: str, records: list[Record]) -> None:
         db.executemany("DELETE FROM aliases WHERE record_id=? AND location=?",

@@ -8,6 +8,7 @@ Incremental harvests pass `from_`: the `responseDate` of the first page of the p
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Protocol
@@ -58,6 +59,34 @@ def harvest_oai(base_url: str, *, metadata_prefix: str = "oai_ddi25", set_spec: 
             url = request_url(base_url, verb="ListRecords", resumptionToken=token)
         raise HarvestError(f"still more pages after {max_pages}; stopped", file=base_url,
                            hint="raise the page limit if the repository is really this large")
+
+
+def split_records(page: Document, base_url: str, metadata_prefix: str) -> Iterator[Document]:
+    """Each record of a ListRecords page as its own GetRecord document, located at its GetRecord
+    URL: the catalogue then keeps every OAI record as one source whose next version (or deletion)
+    replaces it, whichever page it arrives on. A page that cannot be split is passed on whole, so
+    its parse error is reported with the page's URL."""
+    try:
+        root = _read(page)
+    except HarvestError:
+        yield page
+        return
+    for record in root.iterfind(f"{{{oai.NS}}}ListRecords/{{{oai.NS}}}record"):
+        identifier = record.findtext(f"{{{oai.NS}}}header/{{{oai.NS}}}identifier")
+        if not identifier or not identifier.strip():
+            yield page  # the parser reports the record that has no identifier
+            continue
+        location = request_url(base_url, verb="GetRecord", identifier=identifier.strip(),
+                               metadataPrefix=metadata_prefix)
+        envelope = etree.Element(f"{{{oai.NS}}}OAI-PMH", nsmap={None: oai.NS})
+        etree.SubElement(envelope, f"{{{oai.NS}}}responseDate").text = oai.response_date(root)
+        request = etree.SubElement(envelope, f"{{{oai.NS}}}request", verb="GetRecord",
+                                   identifier=identifier.strip(), metadataPrefix=metadata_prefix)
+        request.text = base_url
+        etree.SubElement(envelope, f"{{{oai.NS}}}GetRecord").append(copy.deepcopy(record))
+        yield Document(location=location, content=etree.tostring(envelope, encoding="UTF-8",
+                                                                 xml_declaration=True),
+                       fetched_at=page.fetched_at, media_type=page.media_type)
 
 
 def identify(base_url: str, *, client: httpx.Client | None = None,

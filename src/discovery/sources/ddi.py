@@ -734,7 +734,8 @@ class _Lifecycle:
             id=slug(_main(titles)), title=_main(titles), titles=all_titles,
             description=_main(abstracts), descriptions=abstracts,
             identifiers=_unique_identifiers(identifiers),
-            keywords=_unique(t.value for t in _texts(_path(coverage, "TopicalCoverage", "Keyword"), self.lang)),
+            keywords=_unique(t.value for t in
+                             _texts(_path(coverage, "TopicalCoverage", "Keyword"), self.lang)),
             topics=self._topics(coverage),
             url=f"https://doi.org/{doi}" if doi else None,
             language=_languages(all_titles, abstracts),
@@ -928,7 +929,8 @@ class _Lifecycle:
             id=instrument_id, title=title, titles=labels,
             description=_main(self._named(element, "Description", block=True)),
             language=_languages(*(q.titles for q in questions)), question_count=len(questions),
-            provenance=self.provenance.model_copy(update={"record_key": self.record_key or self._key(element)}),
+            provenance=self.provenance.model_copy(
+                update={"record_key": self.record_key or self._key(element)}),
             extra={key: value for key, value in {
                 "name": _main(self._named(element, "InstrumentName")), "ddi_id": self._key(element),
                 "type": _line(_kid(element, "TypeOfInstrument"))}.items() if value},

@@ -804,6 +804,10 @@ def _scalar_fields(data: dict[str, Any]) -> dict[str, str]:
 
 
 def _field_text(key: str, value: Any) -> str | None:
+    """A field's value as text, as the page would show it: booleans (JSON `false`, XML
+    `false`) as Yes/No, dates as YYYY-MM-DD, lists comma-joined, line breaks kept."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        value = value.strip().lower() == "true"
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if key in DATE_KEYS:
@@ -812,7 +816,10 @@ def _field_text(key: str, value: Any) -> str | None:
         return ",".join(str(v) for v in value) or None
     if isinstance(value, (int, float)):
         return str(value)
-    return strip_markup(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    text = (strip_markup(value) or "") if "<" in value else value
+    return "\n".join(line for line in map(clean, text.splitlines()) if line) or None
 
 
 def _outcome_years(data: dict[str, Any]) -> list[str]:

@@ -328,9 +328,9 @@ def _merge_page(study: Study, page: dict[str, Any]) -> None:
     study.publisher = study.publisher or next(iter(agents_from_schema_org(page.get("publisher"))),
                                               None)
     study.funders = _unique_agents(study.funders + agents_from_schema_org(page.get("funders")))
-    catalogs = [Link(url=c["url"], name=_first_text(c.get("name")))
+    catalogs = [Link(url=url, name=_first_text(c.get("name")))
                 for c in _as_list(page.get("dataCatalogs"))
-                if isinstance(c, dict) and _first_text(c.get("url"))]
+                if isinstance(c, dict) and (url := _first_text(c.get("url")))]
     study.data_catalogs = _unique_links(study.data_catalogs + catalogs)
     links = [Link(url=url) for url in _texts(page.get("additionalLinks"))]
     study.links = _unique_links(study.links + links)

@@ -106,7 +106,8 @@ def unique_id(title: str, taken: set[str]) -> str:
     if candidate in taken:
         candidate = slug(title, max_length=200)
         if candidate in taken:
-            candidate = next(f"{candidate}-{n}" for n in count(2) if f"{candidate}-{n}" not in taken)
+            base = candidate
+            candidate = next(f"{base}-{n}" for n in count(2) if f"{base}-{n}" not in taken)
     taken.add(candidate)
     return candidate
 
@@ -201,7 +202,8 @@ def instrument_records(provenance: Provenance, questionnaire: Questionnaire,
 
 
 def at_record(provenance: Provenance, record_key: str | None) -> Provenance:
-    """The document's provenance for one record in it (hashing the document once, not per record)."""
+    """The document's provenance for one record in it (the document is hashed once, not per
+    record: Document.hash hashes all the bytes on every call)."""
     return provenance.model_copy(update={"record_key": record_key})
 
 
@@ -247,7 +249,7 @@ def _is_flight_payload(head: str) -> bool:
 # ---------------------------------------------------------------- parse
 
 def parse(doc: Document) -> ParseResult:
-    if doc.content.lstrip()[:5] == b"%PDF-":
+    if doc.content[:1024].lstrip().startswith(b"%PDF-"):
         return _parse_pdf(doc)
     if file_suffix(doc.location) in JSONL_SUFFIXES:
         return _parse_jsonl(doc)
@@ -332,8 +334,8 @@ def _number_in(prefix: str) -> str | None:
 
 # --- plain text
 
-_LEADING_NUMBER = re.compile(
-    r"^(?:(?:Q|Question\s*)?([A-Z]?\d{1,3}[a-z]?)[.):]|Q(\d{1,3}[a-z]?)(?=\s)|\(?([a-z]|[ivx]{2,5})\))\s+")
+_LEADING_NUMBER = re.compile(r"^(?:(?:Q|Question\s*)?([A-Z]?\d{1,3}[a-z]?)[.):]"
+                             r"|Q(\d{1,3}[a-z]?)(?=\s)|\(?([a-z]|[ivx]{2,5})\))\s+")
 
 
 def _plain_items(text: str) -> list[Item]:
@@ -351,7 +353,8 @@ def _plain_items(text: str) -> list[Item]:
         match = _LEADING_NUMBER.match(line)
         if match:
             number = next(group for group in match.groups() if group)
-            previous = Item(text=line[match.end():], number=number, record_key=f"line {line_number}")
+            previous = Item(text=line[match.end():], number=number,
+                            record_key=f"line {line_number}")
             items.append(previous)
         elif numbered < 2:
             items.append(Item(text=line, record_key=f"line {line_number}"))
@@ -428,7 +431,8 @@ def _parse_jsonl(doc: Document) -> ParseResult:
     result = ParseResult()
     questionnaires: dict[str, Questionnaire] = {}
     topic_lines = 0
-    for line_number, line in enumerate(decode_text(doc).splitlines(), start=1):
+    # "\n" only: str.splitlines() would also cut at U+2028 and friends, legal inside JSON strings
+    for line_number, line in enumerate(decode_text(doc).split("\n"), start=1):
         if not line.strip():
             continue
         record = f"line {line_number}"
@@ -454,8 +458,9 @@ def _parse_jsonl(doc: Document) -> ParseResult:
     filled = [questionnaire for questionnaire in questionnaires.values() if questionnaire.items]
     if topic_lines and not filled:
         raise doc.fail("topic labels only, no questionnaire items",
-                       hint="this file is line-aligned with a questions file: add each line's "
-                            "'topics' to the same line there and ingest that (they become keywords)")
+                       hint="this file is line-aligned with a questions file: add each "
+                            "line's 'topics' to the same line there and ingest that (they "
+                            "become keywords)")
     if not filled:
         first = result.problems[0] if result.problems else None
         raise doc.fail("no questionnaire items found",

@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -64,6 +64,8 @@ _ROLE_OF = {name: role for role, names in COLUMN_NAMES.items() for name in names
 _PREFIX_NAMES = sorted((name for name in _ROLE_OF if " " in name), key=len, reverse=True)
 _TOPIC_SEPARATOR = re.compile(r"\s*[;|,]\s*")
 
+Rows = Iterator[tuple[int, list[str]]]  # (row number, cells)
+
 
 @dataclass
 class Table:
@@ -72,7 +74,7 @@ class Table:
     title: str
     record_prefix: str  # "" for a CSV, "Sheet name!" for a sheet, so row keys name the sheet
     roles: dict[str, int]
-    rows: Iterable[tuple[int, list[str]]]
+    rows: Rows
     extra_columns: dict[int, str] = field(default_factory=dict)
 
     def cell(self, cells: list[str], role: str) -> str:
@@ -222,7 +224,7 @@ def _normalise(header: str | None) -> str:
     return " ".join(re.sub(r"[_\-.:]+", " ", (header or "").lower()).split())
 
 
-def _find_table(title: str, prefix: str, rows: Iterator[tuple[int, list[str]]]) -> Table | None:
+def _find_table(title: str, prefix: str, rows: Rows) -> Table | None:
     """The header is the first of the first few non-empty rows that names a text column."""
     seen = 0
     for _, cells in rows:
@@ -237,22 +239,22 @@ def _find_table(title: str, prefix: str, rows: Iterator[tuple[int, list[str]]]) 
 
 
 def _table(title: str, prefix: str, header: list[str],
-           rows: Iterable[tuple[int, list[str]]]) -> Table:
+           rows: Rows) -> Table:
     roles = column_roles(header)
     known = set(roles.values())
-    extra_columns = {index: name for index, name in enumerate(header) if name and index not in known}
+    extra_columns = {index: name for index, name in enumerate(header)
+                     if name and index not in known}
     return Table(title=title, record_prefix=prefix, roles=roles, rows=rows,
                  extra_columns=extra_columns)
 
 
-def _skip(rows: Iterator[tuple[int, list[str]]], header_row: int) -> Iterator[tuple[int, list[str]]]:
+def _skip(rows: Rows, header_row: int) -> Rows:
     for row_number, cells in rows:
         if row_number > header_row:
             yield row_number, [cell.strip() for cell in cells]
 
 
-def _limited(doc: Document, rows: Iterable[tuple[int, list[str]]],
-             prefix: str) -> Iterator[tuple[int, list[str]]]:
+def _limited(doc: Document, rows: Rows, prefix: str) -> Rows:
     """Rows, refusing a table with too many rows or a cell too long to be metadata."""
     row_number = 0
     try:
@@ -334,7 +336,7 @@ def _questionnaires(table: Table, provenance: Provenance, taken: set[str]) -> Pa
 class _StudyGroup:
     title: str
     record_key: str
-    variables: list[Variable] = field(default_factory=list)
+    rows: list[tuple[str, str, list[str]]] = field(default_factory=list)  # record, name, cells
     years: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     instruments: list[str] = field(default_factory=list)
@@ -364,16 +366,15 @@ def _variable_list(table: Table, provenance: Provenance, taken: set[str]) -> Par
                                            reason=f"variable {name} repeats {names[key]}"))
             continue
         names[key] = record
-        group.variables.append(_variable(table, cells, name, record, provenance))
+        group.rows.append((record, name, cells))
         _note_group_facts(table, cells, group)
     for group in groups.values():
-        result.extend(_study_records(group, provenance, taken))
+        result.extend(_study_records(table, group, provenance, taken))
     return result
 
 
-def _variable(table: Table, cells: list[str], name: str, record: str,
+def _variable(table: Table, cells: list[str], name: str, study_id: str,
               provenance: Provenance) -> Variable:
-    """A Variable without its study id yet (the study's id is settled once all rows are read)."""
     lang = language_of(table.title)
     text = clean(table.cell(cells, "text"))
     extra = _extra(table, cells)
@@ -381,12 +382,13 @@ def _variable(table: Table, cells: list[str], name: str, record: str,
         if value := clean(table.cell(cells, role)):
             extra[role] = value
     return Variable(
-        id=name, name=name, title=text or name, titles=[Text(value=text or name, lang=lang)],
+        id=child_id(study_id, name), name=name, study_id=study_id, title=text or name,
+        titles=[Text(value=text or name, lang=lang)],
         question_texts=[Text(value=text, lang=lang)] if text else [],
         description=clean(table.cell(cells, "notes")),
         categories=categories(split_options(table.cell(cells, "options")), lang),
         concepts=_topics(table, cells), language=[lang] if lang else [],
-        provenance=at_record(provenance, record), extra=extra)
+        provenance=provenance, extra=extra)
 
 
 def _note_group_facts(table: Table, cells: list[str], group: _StudyGroup) -> None:
@@ -397,20 +399,21 @@ def _note_group_facts(table: Table, cells: list[str], group: _StudyGroup) -> Non
     group.topics.extend(topic for topic in _topics(table, cells) if topic not in group.topics)
 
 
-def _study_records(group: _StudyGroup, provenance: Provenance, taken: set[str]) -> ParseResult:
+def _study_records(table: Table, group: _StudyGroup, provenance: Provenance,
+                   taken: set[str]) -> ParseResult:
     result = ParseResult()
     study_id = unique_id(group.title, taken)
     lang = language_of(group.title)
     result.records.append(Study(
         id=study_id, title=group.title, titles=[Text(value=group.title)],
         temporal_coverage=_year_span(group.years), topics=group.topics,
-        instruments=group.instruments, variable_count=len(group.variables),
+        instruments=group.instruments, variable_count=len(group.rows),
         language=[lang] if lang else [], provenance=at_record(provenance, group.record_key)))
-    for variable in group.variables:
-        variable_id = child_id(study_id, variable.name)
-        result.records.append(variable.model_copy(update={"id": variable_id, "study_id": study_id}))
+    for record, name, cells in group.rows:
+        variable = _variable(table, cells, name, study_id, at_record(provenance, record))
+        result.records.append(variable)
         result.relations.append(Relation(subject=study_id, predicate=Predicate.HAS_VARIABLE,
-                                         object=variable_id))
+                                         object=variable.id))
     return result
 
 
@@ -424,7 +427,9 @@ def _year_span(years: list[str]) -> str | None:
 
 def _topics(table: Table, cells: list[str]) -> list[str]:
     cell = table.cell(cells, "topic")
-    return [topic for part in _TOPIC_SEPARATOR.split(cell) if (topic := clean(part))] if cell else []
+    if not cell:
+        return []
+    return [topic for part in _TOPIC_SEPARATOR.split(cell) if (topic := clean(part))]
 
 
 def _extra(table: Table, cells: list[str]) -> dict[str, Any]:
