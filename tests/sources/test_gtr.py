@@ -80,7 +80,7 @@ def test_seed_project(seed: ParseResult) -> None:
     assert project.grant_reference is None and project.identifiers == []
     assert project.provenance.source == "gtr-page"
     paragraphs = project.abstract.split("\n\n")
-    assert len(paragraphs) == 13
+    assert len(paragraphs) == 11
     assert paragraphs[0].startswith("WHY DO WE NEED THIS STUDY? Children and families affected")
     assert paragraphs[-1].endswith("help parents who use drugs and their families.")
     assert project.description == project.abstract
@@ -184,7 +184,7 @@ def test_page_other_outcome_kinds_are_blocks_too(corpus: Path) -> None:
         "Description Scottish Families Affected by Alcohol and Drugs\n"
         "Organisation Scottish Families Affected by Alcohol and Drugs\n"
         "Country United Kingdom\nSector Charity/Non Profit\n"
-        "PI Contribution Study design.\nImpact of the partnership was wide.\n"
+        "PI Contribution Study design.\nStaff were trained at both sites.\n"
         "Partner Contribution Recruitment of families.\nImpact Two family events.\n"
         "Start Year 2020\n")
     result = gtr.parse(Document(location="page.txt", content=content.encode()))
@@ -192,7 +192,7 @@ def test_page_other_outcome_kinds_are_blocks_too(corpus: Path) -> None:
     assert isinstance(collaboration, Output)
     assert collaboration.id == child_id(SEED_ID, "collaboration-1")
     assert collaboration.output_type == "collaboration"
-    assert collaboration.fields["pi_contribution"] == "Study design.\nImpact of the partnership was wide."
+    assert collaboration.fields["pi_contribution"] == "Study design.\nStaff were trained at both sites."
     assert collaboration.fields["impact"] == "Two family events."
     assert collaboration.years == ["2020"]
     assert sum(isinstance(r, Output) for r in result.records) == 21

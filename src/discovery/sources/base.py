@@ -11,6 +11,7 @@ import codecs
 import html
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 from lxml import etree
@@ -31,8 +32,9 @@ class Document:
     fetched_at: datetime = field(default_factory=utcnow)
     media_type: str | None = None
 
-    @property
+    @cached_property
     def hash(self) -> str:
+        """Computed once: every record of a document carries it in its provenance."""
         return content_hash(self.content)
 
     def provenance(self, source: str, record_key: str | None = None,

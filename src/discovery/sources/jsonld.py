@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from functools import cached_property
 from typing import Any
 
 from discovery.model import (
     DOI_RE, SCHEMA_ORG_KINDS, Agent, Identifier, Kind, Link, ParseResult, Predicate, Problem,
-    Relation, Study, Variable, agents_from_schema_org, child_id, content_hash, normalise_doi,
+    Relation, Study, Variable, agents_from_schema_org, child_id, normalise_doi,
     record_from_schema_org, schema_org_kind,
 )
 from discovery.sources.base import Document, decode_text, strip_markup
@@ -76,7 +74,6 @@ def _is_schema_org_head(head: str, location: str) -> bool:
 
 
 def parse(doc: Document) -> ParseResult:
-    doc = _HashedOnce(**{field.name: getattr(doc, field.name) for field in fields(doc)})
     text = decode_text(doc).lstrip()
     try:
         if text.startswith("<"):
@@ -93,16 +90,6 @@ def parse(doc: Document) -> ParseResult:
         raise doc.fail(reason, record=result.problems[0].record if result.problems else None,
                        hint="check that the JSON-LD is complete and well formed")
     return result
-
-
-@dataclass
-class _HashedOnce(Document):
-    """The document with its hash computed once, not once per record: one JSON-LD file can
-    hold thousands of records, each with provenance."""
-
-    @cached_property
-    def hash(self) -> str:  # type: ignore[override]
-        return content_hash(self.content)
 
 
 # --- the three containers -------------------------------------------------------------------
