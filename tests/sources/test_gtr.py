@@ -92,7 +92,8 @@ def test_seed_project(seed: ParseResult) -> None:
 def test_seed_lead_organisation(seed: ParseResult) -> None:
     organisation = seed.records[1]
     assert isinstance(organisation, Organisation)
-    assert (organisation.id, organisation.title) == ("university-of-stirling", "University of Stirling")
+    assert organisation.id == "university-of-stirling"
+    assert organisation.title == "University of Stirling"
     assert (SEED_ID, "ledBy", "university-of-stirling") in edges(seed)
 
 
@@ -135,7 +136,8 @@ def test_seed_outputs_keep_every_field(seed: ParseResult) -> None:
     outputs = [r for r in seed.records if isinstance(r, Output)]
     alliance = outputs[10]
     assert alliance.title == "Establishment of a Learning Alliance (PPIE group)"
-    assert alliance.years == ["2020", "2021", "2022"] and alliance.fields["years"] == "2020,2021,2022"
+    assert alliance.years == ["2020", "2021", "2022"]
+    assert alliance.fields["years"] == "2020,2021,2022"
     assert alliance.url is None and "url" not in alliance.fields
     assert alliance.fields["primary_audience"] == "Professional Practitioners"
     assert alliance.fields["form"] == "A formal working group, expert panel or dialogue"
@@ -192,7 +194,8 @@ def test_page_other_outcome_kinds_are_blocks_too(corpus: Path) -> None:
     assert isinstance(collaboration, Output)
     assert collaboration.id == child_id(SEED_ID, "collaboration-1")
     assert collaboration.output_type == "collaboration"
-    assert collaboration.fields["pi_contribution"] == "Study design.\nStaff were trained at both sites."
+    assert collaboration.fields["pi_contribution"] == \
+        "Study design.\nStaff were trained at both sites."
     assert collaboration.fields["impact"] == "Two family events."
     assert collaboration.years == ["2020"]
     assert sum(isinstance(r, Output) for r in result.records) == 21
@@ -407,7 +410,8 @@ def test_api_truncated_json_names_the_file() -> None:
 
 
 def test_api_xml_of_another_kind_is_refused() -> None:
-    doc = Document(location="other.xml", content=b'<project xmlns="urn:other"><title>x</title></project>')
+    doc = Document(location="other.xml",
+                   content=b'<project xmlns="urn:other"><title>x</title></project>')
     assert not gtr.sniff(doc, head_text(doc))
     with pytest.raises(ParseError, match="not a GtR API document"):
         gtr.parse(doc)

@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
@@ -32,7 +33,9 @@ from discovery.model import (
     DOI_RE, Identifier, Organisation, Output, ParseResult, Person, Predicate, Problem, Project,
     Provenance, Record, Relation, Text, child_id, normalise_doi, slug,
 )
-from discovery.sources.base import Document, clean, clean_block, decode_text, parse_xml, strip_markup
+from discovery.sources.base import (
+    Document, clean, clean_block, decode_text, parse_xml, strip_markup,
+)
 from discovery.sources.registry import head_text
 
 FORMAT = "gtr"
@@ -139,7 +142,7 @@ OUTCOME_HEADINGS = {kind.heading for kind in OUTCOME_KINDS} | {"publications", "
 FIELD_KEYS = {"Form Of Engagement Activity": "form", "Year(s) Of Engagement Activity": "years"}
 _ALL_LABELS = sorted({label for kind in OUTCOME_KINDS for label in kind.labels}, key=len,
                      reverse=True)
-_LABEL_LINE = re.compile(r"(%s)(?:[ \t\u00a0]+(.*))?$" % "|".join(map(re.escape, _ALL_LABELS)))
+_LABEL_LINE = re.compile(rf"({'|'.join(map(re.escape, _ALL_LABELS))})(?:[ \t\u00a0]+(.*))?$")
 _HEADING_COUNT = re.compile(r"\s*\(\d+\)$")
 _OUTCOMES = "outcomes"
 
@@ -332,7 +335,7 @@ def _short_title(text: str) -> str:
     first = first[:-1] if first.endswith(".") else first
     if len(first) <= TITLE_CHARS:
         return first
-    return first[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:-– ") + "…"
+    return first[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:- ") + "…"
 
 
 def _years(text: str | None) -> list[str]:
@@ -472,28 +475,28 @@ class _ApiReader:
         if not self.resources:
             raise self.doc.fail("no GtR resources found", hint="expected a GtR-2 API project, "
                                 "person, organisation, fund or outcome, or a page of them")
-        for position, resource in enumerate(self.resources, start=1):
-            try:
-                if resource.kind == "fund":
-                    continue
-                self._read(resource)
-            except (ValueError, TypeError) as error:
-                self._problem(resource, position, str(error))
-        for position, resource in enumerate(self.resources, start=1):
+        numbered = list(enumerate(self.resources, start=1))
+        for position, resource in numbered:
+            if resource.kind != "fund":
+                self._guarded(self._read, resource, position)
+        for position, resource in numbered:  # after the projects they may land on
             if resource.kind == "fund":
-                try:
-                    self._fund(resource)
-                except (ValueError, TypeError) as error:
-                    self._problem(resource, position, str(error))
+                self._guarded(self._fund, resource, position)
         for project, organisation_id in self.leads:
             if organisation_id in self.organisations:
                 project.lead_organisation = self.organisations[organisation_id].title
         return self.result
 
-    def _problem(self, resource: _Resource, position: int, reason: str) -> None:
-        raw = json.dumps(resource.data, ensure_ascii=False, default=str)[:RAW_CHARS]
-        self.result.problems.append(Problem(record=resource.guid or f"{resource.kind} {position}",
-                                            reason=reason, raw=raw))
+    def _guarded(self, read: Callable[[_Resource], None], resource: _Resource,
+                 position: int) -> None:
+        """One bad resource becomes a Problem; the rest of the document still counts."""
+        try:
+            read(resource)
+        except (ValueError, TypeError) as error:
+            raw = json.dumps(resource.data, ensure_ascii=False, default=str)[:RAW_CHARS]
+            self.result.problems.append(Problem(
+                record=resource.guid or f"{resource.kind} {position}", reason=str(error),
+                raw=raw))
 
     def _ref(self, guid: str) -> str:
         return self.ids.get(guid) or f"gtr-{guid.lower()}"
@@ -536,7 +539,8 @@ class _ApiReader:
         evidence = f"GtR link {link.rel}"
         if isinstance(record, Project):
             if link.kind == "fund":
-                self.fund_projects[link.guid] = resource.guid or ""
+                if resource.guid:
+                    self.fund_projects[link.guid] = resource.guid
                 _widen_dates(record, _iso_date(link.start), _iso_date(link.end))
                 return False
             predicate = _project_predicate(link.rel, link.kind)

@@ -90,13 +90,21 @@ def sniff(doc: Document, head: str) -> bool:
         return head.startswith("PK")
     if suffix not in CSV_SUFFIXES:
         return False
-    # only tables we can read: question-pair benchmarks (text_1, text_2, y) have no text column
-    return _csv_header(head) is not None
+    # question-pair benchmarks are claimed only to say clearly what they are and where they go
+    return _csv_header(head) is not None or _is_pair_benchmark(head)
+
+
+def _is_pair_benchmark(head: str) -> bool:
+    first = head.split("\n", 1)[0].lower().replace(",", "\t").split("\t")
+    return {"text_1", "text_2"} <= {cell.strip() for cell in first}
 
 
 # ---------------------------------------------------------------- parse
 
 def parse(doc: Document) -> ParseResult:
+    if _is_pair_benchmark(doc.content[:2000].decode("utf-8", "ignore")):
+        raise doc.fail("a question-pair benchmark (text_1, text_2), not catalogue metadata",
+                       hint="score it with the matcher (bench/matching.py), do not ingest it")
     if len(doc.content) > MAX_DOCUMENT_BYTES:
         raise UnsafeInputError(f"document is {len(doc.content)} bytes, over the "
                                f"{MAX_DOCUMENT_BYTES} limit", file=doc.location)
