@@ -182,13 +182,13 @@ def test_page_grant_reference_from_header_or_url(corpus: Path) -> None:
 def test_page_other_outcome_kinds_are_blocks_too(corpus: Path) -> None:
     """A collaboration block (labels as GtR's Collaborations tab names them) after the seed's."""
     content = (corpus / SEED).read_text() + (
-        "\nCollaborations\n\n"
+        "\nCollaborations\n\n10 25 50\n \u00a0\n"
         "Description Scottish Families Affected by Alcohol and Drugs\n"
         "Organisation Scottish Families Affected by Alcohol and Drugs\n"
         "Country United Kingdom\nSector Charity/Non Profit\n"
         "PI Contribution Study design.\nStaff were trained at both sites.\n"
         "Partner Contribution Recruitment of families.\nImpact Two family events.\n"
-        "Start Year 2020\n")
+        "Start Year 2020\n10 25 50\n")
     result = gtr.parse(Document(location="page.txt", content=content.encode()))
     collaboration = result.records[-1]
     assert isinstance(collaboration, Output)
@@ -197,7 +197,7 @@ def test_page_other_outcome_kinds_are_blocks_too(corpus: Path) -> None:
     assert collaboration.fields["pi_contribution"] == \
         "Study design.\nStaff were trained at both sites."
     assert collaboration.fields["impact"] == "Two family events."
-    assert collaboration.years == ["2020"]
+    assert collaboration.years == ["2020"] and collaboration.fields["start_year"] == "2020"
     assert sum(isinstance(r, Output) for r in result.records) == 21
 
 

@@ -35,7 +35,7 @@ CREATE INDEX IF NOT EXISTS records_parent ON records(parent);
 CREATE TABLE IF NOT EXISTS record_sources (
     record_id TEXT NOT NULL, location TEXT NOT NULL, source TEXT NOT NULL, record_key TEXT,
     catalogue TEXT, document_hash TEXT NOT NULL, fetched_at TEXT NOT NULL,
-    data TEXT NOT NULL, data_hash TEXT NOT NULL, PRIMARY KEY (record_id, location));
+    data BLOB NOT NULL, data_hash TEXT NOT NULL, PRIMARY KEY (record_id, location));
 CREATE INDEX IF NOT EXISTS record_sources_location ON record_sources(location);
 CREATE TABLE IF NOT EXISTS aliases (
     alias TEXT NOT NULL, value TEXT NOT NULL, record_id TEXT NOT NULL, location TEXT NOT NULL,
@@ -143,7 +143,7 @@ class Catalogue:
                                                 result.relations, previous)
             rows, changed = [], []
             for record in records:
-                data = record.model_dump_json(exclude={"provenance"})
+                data = record_json(record)
                 digest = content_hash(data)
                 applied.ids.append(record.id)
                 applied.variables += record.kind == Kind.VARIABLE
@@ -152,7 +152,7 @@ class Catalogue:
                     continue
                 prov = record.provenance
                 rows.append((record.id, location, prov.source, prov.record_key, prov.catalogue,
-                             prov.content_hash, prov.fetched_at.isoformat(), data, digest))
+                             prov.content_hash, prov.fetched_at.isoformat(), _pack(data), digest))
                 changed.append(record)
             db.executemany("INSERT OR REPLACE INTO record_sources VALUES (?,?,?,?,?,?,?,?,?)", rows)
             self._write_aliases(db, location, changed)
@@ -238,7 +238,7 @@ class Catalogue:
             for rid, data in db.execute(
                     f"SELECT record_id, data FROM record_sources WHERE record_id IN ({marks}) "
                     f"ORDER BY record_id, fetched_at, location", chunk):
-                sources.setdefault(rid, []).append(data)
+                sources.setdefault(rid, []).append(_unpack(data))
             existing = dict(db.execute(
                 f"SELECT id, data_hash FROM records WHERE id IN ({marks})", chunk))
             upserts, history, gone = [], [], []
@@ -355,7 +355,7 @@ class Catalogue:
         return digest
 
     def sources(self, rid: str) -> list[SourceRow]:
-        return [SourceRow(location, source, key, cat, fetched, json.loads(data)) for
+        return [SourceRow(location, source, key, cat, fetched, json.loads(_unpack(data))) for
                 location, source, key, cat, fetched, data in self.db.execute(
                     "SELECT location, source, record_key, catalogue, fetched_at, data "
                     "FROM record_sources WHERE record_id=? ORDER BY fetched_at, location", (rid,))]
@@ -436,6 +436,23 @@ class Catalogue:
                 "documents": one("SELECT COUNT(*) FROM documents"),
                 "aliases": one("SELECT COUNT(DISTINCT alias) FROM aliases"),
                 "quarantined": one("SELECT COUNT(*) FROM quarantine")}
+
+
+def record_json(record: Record) -> str:
+    """Compact JSON of a record without its provenance (stored beside it): defaults are left out
+    and filled in again on reading, except `kind`, which says which class to read it back as."""
+    data = record.model_dump_json(exclude={"provenance"}, exclude_defaults=True)
+    if '"kind":' not in data:
+        data = f'{{"kind":"{record.kind.value}",{data[1:]}'
+    return data
+
+
+def _pack(data: str) -> bytes:
+    return zlib.compress(data.encode("utf-8"), 1)
+
+
+def _unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
 
 
 def merge_source_data(datas: list[dict[str, Any]]) -> dict[str, Any]:

@@ -144,6 +144,7 @@ _ALL_LABELS = sorted({label for kind in OUTCOME_KINDS for label in kind.labels},
                      reverse=True)
 _LABEL_LINE = re.compile(rf"({'|'.join(map(re.escape, _ALL_LABELS))})(?:[ \t\u00a0]+(.*))?$")
 _HEADING_COUNT = re.compile(r"\s*\(\d+\)$")
+_PAGE_SIZES = re.compile(r"\d+(?:\s+\d+)+")  # a table's page-size picker, "10 25 50"
 _OUTCOMES = "outcomes"
 
 
@@ -174,7 +175,7 @@ def _parse_page(doc: Document) -> ParseResult:
     page = _read_page(decode_text(doc))
     if not page.title or _PAGE_LABEL.match(page.title):
         raise doc.fail("no project title", hint="the first line of a GtR project page is its title")
-    project = _page_project(doc, page)
+    project = _page_project(doc, page, page.title)
     result = ParseResult(records=[project])
     if project.lead_organisation:
         organisation = Organisation(
@@ -237,9 +238,11 @@ def _read_outcome_line(blocks: list[_Block], block: _Block | None, heading: str,
                        line: str) -> _Block | None:
     """A label seen again starts the next block; unlabelled lines continue the last field.
     Once a block's kind is known only its labels count, so free text that happens to start
-    with another kind's label ("Impact ...") stays text. Lines before the first block (the
-    page-size picker "10 25 50") are dropped."""
+    with another kind's label ("Impact ...") stays text. Page-size pickers and lines before
+    the first block are dropped."""
     text = line.strip()
+    if _PAGE_SIZES.fullmatch(text):
+        return block
     match = _LABEL_LINE.match(text)
     label = match.group(1) if match else None
     if label and block is not None and not block.accepts(label):
@@ -263,7 +266,7 @@ def _kind_by_signature(label: str, heading: str) -> OutcomeKind | None:
     return next((kind for kind in kinds if kind.heading == heading), kinds[0] if kinds else None)
 
 
-def _page_project(doc: Document, page: _Page) -> Project:
+def _page_project(doc: Document, page: _Page, title: str) -> Project:
     header = dict(page.header)
     lead = header.pop("Lead Research Organisation", None) or None
     department = header.pop("Department Name", None) or None
@@ -277,7 +280,6 @@ def _page_project(doc: Document, page: _Page) -> Project:
         identifiers.append(Identifier(scheme="url", value=url))
     texts = {name: clean_block("\n".join(lines)) for name, lines in page.sections.items()}
     abstract = texts.get("abstract")
-    title = page.title or ""
     project_id = slug(title)
     return Project(
         id=project_id, title=title, titles=[Text(value=title)], description=abstract,
@@ -514,7 +516,7 @@ class _ApiReader:
         record_id = _api_id(resource)
         if not record_id:
             raise ValueError(f"GtR {resource.kind} has no id and no title")
-        record: Record
+        record: Project | Person | Organisation | Output
         if resource.kind == "project":
             record = self._project(resource, record_id)
         elif resource.kind == "person":
