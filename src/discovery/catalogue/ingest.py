@@ -27,7 +27,6 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-    variables: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)  # one line each: file, record, reason
 
@@ -73,7 +72,6 @@ def ingest_one(catalogue: Catalogue, doc: Document, report: IngestReport) -> Non
     report.updated += applied.updated
     report.unchanged += applied.unchanged
     report.deleted += applied.deleted
-    report.variables += applied.variables
     report.kinds.update(record.kind.value for record in result.records)
 
 
