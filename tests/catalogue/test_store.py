@@ -162,3 +162,25 @@ def test_a_retitled_record_keeps_its_id_and_its_children_follow(catalogue):
     assert catalogue.get("allbus-1996").title == "ALLBUS 1996, second edition"
     assert catalogue.get("allbus-1996.v1").study_id == "allbus-1996"
     assert [r.object for r in catalogue.relations("allbus-1996")] == ["allbus-1996.v1"]
+
+
+def test_lookalike_titles_with_different_identifiers_do_not_merge(catalogue):
+    apply(catalogue, ParseResult(records=[study(), variable("v1")]), "a.xml")
+    other = study(location="b.xml").model_copy(update={"identifiers": [
+        Identifier(scheme="gesis", value="ZA9999")]})
+    child = variable("v1", "Income", location="b.xml")
+    apply(catalogue, ParseResult(records=[other, child]), "b.xml")
+    assert catalogue.get("allbus-1996").aliases() == ["doi:10.4232/1.2800", "gesis:za2800"]
+    assert catalogue.resolve("ZA9999") == "allbus-1996-za9999"
+    assert catalogue.get("allbus-1996-za9999.v1").title == "Income"
+    assert catalogue.get("allbus-1996.v1").title == "Age"
+    # re-ingesting either source keeps the split stable
+    apply(catalogue, ParseResult(records=[other, child]), "b.xml")
+    assert catalogue.counts_by_kind() == {"study": 2, "variable": 2}
+
+
+def test_same_title_and_agreeing_identifiers_merge(catalogue):
+    apply(catalogue, ParseResult(records=[study()]), "a.xml")
+    apply(catalogue, ParseResult(records=[study(location="b.xml")]), "b.xml")
+    assert catalogue.counts_by_kind() == {"study": 1}
+    assert len(catalogue.sources("allbus-1996")) == 2

@@ -20,7 +20,7 @@ from typing import Any
 
 from discovery.errors import CatalogueError, NotFoundError
 from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Provenance,
-                             Record, Relation, content_hash, normalise_doi, record_from_json,
+                             Record, Relation, content_hash, normalise_doi, record_from_json, slug,
                              utcnow)
 
 SCHEMA = """
@@ -63,6 +63,7 @@ PARENT_FIELDS = {Kind.VARIABLE: "study_id", Kind.QUESTION: "instrument_id", Kind
 PARENT_PREDICATES = {Kind.VARIABLE: Predicate.HAS_VARIABLE, Kind.QUESTION: Predicate.HAS_QUESTION,
                      Kind.OUTPUT: Predicate.HAS_OUTPUT}
 CHUNK = 500
+STRONG_SCHEMES = frozenset({"doi", "ukds", "gesis", "fsd", "grant", "gtr", "ckan", "harmony"})
 
 
 @dataclass
@@ -138,8 +139,8 @@ class Catalogue:
                        (content_hash(raw), location, len(raw), fetched_at, zlib.compress(raw, 3)))
             previous = dict(db.execute(
                 "SELECT record_id, data_hash FROM record_sources WHERE location=?", (location,)))
-            records, relations = self._keep_ids(db, location, _unique_ids(result),
-                                                result.relations, previous)
+            records, relations = self._assign_ids(db, location, _unique_ids(result),
+                                                  result.relations, previous)
             rows, changed = [], []
             for record in records:
                 data = record_json(record)
@@ -172,33 +173,13 @@ class Catalogue:
                 applied.deleted += self._delete_alias(db, deletion, now)
         return applied
 
-    def _keep_ids(self, db: sqlite3.Connection, location: str, records: list[Record],
-                  relations: list[Relation], previous: dict[str, str]
-                  ) -> tuple[list[Record], list[Relation]]:
-        """Ids are stable: a record this location held before under another id (its title was
-        changed, say) keeps the old id when it still has one of the old record's identifiers.
-        Its children, whose ids derive from the parent's, follow."""
-        incoming = {r.id for r in records}
-        stale = [rid for rid in previous if rid not in incoming]
-        if not stale:
-            return records, relations
-        old_aliases: dict[tuple[str, str], str] = {}
-        for chunk in _chunks(stale):
-            marks = ",".join("?" * len(chunk))
-            for alias, rid, kind in db.execute(
-                    f"SELECT a.alias, a.record_id, r.kind FROM aliases a JOIN records r "
-                    f"ON r.id = a.record_id WHERE a.location=? AND a.record_id IN ({marks})",
-                    [location, *chunk]):
-                old_aliases[(kind, alias)] = rid
-        renames: dict[str, str] = {}
-        for record in records:
-            if record.id in previous or record.kind in PARENT_FIELDS:
-                continue
-            for alias in record.aliases():
-                old = old_aliases.get((record.kind.value, alias))
-                if old and old not in renames.values():
-                    renames[record.id] = old
-                    break
+    def _assign_ids(self, db: sqlite3.Connection, location: str, records: list[Record],
+                    relations: list[Relation], previous: dict[str, str]
+                    ) -> tuple[list[Record], list[Relation]]:
+        """Final ids: retitled records keep theirs, look-alike records with different identifiers
+        get their own. Children, whose ids derive from their parent's, follow the parent."""
+        renames = self._retitled(db, location, records, previous)
+        renames.update(self._conflicting(db, location, records, previous, renames))
         if not renames:
             return records, relations
 
@@ -217,6 +198,55 @@ class Catalogue:
             moved.append(record.model_copy(update=update))
         return moved, [r.model_copy(update={"subject": renamed(r.subject),
                                             "object": renamed(r.object)}) for r in relations]
+
+    def _retitled(self, db: sqlite3.Connection, location: str, records: list[Record],
+                  previous: dict[str, str]) -> dict[str, str]:
+        """A record this location held before under another id (its title changed, say) keeps
+        the old id when it still carries one of the old record's identifiers."""
+        incoming = {r.id for r in records}
+        stale = [rid for rid in previous if rid not in incoming]
+        old_aliases: dict[tuple[str, str], str] = {}
+        for chunk in _chunks(stale):
+            marks = ",".join("?" * len(chunk))
+            for alias, rid, kind in db.execute(
+                    f"SELECT a.alias, a.record_id, r.kind FROM aliases a JOIN records r "
+                    f"ON r.id = a.record_id WHERE a.location=? AND a.record_id IN ({marks})",
+                    [location, *chunk]):
+                old_aliases[(kind, alias)] = rid
+        renames: dict[str, str] = {}
+        for record in records:
+            if record.id in previous or record.kind in PARENT_FIELDS:
+                continue
+            for alias in record.aliases():
+                old = old_aliases.get((record.kind.value, alias))
+                if old and old not in renames.values():
+                    renames[record.id] = old
+                    break
+        return renames
+
+    def _conflicting(self, db: sqlite3.Connection, location: str, records: list[Record],
+                     previous: dict[str, str], taken: dict[str, str]) -> dict[str, str]:
+        """Two studies must not merge because their titles slug alike: when an id already belongs
+        to a record from elsewhere whose strong identifiers disagree with the incoming record's,
+        the incoming one gets an id that adds its own identifier."""
+        candidates = [r for r in records if r.id not in previous and r.id not in taken
+                      and r.kind not in PARENT_FIELDS and _strong(r.aliases())]
+        theirs: dict[str, list[str]] = {}
+        for chunk in _chunks([r.id for r in candidates]):
+            marks = ",".join("?" * len(chunk))
+            for rid, alias in db.execute(
+                    f"SELECT record_id, alias FROM aliases WHERE location != ? "
+                    f"AND record_id IN ({marks})", [location, *chunk]):
+                theirs.setdefault(rid, []).append(alias)
+        renames: dict[str, str] = {}
+        for record in candidates:
+            mine = _strong(record.aliases())
+            other = _strong(theirs.get(record.id, []))
+            if any(scheme in other and values.isdisjoint(other[scheme])
+                   for scheme, values in mine.items()):
+                scheme = sorted(mine)[0]
+                renames[record.id] = f"{record.id}-{slug(min(mine[scheme]), max_length=40)}"
+        return renames
 
     def _write_aliases(self, db: sqlite3.Connection, location: str, records: list[Record]) -> None:
         db.executemany("DELETE FROM aliases WHERE record_id=? AND location=?",
@@ -495,6 +525,16 @@ def _unique_ids(result: ParseResult) -> list[Record]:
             record = record.model_copy(update={"id": f"{record.id}-{count}"})
         records.append(record)
     return records
+
+
+def _strong(aliases: Iterable[str]) -> dict[str, set[str]]:
+    """Identifiers that name one study or grant and nothing else, by scheme."""
+    found: dict[str, set[str]] = {}
+    for alias in aliases:
+        scheme, _, value = alias.partition(":")
+        if scheme in STRONG_SCHEMES:
+            found.setdefault(scheme, set()).add(value)
+    return found
 
 
 def _parent_relations(records: list[Record], relations: list[Relation]) -> list[Relation]:
