@@ -498,7 +498,7 @@ def agents_from_schema_org(value: Any, role: str | None = None) -> list[Agent]:
     """Persons and organisations from a creator/publisher/funder value: a name, a typed node, or
     a list of either. An untyped node with given or family name is a person."""
     agents: list[Agent] = []
-    for item in _as_list(value):
+    for item in as_list(value):
         if isinstance(item, str) and item.strip():
             agents.append(Agent(name=" ".join(item.split()), role=role))
         elif isinstance(item, dict):
@@ -516,15 +516,15 @@ def agents_from_schema_org(value: Any, role: str | None = None) -> list[Agent]:
 
 
 def _study_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Study:
-    funding = [grant for grant in _as_list(data.get("funding")) if isinstance(grant, dict)]
+    funding = [grant for grant in as_list(data.get("funding")) if isinstance(grant, dict)]
     funders = agents_from_schema_org(data.get("funder")) + \
         agents_from_schema_org(data.get("sponsor"), role="sponsor") + \
         [agent for grant in funding for agent in agents_from_schema_org(grant.get("funder"))]
-    catalogs = [c for c in _as_list(data.get("includedInDataCatalog")) if isinstance(c, dict)]
+    catalogs = [c for c in as_list(data.get("includedInDataCatalog")) if isinstance(c, dict)]
     unlinked = [_first_string(c.get("name")) for c in catalogs if not _catalog_url(c)]
     if any(unlinked):
         fields["extra"]["data_catalogs"] = [name for name in unlinked if name]
-    places = _as_list(data.get("spatialCoverage"))
+    places = as_list(data.get("spatialCoverage"))
     geo = [p["geo"] for p in places if isinstance(p, dict) and isinstance(p.get("geo"), dict)]
     if geo:
         fields["extra"]["geo"] = geo
@@ -532,19 +532,19 @@ def _study_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Study:
     techniques = _names(data.get("measurementTechnique"))
     return Study(
         kind=Kind.DATASET, **fields,
-        creators=_unique_agents(agents_from_schema_org(data.get("creator"))
+        creators=unique_agents(agents_from_schema_org(data.get("creator"))
                                 + agents_from_schema_org(data.get("author"))),
         publisher=next(iter(agents_from_schema_org(data.get("publisher"))), None),
-        funders=_unique_agents(funders),
-        grant_numbers=_unique([v for g in funding if (v := _plain_value(g.get("identifier")))]),
+        funders=unique_agents(funders),
+        grant_numbers=unique([v for g in funding if (v := _plain_value(g.get("identifier")))]),
         temporal_coverage=_interval(data.get("temporalCoverage")),
-        spatial_coverage=_unique([name for name in map(_place_name, places) if name]),
+        spatial_coverage=unique([name for name in map(_place_name, places) if name]),
         age_coverage=_first_string(data.get("typicalAgeRange")),
         resource_type=_first_string(data.get("additionalType")),
         topics=_names(data.get("about")),
         data_catalogs=[Link(url=url, name=_first_string(c.get("name")))
                        for c in catalogs if (url := _catalog_url(c))],
-        links=[Link(url=url) for url in _unique(_schema_strings(data.get("sameAs")))],
+        links=[Link(url=url) for url in unique(_schema_strings(data.get("sameAs")))],
         license=_license(data.get("license")),
         date_published=_first_string(data.get("datePublished")),
         version=_first_string(data.get("version")),
@@ -589,7 +589,7 @@ def _output_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Output:
         else re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name).lower())
     years = _YEAR.findall(_first_string(data.get("temporalCoverage"))
                           or _first_string(data.get("datePublished")) or "")
-    return Output(**fields, output_type=output_type, years=_unique(years))
+    return Output(**fields, output_type=output_type, years=unique(years))
 
 
 def _organisation_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Organisation:
@@ -620,7 +620,7 @@ _SCHEMA_BUILDERS: dict[Kind, Any] = {
 }
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -629,7 +629,7 @@ def _as_list(value: Any) -> list[Any]:
 def _schema_strings(value: Any) -> list[str]:
     """Non-empty strings of a value that may be a string, number, `@value` node or list."""
     found = []
-    for item in _as_list(value):
+    for item in as_list(value):
         if isinstance(item, dict):
             item = item.get("@value")
         if isinstance(item, (int, float)) and not isinstance(item, bool):
@@ -647,11 +647,11 @@ def _first_string(value: Any) -> str | None:
 def _names(value: Any) -> list[str]:
     """Names of things given as text or as nodes (DefinedTerm, Answer, Organization...)."""
     names = []
-    for item in _as_list(value):
+    for item in as_list(value):
         if isinstance(item, dict):
             item = item.get("name") or item.get("text") or item.get("@value")
         names.extend(_schema_strings(item))
-    return _unique(names)
+    return unique(names)
 
 
 def _first_name(value: Any) -> str | None:
@@ -661,18 +661,18 @@ def _first_name(value: Any) -> str | None:
 
 def _plain_value(value: Any) -> str | None:
     """A value given as text or as a PropertyValue."""
-    for item in _as_list(value):
+    for item in as_list(value):
         text = _first_string(item.get("value") if isinstance(item, dict) else item)
         if text:
             return text
     return None
 
 
-def _unique(items: list[str]) -> list[str]:
+def unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _unique_agents(agents: list[Agent]) -> list[Agent]:
+def unique_agents(agents: list[Agent]) -> list[Agent]:
     """One agent per name: schema.org pages often give the same party as creator and author."""
     by_name: dict[str, Agent] = {}
     for agent in agents:
@@ -682,7 +682,7 @@ def _unique_agents(agents: list[Agent]) -> list[Agent]:
 
 def _schema_texts(value: Any) -> list[Text]:
     texts = []
-    for item in _as_list(value):
+    for item in as_list(value):
         text, lang = (item.get("@value"), item.get("@language")) if isinstance(item, dict) \
             else (item, None)
         if isinstance(text, str) and text.strip():
@@ -712,17 +712,17 @@ def _main_text(texts: list[Text]) -> str:
 def _schema_keywords(value: Any) -> list[str]:
     """A list of keywords, or one comma-separated text (list items may contain commas)."""
     if isinstance(value, str):
-        return _unique([k.strip() for k in value.split(",") if k.strip()])
+        return unique([k.strip() for k in value.split(",") if k.strip()])
     return _names(value)
 
 
 def _languages(value: Any) -> list[str]:
     codes = []
-    for item in _as_list(value):
+    for item in as_list(value):
         if isinstance(item, dict):
             item = item.get("alternateName") or item.get("name")
         codes.extend(_schema_strings(item))
-    return _unique(codes)
+    return unique(codes)
 
 
 def _doi(text: str) -> str | None:
@@ -753,7 +753,7 @@ def _schema_identifier(value: Any) -> Identifier | None:
 
 def _schema_identifiers(data: dict[str, Any]) -> list[Identifier]:
     """Identifiers from `identifier`, then `@id` and `url` (DOI or URL), then DOIs in `sameAs`."""
-    found = [_schema_identifier(v) for v in _as_list(data.get("identifier"))]
+    found = [_schema_identifier(v) for v in as_list(data.get("identifier"))]
     for text in _schema_strings(data.get("@id")) + _schema_strings(data.get("url")):
         doi = _doi(text)
         if doi:
@@ -795,7 +795,7 @@ def _catalog_url(catalog: dict[str, Any]) -> str | None:
 
 
 def _license(value: Any) -> str | None:
-    for item in _as_list(value):
+    for item in as_list(value):
         if isinstance(item, dict):
             item = item.get("url") or item.get("@id") or item.get("name") or item.get("text")
         if text := _first_string(item):
@@ -805,7 +805,7 @@ def _license(value: Any) -> str | None:
 
 def _distributions(data: dict[str, Any]) -> list[Link]:
     links: dict[str, Link] = {}
-    for item in _as_list(data.get("distribution")):
+    for item in as_list(data.get("distribution")):
         if isinstance(item, dict) and (url := _first_string(item.get("contentUrl"))
                                        or _first_string(item.get("url"))):
             name = _first_string(item.get("name")) or _first_string(item.get("encodingFormat"))

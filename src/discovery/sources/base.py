@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import codecs
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 from datetime import datetime
 
 from lxml import etree
@@ -91,6 +93,17 @@ def decode_text(doc: Document) -> str:
         except UnicodeDecodeError:
             raise doc.fail(f"not valid UTF-8 or cp1252 at byte {error.start}",
                            hint="re-export the file as UTF-8") from None
+
+
+def parse_json(doc: Document) -> Any:
+    """JSON of a whole document; a malformed or truncated one fails naming where it broke."""
+    try:
+        return json.loads(decode_text(doc))
+    except json.JSONDecodeError as error:
+        raise doc.fail(f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}",
+                       hint="is the file truncated?") from None
+    except RecursionError:
+        raise doc.fail("JSON nested too deeply") from None
 
 
 _PROLOG = re.compile(r"(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s)*", re.S)

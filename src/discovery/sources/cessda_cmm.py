@@ -18,7 +18,7 @@ from typing import Any
 from discovery.model import (
     DOI_RE, Agent, Identifier, Kind, ParseResult, Problem, Study, Text, normalise_doi, slug,
 )
-from discovery.sources.base import Document, clean, decode_text, strip_markup
+from discovery.sources.base import Document, clean, parse_json, strip_markup
 from discovery.sources.dublin_core import guess_agent, main_text
 
 FORMAT = "cessda-cmm"
@@ -43,10 +43,7 @@ def sniff(doc: Document, head: str) -> bool:
 
 
 def parse(doc: Document) -> ParseResult:
-    try:
-        data = json.loads(decode_text(doc))
-    except ValueError as error:
-        raise doc.fail(f"malformed JSON: {error}", hint="is the file truncated?") from None
+    data = parse_json(doc)
     result = ParseResult()
     for position, record in enumerate(_records(data), start=1):
         key = str(record.get("studyNumber") or record.get("id") or f"study {position}")

@@ -19,7 +19,7 @@ from typing import Any
 from discovery.model import (
     DOI_RE, Agent, Identifier, Kind, Link, ParseResult, Problem, Study, Text, normalise_doi, slug,
 )
-from discovery.sources.base import Document, clean, decode_text
+from discovery.sources.base import Document, clean, parse_json
 from discovery.sources.dublin_core import guess_agent, main_text
 
 FORMAT = "ckan"
@@ -40,10 +40,7 @@ def sniff(doc: Document, head: str) -> bool:
 
 
 def parse(doc: Document) -> ParseResult:
-    try:
-        data = json.loads(decode_text(doc))
-    except ValueError as error:
-        raise doc.fail(f"malformed JSON: {error}", hint="is the file truncated?") from None
+    data = parse_json(doc)
     result = ParseResult()
     for position, package in enumerate(_packages(data), start=1):
         key = str(package.get("name") or package.get("id") or f"package {position}") \

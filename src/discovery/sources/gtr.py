@@ -34,7 +34,7 @@ from discovery.model import (
     Provenance, Record, Relation, Text, child_id, normalise_doi, slug,
 )
 from discovery.sources.base import (
-    Document, clean, clean_block, decode_text, parse_xml, strip_markup,
+    Document, clean, clean_block, decode_text, parse_json, parse_xml, strip_markup,
 )
 from discovery.sources.registry import head_text
 
@@ -398,12 +398,7 @@ class _Link(NamedTuple):
 
 
 def _json_resources(doc: Document) -> list[_Resource]:
-    try:
-        data = json.loads(decode_text(doc))
-    except json.JSONDecodeError as error:
-        raise doc.fail(f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}",
-                       hint="is the file truncated?") from None
-    return list(_walk(data, None, None))
+    return list(_walk(parse_json(doc), None, None))
 
 
 def _xml_resources(doc: Document) -> list[_Resource]:

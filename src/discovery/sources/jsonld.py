@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from discovery.model import (
-    DOI_RE, SCHEMA_ORG_KINDS, Agent, Identifier, Kind, Link, ParseResult, Predicate, Problem,
+    DOI_RE, SCHEMA_ORG_KINDS, Identifier, Kind, Link, ParseResult, Predicate, Problem,
     Relation, Study, Variable, agents_from_schema_org, child_id, normalise_doi,
-    record_from_schema_org, schema_org_kind,
+    as_list, record_from_schema_org, schema_org_kind, unique, unique_agents,
 )
 from discovery.sources.base import Document, decode_text, strip_markup
 
@@ -217,7 +217,7 @@ def _plain(value: Any, key: str | None = None) -> Any:
 
 def _catalogue(node: dict[str, Any]) -> str | None:
     """The catalogue a node says it is in, when it names one."""
-    for catalog in _as_list(node.get("includedInDataCatalog")):
+    for catalog in as_list(node.get("includedInDataCatalog")):
         if isinstance(catalog, dict) and (name := _first_text(catalog.get("name"))):
             return name
     return None
@@ -295,8 +295,8 @@ def _read_page_dataset(doc: Document, node: dict[str, Any] | None, page: dict[st
     if isinstance(study, Study) and page:
         _merge_page(study, page)
         _add_ukds_number(study)
-        variables = _unique_by_name(_as_list(page.get("allVariables"))
-                                    + _as_list(page.get("matchedVariables")))
+        variables = _unique_by_name(as_list(page.get("allVariables"))
+                                    + as_list(page.get("matchedVariables")))
         result.extend(_variables(study, variables))
         result.extend(_children(doc, study, page.get("child_datasets"), source=SOURCE_NEXTJS))
     return result
@@ -309,14 +309,14 @@ def _merge_page(study: Study, page: dict[str, Any]) -> None:
     study.temporal_coverage = study.temporal_coverage or _first_text(page.get("temporalCoverage"))
     study.age_coverage = study.age_coverage or _first_text(page.get("ageCoverage"))
     study.resource_type = study.resource_type or _first_text(page.get("resourceType"))
-    study.study_design = _unique(study.study_design + _texts(page.get("studyDesign")))
-    study.topics = _unique(study.topics + _texts(page.get("topics")))
-    study.instruments = _unique(study.instruments + _names(page.get("instruments")))
+    study.study_design = unique(study.study_design + _texts(page.get("studyDesign")))
+    study.topics = unique(study.topics + _texts(page.get("topics")))
+    study.instruments = unique(study.instruments + _names(page.get("instruments")))
     study.publisher = study.publisher or next(iter(agents_from_schema_org(page.get("publisher"))),
                                               None)
-    study.funders = _unique_agents(study.funders + agents_from_schema_org(page.get("funders")))
+    study.funders = unique_agents(study.funders + agents_from_schema_org(page.get("funders")))
     catalogs = [Link(url=url, name=_first_text(c.get("name")))
-                for c in _as_list(page.get("dataCatalogs"))
+                for c in as_list(page.get("dataCatalogs"))
                 if isinstance(c, dict) and (url := _first_text(c.get("url")))]
     study.data_catalogs = _unique_links(study.data_catalogs + catalogs)
     links = [Link(url=url) for url in _texts(page.get("additionalLinks"))]
@@ -417,8 +417,8 @@ def _merge_extra_data(study: Study, extra: dict[str, Any]) -> None:
     study.spatial_coverage = study.spatial_coverage or _texts(extra.get("country_codes")) \
         or _texts(extra.get("geographic_coverage"))
     study.language = study.language or _texts(extra.get("language_codes"))
-    study.study_design = _unique(study.study_design + _texts(extra.get("study_design")))
-    study.instruments = _unique(study.instruments + _names(extra.get("instruments")))
+    study.study_design = unique(study.study_design + _texts(extra.get("study_design")))
+    study.instruments = unique(study.instruments + _names(extra.get("instruments")))
     study.resource_type = study.resource_type or _first_text(extra.get("resource_type"))
     if isinstance(extra.get("num_variables"), int):
         study.variable_count = extra["num_variables"]
@@ -559,14 +559,10 @@ def _route_slug(root: Any) -> str | None:
 
 # --- small helpers --------------------------------------------------------------------------
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _texts(value: Any) -> list[str]:
-    return _unique([item.strip() for item in _as_list(value)
+    return unique([item.strip() for item in as_list(value)
                     if isinstance(item, str) and item.strip()])
 
 
@@ -578,11 +574,9 @@ def _first_text(value: Any) -> str | None:
 def _names(value: Any) -> list[str]:
     """Names given as text or as objects with a name (instruments, catalogues)."""
     return _texts([item.get("name") if isinstance(item, dict) else item
-                   for item in _as_list(value)])
+                   for item in as_list(value)])
 
 
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 def _unique_links(links: list[Link]) -> list[Link]:
@@ -592,11 +586,6 @@ def _unique_links(links: list[Link]) -> list[Link]:
     return list(by_url.values())
 
 
-def _unique_agents(agents: list[Agent]) -> list[Agent]:
-    by_name: dict[str, Agent] = {}
-    for agent in agents:
-        by_name.setdefault(agent.name, agent)
-    return list(by_name.values())
 
 
 def _own_slug(value: Any) -> str | None:
