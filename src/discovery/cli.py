@@ -7,6 +7,7 @@ printed one per line (file, record, reason, hint) and make the exit code non-zer
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
 from discovery.harvest.oai import harvest_oai, split_records
-from discovery.model import Kind, Output, Predicate, Record
+from discovery.model import Kind, Output, Predicate, Project, Record
 from discovery.sources.base import Document
 from discovery.sources.oai import oai_root, parse_datestamp, response_date
 
@@ -180,7 +181,8 @@ def show_text(catalogue: Catalogue, record: Record) -> None:
     neighbours = catalogue.titles([r.object for r in relations] + [r.subject for r in relations])
     children = [r for r in relations if r.subject == record.id and r.predicate in CHILD_PREDICATES]
     for predicate in CHILD_PREDICATES:
-        group = [r for r in children if r.predicate == predicate]
+        group = sorted((r for r in children if r.predicate == predicate),
+                       key=lambda r: natural_key(r.object))
         if group:
             console.print(f"\n[bold]{predicate.value}[/bold] ({len(group)})")
             for relation in group[:SHOWN_CHILDREN]:
@@ -208,6 +210,11 @@ def show_text(catalogue: Catalogue, record: Record) -> None:
         console.print(f"[bold]Aliases[/bold]  {escape(', '.join(aliases))}")
 
 
+def natural_key(text: str) -> list[int | str]:
+    """`x.engagement-2` before `x.engagement-10`."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
 def show_child(catalogue: Catalogue, child_id: str, neighbours: dict[str, tuple[str, str]]) -> None:
     kind, title = neighbours.get(child_id, ("?", "(not in catalogue)"))
     console.print(f"  • {escape(child_id)}: {escape(title)}")
@@ -215,18 +222,28 @@ def show_child(catalogue: Catalogue, child_id: str, neighbours: dict[str, tuple[
         output = catalogue.get(child_id)
         assert isinstance(output, Output)
         for key, value in output.fields.items():
+            value = value.replace("\n", "\n" + " " * (8 + len(key)))
             console.print(f"      [cyan]{key}[/cyan]: {escape(value)}", soft_wrap=True)
 
 
 def record_fields(record: Record) -> list[tuple[str, str]]:
-    """Label and text of every filled field, in reading order, for the terminal."""
-    skip = {"id", "kind", "title", "provenance", "extra", "fields"}
+    """Label and text of every filled field, in reading order, each text shown once (a single
+    language's `titles` repeat `title`; topics often repeat keywords; an abstract its description)."""
+    skip = {"id", "kind", "provenance", "extra", "fields"}
+    if isinstance(record, Project) and record.abstract:
+        skip |= {"description", "descriptions"}  # GtR's abstract is the description
+    shown = {record.title}
     rows = []
     for name, value in record.__dict__.items():
         if name in skip or value in (None, "", [], {}):
             continue
-        rows.append((name.replace("_", " "), _as_text(value)))
-    return rows
+        if isinstance(value, list):
+            value = [v for v in value if getattr(v, "value", None) not in shown]
+        text = _as_text(value)
+        if text and text not in shown:
+            shown.add(text)
+            rows.append((name.replace("_", " "), text))
+    return rows[1:] if rows and rows[0][0] == "title" else rows
 
 
 def _as_text(value: Any) -> str:
