@@ -135,3 +135,26 @@ def test_data_dir_comes_from_the_environment(tmp_path, corpus, monkeypatch):
     result = runner.invoke(app, ["ingest", str(corpus / SEED_GRANT)])
     assert result.exit_code == 0
     assert (tmp_path / "env" / "catalogue.sqlite").exists()
+
+
+def test_quarantine_lists_failures_and_gives_back_their_bytes(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"@context": "https://schema.org/", "name": ')
+    runner.invoke(app, ["ingest", str(bad), "--data", str(tmp_path / "d")])
+    listed = invoke("quarantine", "--data", str(tmp_path / "d"))
+    assert "bad.json" in listed.stdout and "malformed JSON" in listed.stdout
+    number = listed.stdout.split()[0]
+    raw = invoke("quarantine", "--raw", number, "--data", str(tmp_path / "d"))
+    assert raw.stdout_bytes == bad.read_bytes()
+
+
+def test_ingest_reads_http_urls(tmp_path, corpus):
+    from tests.harvest.oai_server import LocalServer, Reply
+
+    page = (corpus / SEED_GRANT).read_bytes()
+    with LocalServer(lambda path: Reply(200, page, {"Content-Type": "text/plain"})) as server:
+        url = f"{server.root}/projects?ref=ES/T005912/1"
+        result = invoke("ingest", url, "--data", str(tmp_path / "d"))
+    assert result.exit_code == 0, result.output
+    shown = show_json(tmp_path / "d", "governing-parental-opioid-use-a-relational-ethnography")
+    assert shown["sources"][0]["location"] == url

@@ -73,7 +73,7 @@ def ingest_command(targets: Annotated[list[str], typer.Argument(help="Files, fol
     paths = expand(targets)
     with progress_bar() as progress:
         task = progress.add_task("Ingesting", total=len(paths), current="")
-        report = ingest(catalogue, documents(targets),
+        report = ingest(catalogue, documents(paths),
                         on_document=lambda loc: progress.update(task, advance=1,
                                                                 current=Path(loc).name[:40]))
     print_report(report)
@@ -208,6 +208,8 @@ def show_text(catalogue: Catalogue, record: Record) -> None:
     aliases = catalogue.aliases_of(record.id)
     if aliases:
         console.print(f"[bold]Aliases[/bold]  {escape(', '.join(aliases))}")
+    changes = "; ".join(f"{action} {at}" for at, action, _ in catalogue.history(record.id))
+    console.print(f"[bold]History[/bold]  {changes}")
 
 
 def natural_key(text: str) -> list[int | str]:
@@ -309,11 +311,21 @@ def stats(data: DataDir = Path("data")) -> None:
 
 
 @app.command()
-def quarantine(data: DataDir = Path("data")) -> None:
-    """What failed to ingest, with the reason (raw bytes are kept in the catalogue)."""
+def quarantine(raw: Annotated[Optional[int], typer.Option(
+                   "--raw", help="Write the raw bytes of entry N to standard output")] = None,
+               data: DataDir = Path("data")) -> None:
+    """What failed to ingest, numbered, with the reason; `--raw N` gives back the bytes kept."""
     catalogue = open_catalogue(data)
+    if raw is not None:
+        try:
+            content = catalogue.quarantined_raw(raw)
+        except DiscoveryError as error:
+            errors.print(escape(error.one_line()), style="red")
+            raise typer.Exit(1) from None
+        sys.stdout.buffer.write(content or b"")
+        return
     rows = catalogue.quarantined()
-    for at, location, record, reason, hint in rows:
+    for number, at, location, record, reason, hint in rows:
         line = DiscoveryError(reason, file=location, record=record, hint=hint).one_line()
-        console.print(f"[dim]{at}[/dim] {escape(line)}", soft_wrap=True)
+        console.print(f"[bold]{number}[/bold] [dim]{at}[/dim] {escape(line)}", soft_wrap=True)
     console.print(f"{len(rows)} quarantined")

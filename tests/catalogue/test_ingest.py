@@ -68,7 +68,7 @@ def test_bad_input_is_quarantined_and_the_batch_goes_on(tmp_path, corpus, name, 
     assert len(report.failures) == 1
     [line] = report.failures
     assert name in line and reason in line and "\n" not in line
-    [(_, location, _, stored_reason, _)] = catalogue.quarantined()
+    [(_, _, location, _, stored_reason, _)] = catalogue.quarantined()
     assert location.endswith(name) and reason in stored_reason
     assert catalogue.counts_by_kind().get("study", 0) >= 1
 
@@ -116,3 +116,10 @@ def test_a_file_that_parses_after_a_fix_leaves_quarantine(tmp_path, corpus):
     (folder / "later.xml").write_bytes(ddi_with_title("Fixed"))
     report = ingest(catalogue, documents([str(folder)]))
     assert report.ok and catalogue.quarantined() == []
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, corpus, monkeypatch):
+    monkeypatch.setattr("discovery.harvest.files.MAX_DOCUMENT_BYTES", 1000)
+    folder = batch(tmp_path, corpus, {"big.xml": ddi_with_title("x" * 2000)})
+    catalogue, report = run(tmp_path, folder)
+    assert [line for line in report.failures if "big.xml" in line and "over the 1000" in line]

@@ -452,9 +452,18 @@ class Catalogue:
             "SELECT COALESCE(catalogue, '(not stated)'), COUNT(DISTINCT record_id) "
             "FROM record_sources GROUP BY 1 ORDER BY 2 DESC"))
 
-    def quarantined(self) -> list[tuple[str, str, str | None, str, str | None]]:
+    def quarantined(self) -> list[tuple[int, str, str, str | None, str, str | None]]:
+        """(number, at, location, record, reason, hint) of everything that failed."""
         return list(self.db.execute(
-            "SELECT at, location, record, reason, hint FROM quarantine ORDER BY seq"))
+            "SELECT seq, at, location, record, reason, hint FROM quarantine ORDER BY seq"))
+
+    def quarantined_raw(self, number: int) -> bytes | None:
+        """The bytes that failed, as they arrived, for inspection."""
+        row = self.db.execute("SELECT raw FROM quarantine WHERE seq=?", (number,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no quarantine entry {number}",
+                                hint="`discovery quarantine` lists the numbers")
+        return zlib.decompress(row[0]) if row[0] is not None else None
 
     def totals(self) -> dict[str, int]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
