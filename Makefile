@@ -21,6 +21,7 @@ demo: setup
 	$(BIN)/discovery stats --data $(DATA)
 
 test: setup
+	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest
 
 bench: setup

@@ -216,7 +216,7 @@ def test_topics_joined_onto_items_become_keywords(corpus: Path, tmp_path: Path) 
     questions_lines = (corpus / MHC_QUESTIONS).read_text(encoding="utf-8").splitlines()[:4]
     topic_lines = (corpus / MHC_TOPICS).read_text(encoding="utf-8").splitlines()[:4]
     joined = [json.dumps({**json.loads(question), **json.loads(topics)})
-              for question, topics in zip(questions_lines, topic_lines)]
+              for question, topics in zip(questions_lines, topic_lines, strict=True)]
     path = tmp_path / "joined.jsonl"
     path.write_text("\n".join(joined), encoding="utf-8")
     result = parse(path)
