@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS relations (
     confidence REAL NOT NULL, location TEXT NOT NULL,
     PRIMARY KEY (subject, predicate, object, location));
 CREATE INDEX IF NOT EXISTS relations_object ON relations(object);
+CREATE INDEX IF NOT EXISTS relations_location ON relations(location);
 CREATE TABLE IF NOT EXISTS history (
     seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, at TEXT NOT NULL, action TEXT NOT NULL,
     data_hash TEXT, location TEXT);
@@ -102,6 +103,10 @@ class Catalogue:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=10000")
+            # large catalogues insert at random places in text-keyed B-trees: keep pages cached
+            self.db.execute("PRAGMA cache_size=-262144")  # 256 MiB
+            self.db.execute("PRAGMA mmap_size=1073741824")
+            self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.execute("PRAGMA foreign_keys=OFF")
             self.db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as error:
