@@ -158,3 +158,8 @@ def test_ingest_reads_http_urls(tmp_path, corpus):
     assert result.exit_code == 0, result.output
     shown = show_json(tmp_path / "d", "governing-parental-opioid-use-a-relational-ethnography")
     assert shown["sources"][0]["location"] == url
+
+
+def test_show_raw_gives_back_the_source_document(data, corpus):
+    result = invoke("show", "relations-study-data-2021-2022", "--format", "raw", "--data", str(data))
+    assert result.stdout_bytes == (corpus / SEED_DATASET).read_bytes()

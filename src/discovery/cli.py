@@ -140,7 +140,8 @@ def split_pages(pages: Iterator[Document | DiscoveryError], url: str,
 
 @app.command()
 def show(record_id: Annotated[str, typer.Argument(help="Id, DOI, study number or grant reference.")],
-         format: Annotated[str, typer.Option("--format", help="text, json or jsonld")] = "text",
+         format: Annotated[str, typer.Option(
+             "--format", help="text, json, jsonld, or raw (the source document as fetched)")] = "text",
          data: DataDir = Path("data")) -> None:
     """Show one record with its relations, sources and aliases."""
     catalogue = open_catalogue(data)
@@ -164,8 +165,10 @@ def show(record_id: Annotated[str, typer.Argument(help="Id, DOI, study number or
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     elif format == "text":
         show_text(catalogue, record)
+    elif format == "raw":
+        sys.stdout.buffer.write(catalogue.raw_document(record.provenance.content_hash) or b"")
     else:
-        errors.print(f"unknown format {format!r}: use text, json or jsonld", style="red")
+        errors.print(f"unknown format {format!r}: use text, json, jsonld or raw", style="red")
         raise typer.Exit(2)
 
 

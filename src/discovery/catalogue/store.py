@@ -75,7 +75,6 @@ class Applied:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-    relations: int = 0
     ids: list[str] = field(default_factory=list)
 
 
@@ -173,7 +172,6 @@ class Catalogue:
             db.executemany("INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)",
                            [(r.subject, r.predicate.value, r.object, r.evidence, r.confidence,
                              location) for r in relations])
-            applied.relations = len(relations)
             for deletion in result.deletions:
                 applied.deleted += self._delete_alias(db, deletion, now)
         return applied
