@@ -19,14 +19,13 @@ import time
 from pathlib import Path
 
 from discovery.catalogue.ingest import IngestReport, ingest
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.store import PARENT_FIELDS, Catalogue
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents
 from discovery.model import Kind, ParseResult, Record, Relation
 from discovery.sources.base import Document
 from discovery.sources.registry import parse_document
 
-PARENT_FIELDS = ("study_id", "instrument_id", "project_id")
 VARIABLE_KINDS = {Kind.VARIABLE.value, Kind.QUESTION.value}
 
 
@@ -40,7 +39,7 @@ def renamed(result: ParseResult, suffix: str) -> ParseResult:
     """The same records as another study would have them: every id gets the suffix."""
     def rename(record: Record) -> Record:
         update = {"id": record.id + suffix}
-        for name in PARENT_FIELDS:
+        for name in PARENT_FIELDS.values():
             value = getattr(record, name, None)
             if value:
                 update[name] = value + suffix

@@ -83,6 +83,14 @@ class Text(Strict):
     lang: str | None = None
 
 
+def main_text(texts: list[Text]) -> Text | None:
+    """The text a record is shown by: English when there is one, else the first."""
+    for text in texts:
+        if text.lang and text.lang.lower().split("-")[0] in ("en", "eng"):
+            return text
+    return texts[0] if texts else None
+
+
 class Identifier(Strict):
     """An identifier in a scheme: doi, url, ukds, gesis, fsd, grant, oai, isbn, orcid, local..."""
 
@@ -481,11 +489,11 @@ def record_from_schema_org(data: dict[str, Any], *, id: str | None = None,
     titles = [Text(value=" ".join(t.value.split()), lang=t.lang) for t in _titles(data)]
     if not titles:
         raise ValueError(f"schema.org {data.get('@type')} has no name")
-    title = _main_text(titles)
+    title = main_text(titles).value
     descriptions = _schema_texts(data.get("description"))
     fields: dict[str, Any] = {
         "id": id or slug(title), "title": title, "titles": titles,
-        "description": _main_text(descriptions) if descriptions else None,
+        "description": main_text(descriptions).value if descriptions else None,
         "descriptions": descriptions, "identifiers": _schema_identifiers(data),
         "keywords": _schema_keywords(data.get("keywords")),
         "url": _first_string(data.get("url")), "language": _languages(data.get("inLanguage")),
@@ -701,12 +709,6 @@ def _titles(data: dict[str, Any]) -> list[Text]:
 def _person_name(data: dict[str, Any]) -> str | None:
     parts = [_first_string(data.get("givenName")), _first_string(data.get("familyName"))]
     return " ".join(p for p in parts if p) or None
-
-
-def _main_text(texts: list[Text]) -> str:
-    """The English text if there is one, else the first."""
-    english = [t for t in texts if t.lang and t.lang.lower().startswith("en")]
-    return (english or texts)[0].value
 
 
 def _schema_keywords(value: Any) -> list[str]:

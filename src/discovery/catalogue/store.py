@@ -87,6 +87,7 @@ class SourceRow:
     record_key: str | None
     catalogue: str | None
     fetched_at: str
+    document_hash: str
     data: dict[str, Any]
 
 
@@ -375,20 +376,14 @@ class Catalogue:
         payload = json.loads(data)
         payload["provenance"] = Provenance(
             source=first.source, location=first.location, fetched_at=first.fetched_at,
-            content_hash=self._source_hash(rid, first.location), record_key=first.record_key,
+            content_hash=first.document_hash, record_key=first.record_key,
             catalogue=first.catalogue).model_dump()
         return record_from_json(payload)
 
-    def _source_hash(self, rid: str, location: str) -> str:
-        (digest,) = self.db.execute(
-            "SELECT document_hash FROM record_sources WHERE record_id=? AND location=?",
-            (rid, location)).fetchone()
-        return digest
-
     def sources(self, rid: str) -> list[SourceRow]:
-        return [SourceRow(location, source, key, cat, fetched, json.loads(_unpack(data))) for
-                location, source, key, cat, fetched, data in self.db.execute(
-                    "SELECT location, source, record_key, catalogue, fetched_at, data "
+        return [SourceRow(location, source, key, cat, fetched, digest, json.loads(_unpack(data)))
+                for location, source, key, cat, fetched, digest, data in self.db.execute(
+                    "SELECT location, source, record_key, catalogue, fetched_at, document_hash, data "
                     "FROM record_sources WHERE record_id=? ORDER BY fetched_at, location", (rid,))]
 
     def raw_document(self, digest: str) -> bytes | None:

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from discovery.errors import DiscoveryError, HarvestError
+from discovery.harvest.http import fetch
 from discovery.sources.base import MAX_DOCUMENT_BYTES, Document
 
 GLOB_CHARS = set("*?[")
@@ -58,8 +59,6 @@ def documents(targets: list[str]) -> Iterator[Document | DiscoveryError]:
     for target in expand(targets):
         try:
             if is_url(target):
-                from discovery.harvest.http import fetch
-
                 yield fetch(target)
             else:
                 yield read_file(target)

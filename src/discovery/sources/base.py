@@ -11,6 +11,7 @@ import codecs
 import html
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,7 +20,7 @@ from datetime import datetime
 from lxml import etree
 
 from discovery.errors import ParseError, UnsafeInputError
-from discovery.model import Provenance, content_hash, utcnow
+from discovery.model import ParseResult, Problem, Provenance, Record, content_hash, utcnow
 
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 MAX_FIELD_CHARS = 200_000  # a longer title/description/question is not metadata; quarantine it
@@ -104,6 +105,22 @@ def parse_json(doc: Document) -> Any:
                        hint="is the file truncated?") from None
     except RecursionError:
         raise doc.fail("JSON nested too deeply") from None
+
+
+def read_json_records(doc: Document, items: Iterable[Any],
+                      read: Callable[[Any, Document, str], Record], *,
+                      key: Callable[[dict[str, Any]], Any], noun: str) -> ParseResult:
+    """One record per JSON object; an object that cannot be read is a Problem carrying its JSON,
+    and the others still count."""
+    result = ParseResult()
+    for position, item in enumerate(items, start=1):
+        name = str((key(item) if isinstance(item, dict) else None) or f"{noun} {position}")
+        try:
+            result.records.append(read(item, doc, name))
+        except (ValueError, TypeError, AttributeError) as error:
+            result.problems.append(Problem(record=name, reason=f"{type(error).__name__}: {error}",
+                                           raw=json.dumps(item, ensure_ascii=False)[:20000]))
+    return result
 
 
 _PROLOG = re.compile(r"(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s)*", re.S)

@@ -10,16 +10,24 @@ linking step merges the two.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from discovery.model import (
-    DOI_RE, Agent, Identifier, Kind, ParseResult, Problem, Study, Text, normalise_doi, slug,
+    DOI_RE,
+    Agent,
+    Identifier,
+    Kind,
+    ParseResult,
+    Study,
+    Text,
+    main_text,
+    normalise_doi,
+    slug,
 )
-from discovery.sources.base import Document, clean, parse_json, strip_markup
-from discovery.sources.dublin_core import guess_agent, main_text
+from discovery.sources.base import Document, clean, parse_json, read_json_records, strip_markup
+from discovery.sources.fields import guess_agent
 
 FORMAT = "cessda-cmm"
 _CMM_KEYS = ('"titleStudy"', '"pidStudies"', '"studyAreaCountries"', '"typeOfTimeMethods"',
@@ -44,14 +52,8 @@ def sniff(doc: Document, head: str) -> bool:
 
 def parse(doc: Document) -> ParseResult:
     data = parse_json(doc)
-    result = ParseResult()
-    for position, record in enumerate(_records(data), start=1):
-        key = str(record.get("studyNumber") or record.get("id") or f"study {position}")
-        try:
-            result.records.append(_study(record, doc, key))
-        except (ValueError, TypeError, AttributeError) as error:
-            result.problems.append(Problem(record=key, reason=f"{type(error).__name__}: {error}",
-                                           raw=json.dumps(record, ensure_ascii=False)[:20000]))
+    result = read_json_records(doc, _records(data), _study, noun="study",
+                               key=lambda record: record.get("studyNumber") or record.get("id"))
     if not result.records and not result.problems:
         raise doc.fail("no CMM study found", hint="expected CESSDA CMM JSON with titleStudy")
     return result

@@ -17,10 +17,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from discovery.model import (
-    DOI_RE, Agent, Identifier, Kind, Link, ParseResult, Problem, Study, Text, normalise_doi, slug,
+    DOI_RE,
+    Agent,
+    Identifier,
+    Kind,
+    Link,
+    ParseResult,
+    Study,
+    Text,
+    main_text,
+    normalise_doi,
+    slug,
 )
-from discovery.sources.base import Document, clean, parse_json
-from discovery.sources.dublin_core import guess_agent, main_text
+from discovery.sources.base import Document, clean, parse_json, read_json_records
+from discovery.sources.fields import guess_agent
 
 FORMAT = "ckan"
 _CKAN_KEYS = ('"validated_data_dict"', '"num_resources"', '"owner_org"', '"num_tags"',
@@ -41,20 +51,15 @@ def sniff(doc: Document, head: str) -> bool:
 
 def parse(doc: Document) -> ParseResult:
     data = parse_json(doc)
-    result = ParseResult()
-    for position, package in enumerate(_packages(data), start=1):
-        key = str(package.get("name") or package.get("id") or f"package {position}") \
-            if isinstance(package, dict) else f"package {position}"
-        try:
-            if _is_solr_document(package):
-                package = _solr_package(package)
-            result.records.append(_study(package, doc, key))
-        except (ValueError, TypeError, AttributeError) as error:
-            result.problems.append(Problem(record=key, reason=f"{type(error).__name__}: {error}",
-                                           raw=json.dumps(package, ensure_ascii=False)[:20000]))
+    result = read_json_records(doc, _packages(data), _read_package, noun="package",
+                               key=lambda package: package.get("name") or package.get("id"))
     if not result.records and not result.problems:
         raise doc.fail("no CKAN package found", hint="expected package_show/package_search JSON")
     return result
+
+
+def _read_package(package: Any, doc: Document, key: str) -> Study:
+    return _study(_solr_package(package) if _is_solr_document(package) else package, doc, key)
 
 
 def _packages(data: Any) -> Iterator[Any]:

@@ -26,7 +26,7 @@ from discovery.model import Agent, Identifier, Kind, Link, ParseResult, Problem,
 from discovery.sources.base import (
     Document, clean, decode_text, parse_xml, root_name, sniff_encoding, strip_markup,
 )
-from discovery.sources.dublin_core import classify_identifier
+from discovery.sources.fields import classify_identifier
 
 FORMAT = "dcat"
 DCAT_NAMESPACE = str(DCAT)

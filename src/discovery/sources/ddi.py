@@ -21,10 +21,26 @@ from collections.abc import Iterable, Iterator
 from lxml import etree
 
 from discovery.model import (
-    Agent, Category, Identifier, Instrument, Link, ParseResult, Predicate, Problem, Provenance,
-    Question, Relation, Study, Text, Variable, child_id, slug,
+    Agent,
+    Category,
+    Identifier,
+    Instrument,
+    Link,
+    ParseResult,
+    Predicate,
+    Problem,
+    Provenance,
+    Question,
+    Relation,
+    Study,
+    Text,
+    Variable,
+    child_id,
+    main_text,
+    slug,
 )
 from discovery.sources.base import MAX_FIELD_CHARS, Document, clean, parse_xml, strip_markup
+from discovery.sources.fields import ORGANISATION_WORDS
 
 FORMAT = "ddi"
 
@@ -40,10 +56,6 @@ _DOI = re.compile(r"\b10\.\d{4,9}/\S+")
 _CC_URL = re.compile(r"https?://creativecommons\.org/[^\s\"'<>)]+", re.I)
 _CC_NAME = re.compile(r"\bCC[ -]?(BY(?:[ -](?:NC|SA|ND))*|0)[ -]?(\d\.\d)\b", re.I)
 _CASES = re.compile(r"Number of cases\s*:\s*([\d,. ]+)", re.I)
-_ORGANISATION_WORDS = re.compile(
-    r"\b(department|universit\w*|institut\w*|council|cent(?:re|er)|agency|office|ministry|service|"
-    r"association|society|foundation|authority|bureau|school|college|research|statistic\w*|archive|"
-    r"committee|commission|government|trust|group|survey|network|laborator\w*|ltd|inc|gmbh)\b", re.I)
 _XHTML_BLOCKS = frozenset({"p", "div", "br", "li", "ul", "ol", "tr", "h1", "h2", "h3", "h4"})
 _AGENCY_SCHEMES = (("ukda", "ukds"), ("ukds", "ukds"), ("uk data", "ukds"), ("gesis", "gesis"),
                    ("fsd", "fsd"))
@@ -146,10 +158,8 @@ def _texts(elements: Iterable[_Element], lang: str | None, block: bool = False) 
 
 
 def _main_lang(texts: list[Text]) -> str | None:
-    for text in texts:
-        if text.lang and text.lang.lower().startswith("en"):
-            return text.lang
-    return texts[0].lang if texts else None
+    main = main_text(texts)
+    return main.lang if main else None
 
 
 def _main(texts: list[Text]) -> str | None:
@@ -238,11 +248,11 @@ def _agent(name: str, affiliation: str | None = None) -> Agent:
     """`Surname, Given` is a person; `Department for Children, Schools and Families` is not.
     UKDS writes the affiliation after the name (`Hood, C.C., University of York...`)."""
     head, comma, _ = name.partition(",")
-    if not comma or _ORGANISATION_WORDS.search(head) or len(head.split()) > 3:
+    if not comma or ORGANISATION_WORDS.search(head) or len(head.split()) > 3:
         return Agent(type="Organization", name=name, affiliation=affiliation)
     parts = [part.strip() for part in name.split(",")]
     rest = ", ".join(parts[2:])
-    if len(parts) > 2 and not affiliation and _ORGANISATION_WORDS.search(rest):
+    if len(parts) > 2 and not affiliation and ORGANISATION_WORDS.search(rest):
         name, affiliation = f"{parts[0]}, {parts[1]}", rest
     return Agent(type="Person", name=name, affiliation=affiliation)
 

@@ -8,15 +8,23 @@ The OAI-PMH parser hands the `metadata` child of each oai_dc record to `parse_dc
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from lxml import etree
 
 from discovery.model import (
-    DOI_RE, Agent, Identifier, Kind, ParseResult, Problem, Study, Text, normalise_doi, slug,
+    Agent,
+    Identifier,
+    Kind,
+    ParseResult,
+    Problem,
+    Study,
+    Text,
+    main_text,
+    slug,
 )
 from discovery.sources.base import Document, clean, parse_xml, root_name, strip_markup
+from discovery.sources.fields import classify_identifier, guess_agent, iso_period
 
 FORMAT = "dublin-core"
 DC_ELEMENTS = "http://purl.org/dc/elements/1.1/"
@@ -81,71 +89,6 @@ def parse_dc_element(element: etree._Element, doc: Document,
         result.problems.append(Problem(record=record_key, reason=str(error),
                                        raw=etree.tostring(element, encoding="unicode")))
     return result
-
-
-def main_text(texts: list[Text]) -> Text | None:
-    """The text a record is shown by: English when there is one, else the first."""
-    for text in texts:
-        if text.lang and text.lang.lower().split("-")[0] == "en":
-            return text
-    return texts[0] if texts else None
-
-
-_ORGANISATION_WORDS = re.compile(
-    r"\b(universit|institut|college|school|department|ministry|office|agency|council|centre|"
-    r"center|consortium|association|society|foundation|service|bureau|commission|government|"
-    r"survey|research|laborator|archive|library|trust|ltd|limited|inc\b|gmbh|company|"
-    r"corporation|group|network|committee|authority|board|registry|hospital|bank|statisti)",
-    re.I)
-
-
-def guess_agent(name: str, role: str | None = None) -> Agent:
-    """Person or organisation from a bare name, as Dublin Core, CKAN and CMM give them.
-
-    "Hood, C.C., University of York" is a person with an affiliation; a name with an
-    organisation word in it is an organisation; "Surname, Given" or a short name is a person.
-    """
-    parts = [part.strip() for part in name.split(",")]
-    if (len(parts) >= 3 and not _ORGANISATION_WORDS.search(", ".join(parts[:2]))
-            and _ORGANISATION_WORDS.search(", ".join(parts[2:]))):
-        return Agent(type="Person", name=f"{parts[0]}, {parts[1]}",
-                     affiliation=", ".join(parts[2:]), role=role)
-    if _ORGANISATION_WORDS.search(name):
-        return Agent(type="Organization", name=name, role=role)
-    if "," in name or 2 <= len(name.split()) <= 4:
-        return Agent(type="Person", name=name, role=role)
-    return Agent(type="Organization", name=name, role=role)
-
-
-_YEAR_RANGE = re.compile(r"^(\d{4}(?:-\d{2}){0,2})\s*(?:/|-|–|to)\s*(\d{4}(?:-\d{2}){0,2})$")
-_DATE = re.compile(r"^\d{4}(?:-\d{2}){0,2}$")
-_PERIOD_PART = re.compile(r"\b(start|end)\s*=\s*([^;]+)")
-
-
-def iso_period(text: str) -> str | None:
-    """An ISO 8601 interval from the ways Dublin Core writes periods (`1946/1985`,
-    `1946-1985`, DCMI Period `start=1946; end=1985`), or a single date; None otherwise."""
-    text = text.strip()
-    if _DATE.match(text):
-        return text
-    match = _YEAR_RANGE.match(text)
-    if match:
-        return f"{match.group(1)}/{match.group(2)}"
-    parts = dict((key, value.strip()) for key, value in _PERIOD_PART.findall(text))
-    if parts:
-        return f"{parts.get('start', '..')}/{parts.get('end', '..')}"
-    return None
-
-
-def classify_identifier(value: str) -> Identifier | None:
-    """A DOI (bare, `doi:` or a doi.org URL) or a URL; None for local numbers we cannot scope."""
-    lowered = value.lower()
-    if (lowered.startswith(("10.", "doi:", "info:doi/")) or "doi.org/10." in lowered) \
-            and DOI_RE.search(value):
-        return Identifier(scheme="doi", value=normalise_doi(value))
-    if lowered.startswith(("http://", "https://")):
-        return Identifier(scheme="url", value=value)
-    return None
 
 
 def _is_dc(element: etree._Element) -> bool:
