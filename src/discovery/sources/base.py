@@ -109,9 +109,9 @@ def parse_json(doc: Document) -> Any:
 
 def read_json_records(doc: Document, items: Iterable[Any],
                       read: Callable[[Any, Document, str], Record], *,
-                      key: Callable[[dict[str, Any]], Any], noun: str) -> ParseResult:
+                      key: Callable[[dict[str, Any]], Any], noun: str, hint: str) -> ParseResult:
     """One record per JSON object; an object that cannot be read is a Problem carrying its JSON,
-    and the others still count."""
+    and the others still count. A document with no object at all fails, with the hint."""
     result = ParseResult()
     for position, item in enumerate(items, start=1):
         name = str((key(item) if isinstance(item, dict) else None) or f"{noun} {position}")
@@ -120,6 +120,8 @@ def read_json_records(doc: Document, items: Iterable[Any],
         except (ValueError, TypeError, AttributeError) as error:
             result.problems.append(Problem(record=name, reason=f"{type(error).__name__}: {error}",
                                            raw=json.dumps(item, ensure_ascii=False)[:20000]))
+    if not result.records and not result.problems:
+        raise doc.fail(f"no {noun} found", hint=hint)
     return result
 
 

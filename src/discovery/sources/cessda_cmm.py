@@ -51,12 +51,9 @@ def sniff(doc: Document, head: str) -> bool:
 
 
 def parse(doc: Document) -> ParseResult:
-    data = parse_json(doc)
-    result = read_json_records(doc, _records(data), _study, noun="study",
-                               key=lambda record: record.get("studyNumber") or record.get("id"))
-    if not result.records and not result.problems:
-        raise doc.fail("no CMM study found", hint="expected CESSDA CMM JSON with titleStudy")
-    return result
+    return read_json_records(doc, _records(parse_json(doc)), _study, noun="CMM study",
+                             key=lambda record: record.get("studyNumber") or record.get("id"),
+                             hint="expected CESSDA CMM JSON with titleStudy")
 
 
 def _records(data: Any) -> Iterator[dict[str, Any]]:

@@ -50,12 +50,9 @@ def sniff(doc: Document, head: str) -> bool:
 
 
 def parse(doc: Document) -> ParseResult:
-    data = parse_json(doc)
-    result = read_json_records(doc, _packages(data), _read_package, noun="package",
-                               key=lambda package: package.get("name") or package.get("id"))
-    if not result.records and not result.problems:
-        raise doc.fail("no CKAN package found", hint="expected package_show/package_search JSON")
-    return result
+    return read_json_records(doc, _packages(parse_json(doc)), _read_package, noun="CKAN package",
+                             key=lambda package: package.get("name") or package.get("id"),
+                             hint="expected package_show/package_search JSON")
 
 
 def _read_package(package: Any, doc: Document, key: str) -> Study:
