@@ -1,7 +1,6 @@
-"""The `discovery` command: ingest, harvest, show, list, stats, quarantine.
+"""Catalogue commands: ingest, harvest, show, list, stats, quarantine.
 
-Every command takes `--data DIR` (or DISCOVERY_DATA) for where the catalogue lives. Failures are
-printed one per line (file, record, reason, hint) and make the exit code non-zero.
+Failures are printed one per line (file, record, reason, hint) and make the exit code non-zero.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.store import Catalogue
+from discovery.cli.common import DataDir, app, console, errors, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
 from discovery.harvest.oai import harvest_oai, split_records
@@ -28,31 +26,11 @@ from discovery.model import Kind, Output, Predicate, Project, Record
 from discovery.sources.base import Document
 from discovery.sources.oai import oai_root, parse_datestamp, response_date
 
-app = typer.Typer(help="Find and harmonise research data across catalogues.",
-                  no_args_is_help=True, add_completion=False)
 harvest_app = typer.Typer(help="Harvest from remote endpoints.", no_args_is_help=True)
 app.add_typer(harvest_app, name="harvest")
-console = Console()
-errors = Console(stderr=True)
-
-DataDir = Annotated[Path, typer.Option("--data", envvar="DISCOVERY_DATA",
-                                       help="Folder that holds the catalogue.")]
 CHILD_PREDICATES = (Predicate.HAS_VARIABLE, Predicate.HAS_QUESTION, Predicate.HAS_OUTPUT,
                     Predicate.HAS_PART)
 SHOWN_CHILDREN = 25
-
-
-def open_catalogue(data: Path) -> Catalogue:
-    try:
-        return Catalogue(data)
-    except DiscoveryError as error:
-        errors.print(escape(error.one_line()), style="red")
-        raise typer.Exit(2) from None
-
-
-def progress_bar() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=errors)
 
 
 def print_report(report: IngestReport) -> None:

