@@ -1,0 +1,92 @@
+"""What a search asks and answers: the contract shared by the CLI, the JSON API and the pages.
+
+Facet names are the index's facet columns; `filters` are exact values (any of the values within
+one facet, all facets together), `ranges` are inclusive numeric bounds on the range columns.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Mode = Literal["hybrid", "lexical", "semantic"]
+Sort = Literal["relevance", "recent", "sample_size", "variables"]
+
+FACETS = ("kind", "source", "catalogue", "country", "language", "topic", "design",
+          "resource_type", "funder")
+RANGES = ("year", "age", "sample_size", "variables")  # year and age match an overlapping span
+MAX_PAGE_SIZE = 100
+
+
+class SearchRequest(BaseModel):
+    q: str = ""
+    mode: Mode = "hybrid"
+    semantic_weight: float = Field(0.5, ge=0.0, le=1.0)  # 0 = lexical only, 1 = semantic only
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
+    sort: Sort = "relevance"
+    size: int = Field(10, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = None  # opaque, from SearchResults.next_cursor
+    similar_to: str | None = None  # a record id: rank by closeness to it instead of q
+    group: bool = True  # variables grouped under their study; False lists every record as a hit
+    variables_per_hit: int = Field(5, ge=0, le=50)
+    facets: bool = True
+
+
+class MatchedField(BaseModel):
+    field: str  # title, description, keywords, question, categories...
+    terms: list[str]  # the query terms found in it
+    snippet: str | None = None  # plain text; callers escape it on output
+
+
+class Explanation(BaseModel):
+    lexical_rank: int | None = None
+    lexical_score: float | None = None
+    semantic_rank: int | None = None
+    semantic_score: float | None = None  # cosine similarity
+    fused_score: float
+    fields: list[MatchedField] = Field(default_factory=list)
+    matched_variables: int = 0
+    summary: str  # one readable sentence: why this hit is here
+
+
+class VariableHit(BaseModel):
+    id: str
+    name: str | None = None
+    label: str
+    question: str | None = None
+    score: float
+    explanation: Explanation
+
+
+class Hit(BaseModel):
+    id: str
+    kind: str
+    title: str
+    snippet: str | None = None
+    url: str | None = None
+    catalogues: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+    start_year: int | None = None
+    end_year: int | None = None
+    sample_size: int | None = None
+    variable_count: int | None = None
+    score: float
+    explanation: Explanation
+    variables: list[VariableHit] = Field(default_factory=list)  # the matching ones, best first
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class SearchResults(BaseModel):
+    request: SearchRequest
+    total: int  # hits (studies after grouping) that match the query and filters
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
+    next_cursor: str | None = None
+    model: str  # the embedding model the index was built with
+    took_ms: float
