@@ -55,6 +55,9 @@ CREATE INDEX IF NOT EXISTS history_record ON history(record_id);
 CREATE TABLE IF NOT EXISTS quarantine (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, location TEXT NOT NULL, record TEXT,
     reason TEXT NOT NULL, hint TEXT, raw BLOB);
+CREATE TABLE IF NOT EXISTS clusters (
+    record_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, confidence REAL NOT NULL, evidence TEXT);
+CREATE INDEX IF NOT EXISTS clusters_cluster ON clusters(cluster_id);
 CREATE TABLE IF NOT EXISTS harvests (
     endpoint TEXT NOT NULL, metadata_prefix TEXT NOT NULL, set_spec TEXT NOT NULL,
     started_at TEXT NOT NULL, PRIMARY KEY (endpoint, metadata_prefix, set_spec));
@@ -64,6 +67,7 @@ PARENT_FIELDS = {Kind.VARIABLE: "study_id", Kind.QUESTION: "instrument_id", Kind
 PARENT_PREDICATES = {Kind.VARIABLE: Predicate.HAS_VARIABLE, Kind.QUESTION: Predicate.HAS_QUESTION,
                      Kind.OUTPUT: Predicate.HAS_OUTPUT}
 CHUNK = 500
+LINKING = "linking:"  # relations derived by linking live under locations with this prefix
 STRONG_SCHEMES = frozenset({"doi", "ukds", "gesis", "fsd", "grant", "gtr", "ckan", "harmony"})
 
 
@@ -317,7 +321,8 @@ class Catalogue:
             children = [c for (c,) in db.execute("SELECT id FROM records WHERE parent=?", (rid,))]
             count += sum(self._delete_record(db, child, now, location) for child in children)
         for table, column in (("records", "id"), ("record_sources", "record_id"),
-                              ("aliases", "record_id"), ("relations", "subject")):
+                              ("aliases", "record_id"), ("relations", "subject"),
+                              ("clusters", "record_id")):
             db.execute(f"DELETE FROM {table} WHERE {column}=?", (rid,))
         db.execute("INSERT INTO history (record_id, at, action, data_hash, location) "
                    "VALUES (?,?,?,?,?)", (rid, now, "deleted", None, location))
@@ -347,6 +352,26 @@ class Catalogue:
             (endpoint, metadata_prefix, set_spec or "")).fetchone()
         return row[0] if row else None
 
+    def replace_links(self, relations: Iterable[tuple[Relation, str]],
+                      members: Iterable[tuple[str, str, float, str | None]]) -> None:
+        """Swap in what a linking run derived, all at once: every relation under a `linking:`
+        location and every cluster membership is replaced, so re-running never duplicates.
+        `relations` are (relation, location); `members` are (record, cluster, confidence,
+        evidence)."""
+        rows = []
+        for relation, location in relations:
+            if not location.startswith(LINKING):
+                raise CatalogueError(f"linking relations belong under {LINKING!r}, not {location!r}",
+                                     record=relation.subject)
+            rows.append((relation.subject, relation.predicate.value, relation.object,
+                         relation.evidence, relation.confidence, location))
+        with self.transaction() as db:
+            db.execute("DELETE FROM relations WHERE substr(location, 1, ?) = ?",
+                       (len(LINKING), LINKING))
+            db.execute("DELETE FROM clusters")
+            db.executemany("INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)", rows)
+            db.executemany("INSERT OR REPLACE INTO clusters VALUES (?,?,?,?)", members)
+
     # ---- reading -------------------------------------------------------------------------
 
     def resolve(self, key: str) -> str:
@@ -360,7 +385,9 @@ class Catalogue:
         for candidate in candidates:
             row = self.db.execute(
                 "SELECT a.record_id FROM aliases a JOIN records r ON r.id = a.record_id "
-                "WHERE a.alias=? OR a.value=? ORDER BY r.kind IN ('variable','question'), r.id "
+                "WHERE a.alias=? OR a.value=? ORDER BY r.kind IN ('variable','question'), "
+                "EXISTS (SELECT 1 FROM clusters c WHERE c.record_id = r.id AND c.cluster_id != r.id), "
+                "r.id "
                 "LIMIT 1", (candidate, normalise_doi(candidate) if "10." in candidate else candidate)
             ).fetchone()
             if row:
@@ -412,6 +439,87 @@ class Catalogue:
     def aliases_of(self, rid: str) -> list[str]:
         return [a for (a,) in self.db.execute(
             "SELECT DISTINCT alias FROM aliases WHERE record_id=? ORDER BY alias", (rid,))]
+
+    def cluster(self, rid: str) -> list[tuple[str, float, str | None]]:
+        """The records linking found to be the same as `rid` (itself included, canonical first),
+        each with the confidence and evidence of its membership; [] when it is in no cluster."""
+        row = self.db.execute("SELECT cluster_id FROM clusters WHERE record_id=?", (rid,)).fetchone()
+        if row is None:
+            return []
+        return [(member, confidence, evidence) for member, confidence, evidence in self.db.execute(
+            "SELECT c.record_id, c.confidence, c.evidence FROM clusters c JOIN records r "
+            "ON r.id = c.record_id WHERE c.cluster_id=? ORDER BY c.record_id != c.cluster_id, "
+            "c.record_id", (row[0],))]
+
+    def canonical(self, rid: str) -> str:
+        """The id that stands for the cluster `rid` is in (itself when in none)."""
+        row = self.db.execute("SELECT cluster_id FROM clusters WHERE record_id=?", (rid,)).fetchone()
+        return row[0] if row else rid
+
+    def records_of_kinds(self, kinds: Iterable[str]) -> Iterator[Record]:
+        """Every merged record of these kinds, with its first source as provenance: what linking
+        compares, read in one pass rather than one `get` per record."""
+        kinds = list(kinds)
+        marks = ",".join("?" * len(kinds))
+        rows = self.db.execute(
+            f"SELECT r.data, s.source, s.location, s.fetched_at, s.document_hash, s.record_key, "
+            f"s.catalogue FROM records r JOIN record_sources s ON s.record_id = r.id "
+            f"AND s.rowid = (SELECT s2.rowid FROM record_sources s2 WHERE s2.record_id = r.id "
+            f"ORDER BY s2.fetched_at, s2.location LIMIT 1) WHERE r.kind IN ({marks}) ORDER BY r.id",
+            kinds)
+        for data, source, location, fetched_at, digest, key, catalogue in rows:
+            payload = json.loads(data)
+            payload["provenance"] = {"source": source, "location": location,
+                                     "fetched_at": fetched_at, "content_hash": digest,
+                                     "record_key": key, "catalogue": catalogue}
+            yield record_from_json(payload)
+
+    def all_aliases(self, kinds: Iterable[str]) -> dict[str, list[str]]:
+        """Aliases of every record of these kinds, by record id."""
+        kinds = list(kinds)
+        marks = ",".join("?" * len(kinds))
+        found: dict[str, list[str]] = {}
+        for rid, alias in self.db.execute(
+                f"SELECT DISTINCT a.record_id, a.alias FROM aliases a JOIN records r "
+                f"ON r.id = a.record_id WHERE r.kind IN ({marks}) ORDER BY a.record_id, a.alias",
+                kinds):
+            found.setdefault(rid, []).append(alias)
+        return found
+
+    def relations_with_predicates(self, predicates: Iterable[Predicate]) -> list[Relation]:
+        """Every edge of these types, once, whatever stated it."""
+        values = [p.value for p in predicates]
+        marks = ",".join("?" * len(values))
+        return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
+                for s, p, o, e, c in self.db.execute(
+                    f"SELECT subject, predicate, object, evidence, MAX(confidence) FROM relations "
+                    f"WHERE predicate IN ({marks}) GROUP BY subject, predicate, object", values)]
+
+    def dangling_relations(self, prefix: str) -> list[Relation]:
+        """Edges, stated by sources, with an end id starting with `prefix` that names no record:
+        references across documents (a GtR outcome naming its project by GUID) that linking
+        can resolve through aliases."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self.db.execute(
+            "SELECT subject, predicate, object, evidence, confidence FROM relations "
+            "WHERE substr(location, 1, ?) != ? AND ("
+            "(subject >= ? AND subject < ? AND NOT EXISTS (SELECT 1 FROM records WHERE id = subject)) OR "
+            "(object >= ? AND object < ? AND NOT EXISTS (SELECT 1 FROM records WHERE id = object)))",
+            (len(LINKING), LINKING, prefix, upper, prefix, upper))
+        return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
+                for s, p, o, e, c in rows]
+
+    def record_stats(self, ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """When each record was created and how many sources describe it: what decides which
+        member of a cluster stands for it."""
+        found: dict[str, tuple[str, int]] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            marks = ",".join("?" * len(chunk))
+            for rid, created, count in self.db.execute(
+                    f"SELECT r.id, r.created_at, COUNT(s.location) FROM records r JOIN record_sources s "
+                    f"ON s.record_id = r.id WHERE r.id IN ({marks}) GROUP BY r.id", chunk):
+                found[rid] = (created, count)
+        return found
 
     def history(self, rid: str) -> list[tuple[str, str, str | None]]:
         return list(self.db.execute(
@@ -499,19 +607,32 @@ def _unpack(blob: bytes) -> str:
 def merge_source_data(datas: list[dict[str, Any]]) -> dict[str, Any]:
     """One view of a record several sources describe: the earliest source's values first, gaps
     filled from later ones, lists united without repeats. Per-source values stay in record_sources."""
+    return merge_with_origins(datas)[0]
+
+
+def merge_with_origins(datas: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list[int]]]:
+    """`merge_source_data`, also saying field by field which of the inputs (by position) the
+    merged value came from: one rule, so a cluster's provenance cannot drift from its merge."""
     merged = dict(datas[0])
-    for other in datas[1:]:
+    origins = {key: [0] for key, value in merged.items() if value not in (None, "", [], {})}
+    for position, other in enumerate(datas[1:], start=1):
         for key, value in other.items():
             current = merged.get(key)
             if isinstance(current, list) and isinstance(value, list):
                 seen = {json.dumps(item, sort_keys=True) for item in current}
-                merged[key] = current + [item for item in value
-                                         if json.dumps(item, sort_keys=True) not in seen]
+                added = [item for item in value if json.dumps(item, sort_keys=True) not in seen]
+                merged[key] = current + added
+                if added:
+                    origins.setdefault(key, []).append(position)
             elif isinstance(current, dict) and isinstance(value, dict):
                 merged[key] = {**value, **current}
+                if set(value) - set(current):
+                    origins.setdefault(key, []).append(position)
             elif current in (None, "", [], {}):
                 merged[key] = value
-    return merged
+                if value not in (None, "", [], {}):
+                    origins[key] = [position]
+    return merged, origins
 
 
 def _head(parsed: dict[str, Any]) -> dict[str, Any]:
