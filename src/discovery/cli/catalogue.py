@@ -55,6 +55,11 @@ def ingest_command(targets: Annotated[list[str], typer.Argument(help="Files, fol
                         on_document=lambda loc: progress.update(task, advance=1,
                                                                 current=Path(loc).name[:40]))
     print_report(report)
+    # a search index, once built, follows the catalogue (imported here: ingest alone stays light)
+    from discovery.cli.search import index_exists, print_update, run_index_update
+    if index_exists(data) and (report.created or report.updated or report.deleted):
+        catalogue.close()
+        print_update(run_index_update(data))
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -130,6 +130,18 @@ class EmbeddingCache:
         self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, role TEXT, key BLOB, "
                         "vector BLOB, PRIMARY KEY (model, role, key)) WITHOUT ROWID")
 
+    def missing(self, model: str, texts: Sequence[str], role: Role = "passage") -> int:
+        """How many distinct texts have no cached vector yet (what encoding them would cost)."""
+        keys = list(dict.fromkeys(text_key(text) for text in texts))
+        found = 0
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += self.db.execute(
+                f"SELECT COUNT(*) FROM vectors WHERE model=? AND role=? AND key IN ({marks})",
+                (model, role, *chunk)).fetchone()[0]
+        return len(keys) - found
+
     def encode(self, embedder: Embedder, texts: Sequence[str], role: Role = "passage",
                on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for `texts`, encoding only those not cached; `on_batch(n)` reports progress."""
@@ -144,7 +156,8 @@ class EmbeddingCache:
                     (embedder.name, role, *chunk)):
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
-        todo = list(missing.items())
+        # similar lengths batch together, so little of each batch is padding
+        todo = sorted(missing.items(), key=lambda item: len(item[1]))
         for start in range(0, len(todo), 256):
             batch = todo[start:start + 256]
             vectors = embedder.encode([text for _, text in batch], role)

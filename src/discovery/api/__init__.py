@@ -1,0 +1,1 @@
+"""The JSON API (FastAPI) and the app factory that also mounts the web pages."""

@@ -1,0 +1,237 @@
+"""The JSON API under /api: search, facets, items and their variables, projects, variables,
+records, stats. Handlers translate HTTP to service calls and back; errors are JSON bodies
+(see `errors.py`) with a message that names the parameter or record at fault."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from discovery.api import records
+from discovery.api.records import Neighbour, page_path
+from discovery.api.schemas import (ErrorResponse, ItemResponse, Link, ProjectResponse, Source,
+                                   StatsResponse, VariableResponse, VariablesPage)
+from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
+from discovery.api.services import Services
+from discovery.api.urls import site_root, site_url
+from discovery.export import citation, variables_table
+from discovery.export.catalogue_summary import summarise
+from discovery.model import Kind
+from discovery.search.models import MAX_PAGE_SIZE, Mode, SearchRequest, SearchResults, Sort
+
+MAX_VARIABLES_PAGE = 200
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "A parameter is malformed"},
+    404: {"model": ErrorResponse, "description": "No such record"},
+    503: {"model": ErrorResponse, "description": "Search index not built yet"},
+}
+router = APIRouter(prefix="/api", responses=ERRORS)
+DOWNLOAD_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+def services_of(request: Request) -> Services:
+    return request.app.state.services
+
+
+def link(request: Request, neighbour: Neighbour) -> Link:
+    return Link(**vars(neighbour), url=site_url(request, page_path(neighbour.kind, neighbour.id)))
+
+
+# ---- search ------------------------------------------------------------------------------------
+
+@router.get("/search", response_model=SearchResults, tags=["search"])
+def search_get(
+        request: Request,
+        q: Annotated[str, Query(max_length=1000, description="Query text")] = "",
+        mode: Mode = "hybrid",
+        semantic_weight: Annotated[float, Query(ge=0, le=1)] = 0.5,
+        filter: Annotated[list[str], Query(description="facet:value, repeatable")] = [],  # noqa: B006
+        range: Annotated[list[str], Query(description="name:min:max, a bound may be empty")] = [],  # noqa: B006
+        sort: Sort = "relevance",
+        size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
+        cursor: str | None = None,
+        similar_to: Annotated[str | None, Query(description="Rank by closeness to this record")] = None,
+        group: bool = True,
+        variables_per_hit: Annotated[int, Query(ge=0, le=50)] = 5,
+        facets: bool = True) -> SearchResults:
+    """Search studies, datasets and variables. Every field of the search service's request is a
+    parameter; the same request as JSON can be POSTed."""
+    search = build_request(q=q, mode=mode, semantic_weight=semantic_weight,
+                           filters=parse_filters(filter), ranges=parse_ranges(range), sort=sort,
+                           size=size, cursor=cursor, similar_to=similar_to, group=group,
+                           variables_per_hit=variables_per_hit, facets=facets)
+    return services_of(request).search(search)
+
+
+@router.post("/search", response_model=SearchResults, tags=["search"])
+def search_post(request: Request, body: SearchRequest) -> SearchResults:
+    return services_of(request).search(body)
+
+
+@router.get("/facets", tags=["search"])
+def facet_counts(request: Request, q: Annotated[str, Query(max_length=1000)] = "",
+                 filter: Annotated[list[str], Query()] = [],  # noqa: B006
+                 range: Annotated[list[str], Query()] = []  # noqa: B006
+                 ) -> dict[str, Any]:
+    """Counts per facet value for a query (all records when q is empty)."""
+    search = build_request(q=q, filters=parse_filters(filter), ranges=parse_ranges(range), size=1,
+                           facets=True, variables_per_hit=0)
+    results = services_of(request).search(search)
+    return {"total": results.total, "facets": results.facets}
+
+
+@router.get("/stats", response_model=StatsResponse, tags=["catalogue"])
+def stats(request: Request) -> Any:
+    """Counts by kind, source format, catalogue, topic, start year and country."""
+    services = services_of(request)
+    return vars(services.cached("summary", lambda: summarise(services.catalogue), 60.0))
+
+
+# ---- items -------------------------------------------------------------------------------------
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadRequest(f"cursor {cursor!r} is not one this API gave out",
+                         hint="pass the next_cursor of the previous page, or no cursor") from None
+    if offset < 0:
+        raise BadRequest(f"cursor {cursor!r} is not one this API gave out")
+    return offset
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
+
+
+@router.get("/items/{key:path}/variables.{fmt}", tags=["items"],
+            responses={200: {"content": {t: {} for t in DOWNLOAD_TYPES.values()}}})
+def item_variables_download(request: Request, key: str, fmt: Literal["csv", "xlsx", "json"],
+                            q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """Download the item's variables (all of them, or those matching q) as CSV, XLSX or JSON."""
+    services = services_of(request)
+    view = records.item_view(services, key)
+    variables = records.filter_variables(
+        records.study_variables(services, view.study.id, view.variable_ids), q)
+    body = {"csv": variables_table.to_csv, "json": variables_table.to_json,
+            "xlsx": lambda v: variables_table.to_xlsx(v, view.study.id)}[fmt](variables)
+    filename = f"{view.study.id}-variables.{fmt}"
+    return Response(body, media_type=DOWNLOAD_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/items/{key:path}/variables", response_model=VariablesPage, tags=["items"])
+def item_variables(request: Request, key: str,
+                   q: Annotated[str, Query(max_length=200, description="Words to find")] = "",
+                   size: Annotated[int, Query(ge=1, le=MAX_VARIABLES_PAGE)] = 50,
+                   cursor: str | None = None) -> VariablesPage:
+    """The item's variables, filtered by q (every word must appear), a page at a time."""
+    services = services_of(request)
+    view = records.item_view(services, key)
+    variables = records.filter_variables(
+        records.study_variables(services, view.study.id, view.variable_ids), q)
+    offset = _offset(cursor)
+    page = variables[offset:offset + size]
+    rows = []
+    for variable in page:
+        row = variables_table.variable_row(variable)
+        row["url"] = site_url(request, page_path(Kind.VARIABLE, variable.id))
+        rows.append(row)
+    more = offset + size < len(variables)
+    return VariablesPage(item=view.study.id, q=q, total=len(variables), size=size, cursor=cursor,
+                         next_cursor=_cursor(offset + size) if more else None, variables=rows)
+
+
+@router.get("/items/{key:path}/citation.{fmt}", tags=["items"],
+            responses={200: {"content": {"application/x-research-info-systems": {},
+                                         "application/x-bibtex": {}}}})
+def item_citation(request: Request, key: str, fmt: Literal["ris", "bib"]) -> Response:
+    """Citation of the item for reference managers: RIS or BibTeX."""
+    view = records.item_view(services_of(request), key)
+    url = site_url(request, page_path(view.study.kind, view.study.id))
+    if fmt == "ris":
+        body, media = citation.to_ris(view.study, url), "application/x-research-info-systems"
+    else:
+        body, media = citation.to_bibtex(view.study, url), "application/x-bibtex"
+    return Response(body, media_type=f"{media}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{view.study.id}.{fmt}"'})
+
+
+@router.get("/items/{key:path}/jsonld", tags=["items"])
+def item_jsonld(request: Request, key: str) -> dict[str, Any]:
+    """The schema.org Dataset JSON-LD that the item page embeds."""
+    services = services_of(request)
+    view = records.item_view(services, key)
+    return records.item_jsonld(services, view, site_root(request))
+
+
+@router.get("/items/{key:path}", response_model=ItemResponse, tags=["items"])
+def item(request: Request, key: str) -> ItemResponse:
+    """A study or dataset (by id, DOI or study number) with its sources, instruments, child
+    datasets, grants and their outputs. Variables are paged at `variables.url`."""
+    services = services_of(request)
+    view = records.item_view(services, key)
+    rid = view.study.id
+    base = site_url(request, f"/api/items/{rid}")
+    return ItemResponse(
+        record=view.study.model_dump(mode="json", exclude={"provenance"}),
+        url=site_url(request, page_path(view.study.kind, rid)),
+        sources=[Source(**vars(s)) for s in view.sources],
+        variables={"total": len(view.variable_ids), "url": base + "/variables",
+                   "downloads": {fmt: f"{base}/variables.{fmt}" for fmt in DOWNLOAD_TYPES}},
+        instruments=[link(request, n) for n in view.instruments],
+        children=[link(request, n) for n in view.children],
+        parents=[link(request, n) for n in view.parents],
+        grants=[{"project": g.project.model_dump(mode="json", exclude={"provenance"}),
+                 "link": link(request, g.link),
+                 "outputs": [o.model_dump(mode="json", exclude={"provenance"}) for o in g.outputs]}
+                for g in view.grants],
+        other_relations=[link(request, n) for n in view.other],
+        jsonld=base + "/jsonld",
+        citation={"ris": base + "/citation.ris", "bibtex": base + "/citation.bib"})
+
+
+# ---- projects, variables, any record -----------------------------------------------------------
+
+@router.get("/projects/{key:path}", response_model=ProjectResponse, tags=["projects"])
+def project(request: Request, key: str) -> ProjectResponse:
+    """A grant (by id or grant reference) with its outcomes by kind and the datasets it funded."""
+    view = records.project_view(services_of(request), key)
+    return ProjectResponse(
+        record=view.project.model_dump(mode="json", exclude={"provenance"}),
+        url=site_url(request, page_path(Kind.PROJECT, view.project.id)),
+        outputs={kind: [o.model_dump(mode="json", exclude={"provenance"}) for o in outputs]
+                 for kind, outputs in view.outputs.items()},
+        datasets=[link(request, n) for n in view.datasets],
+        organisations=[link(request, n) for n in view.organisations],
+        people=[link(request, n) for n in view.people])
+
+
+@router.get("/variables/{key:path}", response_model=VariableResponse, tags=["variables"])
+def variable(request: Request, key: str) -> VariableResponse:
+    """A variable with its question text, categories and the study it belongs to."""
+    view = records.variable_view(services_of(request), key)
+    return VariableResponse(
+        record=view.variable.model_dump(mode="json", exclude={"provenance"}),
+        url=site_url(request, page_path(Kind.VARIABLE, view.variable.id)),
+        study=link(request, view.study) if view.study else None,
+        questions=[link(request, n) for n in view.questions])
+
+
+@router.get("/records/{key:path}", tags=["catalogue"])
+def any_record(request: Request, key: str) -> dict[str, Any]:
+    """Any record of any kind (instruments, questions, outputs...) with its relations."""
+    catalogue = services_of(request).catalogue
+    record = catalogue.get(key)
+    return {"record": record.model_dump(mode="json"),
+            "relations": [r.model_dump(mode="json") for r in catalogue.relations(record.id)]}

@@ -1,0 +1,96 @@
+"""Response bodies of the JSON API, so /docs shows what each route returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+    hint: str | None = None
+    record: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Link(BaseModel):
+    """A record at the other end of a relation."""
+
+    id: str
+    kind: str
+    title: str
+    predicate: str
+    evidence: str | None = None
+    confidence: float = 1.0
+    url: str
+
+
+class Source(BaseModel):
+    location: str
+    source: str
+    catalogue: str | None
+    record_key: str | None
+    fetched_at: str
+
+
+class Grant(BaseModel):
+    project: dict[str, Any]
+    link: Link
+    outputs: list[dict[str, Any]]
+
+
+class ItemResponse(BaseModel):
+    record: dict[str, Any] = Field(description="The merged record, as the catalogue stores it")
+    url: str
+    sources: list[Source] = Field(description="Every catalogue document that described it")
+    variables: dict[str, Any]
+    instruments: list[Link]
+    children: list[Link]
+    parents: list[Link]
+    grants: list[Grant]
+    other_relations: list[Link]
+    jsonld: str
+    citation: dict[str, str]
+
+
+class VariablesPage(BaseModel):
+    item: str
+    q: str
+    total: int = Field(description="Variables matching q")
+    size: int
+    cursor: str | None
+    next_cursor: str | None
+    variables: list[dict[str, Any]]
+
+
+class ProjectResponse(BaseModel):
+    record: dict[str, Any]
+    url: str
+    outputs: dict[str, list[dict[str, Any]]] = Field(description="Outcomes grouped by kind")
+    datasets: list[Link]
+    organisations: list[Link]
+    people: list[Link]
+
+
+class VariableResponse(BaseModel):
+    record: dict[str, Any]
+    url: str
+    study: Link | None
+    questions: list[Link]
+
+
+class StatsResponse(BaseModel):
+    totals: dict[str, int]
+    kinds: dict[str, int]
+    sources: list[tuple[str, int]]
+    catalogues: list[tuple[str, int]]
+    topics: list[tuple[str, int]]
+    countries: list[tuple[str, int]]
+    years: list[tuple[str, int]]
+    studies: int
+    undated: int

@@ -1,0 +1,119 @@
+"""Read queries the search index needs from the catalogue: what changed since a history number,
+and records in bulk with the sources that described them.
+
+Kept apart from `store.py` so the index reads the catalogue without widening its writing API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from discovery.catalogue.store import Catalogue
+
+BATCH = 2000
+
+
+@dataclass
+class StoredRecord:
+    """A merged record as stored (plain JSON, defaults left out), with its sources' names."""
+
+    id: str
+    kind: str
+    parent: str | None
+    data: dict[str, Any]
+    sources: list[str] = field(default_factory=list)  # parser formats, e.g. "ddi-codebook-2.5"
+    catalogues: list[str] = field(default_factory=list)  # publishing catalogues where stated
+
+
+@dataclass
+class Changes:
+    """Records to (re)index and records to drop since a history number."""
+
+    upserted: set[str]
+    deleted: set[str]
+    seq: int
+
+
+def last_seq(catalogue: Catalogue) -> int:
+    """The newest history number: the index records how far it has read."""
+    return catalogue.db.execute("SELECT COALESCE(MAX(seq), 0) FROM history").fetchone()[0]
+
+
+def changes_since(catalogue: Catalogue, seq: int) -> Changes:
+    """Ids created, updated or deleted after `seq`; the last action of each id decides."""
+    upserted: set[str] = set()
+    deleted: set[str] = set()
+    newest = seq
+    for number, rid, action in catalogue.db.execute(
+            "SELECT seq, record_id, action FROM history WHERE seq > ? ORDER BY seq", (seq,)):
+        newest = number
+        if action == "deleted":
+            deleted.add(rid)
+            upserted.discard(rid)
+        else:
+            upserted.add(rid)
+            deleted.discard(rid)
+    # a record deleted and created again ends as an upsert; one that no longer exists is a delete
+    gone = upserted - set(existing_ids(catalogue, sorted(upserted)))
+    return Changes(upserted=upserted - gone, deleted=deleted | gone, seq=newest)
+
+
+def existing_ids(catalogue: Catalogue, ids: list[str]) -> Iterator[str]:
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for (rid,) in catalogue.db.execute(f"SELECT id FROM records WHERE id IN ({marks})", chunk):
+            yield rid
+
+
+def all_ids(catalogue: Catalogue) -> list[str]:
+    return [rid for (rid,) in catalogue.db.execute("SELECT id FROM records ORDER BY id")]
+
+
+def children_of(catalogue: Catalogue, parents: list[str]) -> list[str]:
+    """Ids whose parent is one of `parents`: they inherit its facets, so they follow it."""
+    found: list[str] = []
+    for start in range(0, len(parents), 500):
+        chunk = parents[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found += [rid for (rid,) in catalogue.db.execute(
+            f"SELECT id FROM records WHERE parent IN ({marks})", chunk)]
+    return found
+
+
+def child_titles(catalogue: Catalogue, parents: list[str]) -> dict[str, list[str]]:
+    """The titles (variable labels, question texts) of each parent's children, in stored order."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(parents), 500):
+        chunk = parents[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for parent, title in catalogue.db.execute(
+                f"SELECT parent, title FROM records WHERE parent IN ({marks}) ORDER BY rowid", chunk):
+            found.setdefault(parent, []).append(title)
+    return found
+
+
+def read_records(catalogue: Catalogue, ids: list[str]) -> Iterator[StoredRecord]:
+    """The stored records of `ids` in the order given, skipping ids that no longer exist."""
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        marks = ",".join("?" * len(chunk))
+        sources: dict[str, tuple[list[str], list[str]]] = {}
+        for rid, source, cat in catalogue.db.execute(
+                f"SELECT record_id, source, catalogue FROM record_sources WHERE record_id IN ({marks}) "
+                f"ORDER BY record_id, fetched_at, location", chunk):
+            formats, catalogues = sources.setdefault(rid, ([], []))
+            if source not in formats:
+                formats.append(source)
+            if cat and cat not in catalogues:
+                catalogues.append(cat)
+        rows = {rid: (kind, parent, data) for rid, kind, parent, data in catalogue.db.execute(
+            f"SELECT id, kind, parent, data FROM records WHERE id IN ({marks})", chunk)}
+        for rid in chunk:
+            if rid in rows:
+                kind, parent, data = rows[rid]
+                formats, catalogues = sources.get(rid, ([], []))
+                yield StoredRecord(rid, kind, parent, json.loads(data), formats, catalogues)

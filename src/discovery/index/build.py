@@ -1,0 +1,232 @@
+"""Build the search index from the catalogue, or bring it up to date from the catalogue history.
+
+The index is derived data under `<data>/index/`: a document table, tantivy, faiss, facet
+columns and `meta.json` (model, dimension, the history number read so far). An update reads only
+records created, updated or deleted after that number, plus the parents whose variable counts
+they change; vectors come from the embedding cache, so unchanged texts are never encoded twice.
+`rebuild` starts from nothing (keeping the cache) and gives the same results.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from discovery.catalogue import feed
+from discovery.catalogue.store import Catalogue
+from discovery.errors import DiscoveryError
+from discovery.index.columns import Columns
+from discovery.index.docstore import DocStore
+from discovery.index.documents import IndexDocument, index_document
+from discovery.index.embed import MODELS, EmbeddingCache, Embedder, get_embedder
+from discovery.index.lexical import LexicalIndex
+from discovery.index.vectors import VectorIndex
+
+BATCH = 2000
+FORMAT = 2  # bump when the layout changes: an older index is then rebuilt
+# The search index's model, chosen by `discovery eval` on the development judgments (README,
+# "Search"): MiniLM ranked better than multilingual-e5-small there, cross-language queries included.
+INDEX_MODEL = "minilm"
+
+
+class IndexBuildError(DiscoveryError):
+    """The index is missing, stale in format, or cannot be written."""
+
+
+@dataclass
+class Paths:
+    root: Path
+
+    @property
+    def meta(self) -> Path:
+        return self.root / "meta.json"
+
+    @property
+    def docs(self) -> Path:
+        return self.root / "docs.sqlite"
+
+    @property
+    def lexical(self) -> Path:
+        return self.root / "lexical"
+
+    @property
+    def vectors(self) -> Path:
+        return self.root / "vectors.faiss"
+
+    @property
+    def columns(self) -> Path:
+        return self.root / "columns.npz"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "embeddings.sqlite"
+
+
+def index_paths(data_dir: Path) -> Paths:
+    return Paths(Path(data_dir) / "index")
+
+
+def read_meta(paths: Paths) -> dict[str, Any] | None:
+    if not paths.meta.exists():
+        return None
+    meta = json.loads(paths.meta.read_text())
+    return meta if meta.get("format") == FORMAT else None
+
+
+def write_meta(paths: Paths, meta: dict[str, Any]) -> None:
+    tmp = paths.meta.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, indent=1))
+    tmp.replace(paths.meta)
+
+
+@dataclass
+class UpdateReport:
+    model: str
+    full: bool
+    indexed: int  # records (re)indexed
+    deleted: int
+    encoded: int  # texts that were not in the cache
+    documents: int  # live documents after the update
+    seq: int
+    seconds: float
+
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
+                 rebuild: bool = False, progress: Progress | None = None) -> UpdateReport:
+    """Bring `<data_dir>/index` up to date with the catalogue (or rebuild it) and report."""
+    started = time.perf_counter()
+    paths = index_paths(data_dir)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    meta = read_meta(paths)
+    key = model_key(model or (meta or {}).get("model_key") or INDEX_MODEL)
+    embedder_name = MODELS[key].name
+    full = rebuild or meta is None or meta["model"] != embedder_name
+    if full:
+        for path in (paths.docs, paths.docs.with_name("docs.sqlite-wal"),
+                     paths.docs.with_name("docs.sqlite-shm"), paths.vectors, paths.meta):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(paths.lexical, ignore_errors=True)
+    seq = feed.last_seq(catalogue)
+    if full:
+        upserted, deleted = feed.all_ids(catalogue), []
+    else:
+        assert meta is not None
+        changes = feed.changes_since(catalogue, meta["seq"])
+        seq = max(seq, changes.seq)
+        upserted, deleted = sorted(changes.upserted), sorted(changes.deleted)
+    docs = DocStore(paths.docs)
+    try:
+        if not full:
+            upserted = _with_parents(catalogue, docs, upserted, deleted)
+        lexical = LexicalIndex(paths.lexical, create=full)
+        vectors = VectorIndex.load(paths.vectors, MODELS[key].dim) if not full and paths.vectors.exists() \
+            else VectorIndex.for_size(MODELS[key].dim, len(upserted))
+        next_row = (meta or {}).get("next_row", 0) if not full else 0
+        old = docs.rows_of(upserted + deleted)
+        next_row = max(next_row, max(old.values(), default=-1) + 1, _max_row(docs) + 1)
+        dead = np.fromiter(old.values(), np.int64, len(old))
+        lexical.delete(dead.tolist())
+        vectors.remove(dead)
+        with docs.transaction():
+            docs.delete(dead.tolist())
+        cache = EmbeddingCache(paths.cache)
+        embedder: list[Embedder] = []  # loaded on first miss only
+        encoded = 0
+        done = 0
+        for start in range(0, len(upserted), BATCH):
+            chunk = upserted[start:start + BATCH]
+            children = feed.child_titles(catalogue, chunk)
+            documents = [index_document(stored, children.get(stored.id, []))
+                         for stored in feed.read_records(catalogue, chunk)]
+            rows = list(range(next_row, next_row + len(documents)))
+            next_row += len(documents)
+            encoded += _embed_into(vectors, cache, key, embedder, rows, documents, progress,
+                                   done, len(upserted))
+            lexical.add(rows, documents)
+            with docs.transaction():
+                docs.put(rows, documents)
+            done += len(chunk)
+            if progress:
+                progress("indexing", done, len(upserted))
+        lexical.commit()
+        vectors.save(paths.vectors)
+        columns = Columns.build(docs, next_row)
+        columns.save(paths.columns)
+        live = int(columns.alive.sum())
+        cache.close()
+        write_meta(paths, {"format": FORMAT, "model": embedder_name, "model_key": key,
+                           "dim": MODELS[key].dim, "seq": seq, "next_row": next_row,
+                           "documents": live, "exact": vectors.exact,
+                           "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    finally:
+        docs.close()
+    return UpdateReport(model=embedder_name, full=full, indexed=len(upserted), deleted=len(deleted),
+                        encoded=encoded, documents=live, seq=seq,
+                        seconds=time.perf_counter() - started)
+
+
+def model_key(model: str) -> str:
+    for key, cls in MODELS.items():
+        if model in (key, cls.name):
+            return key
+    raise IndexBuildError(f"unknown embedding model {model!r}", hint=f"choose one of: {', '.join(MODELS)}")
+
+
+def _embed_into(vectors: VectorIndex, cache: EmbeddingCache, key: str, embedder: list[Embedder],
+                rows: list[int], documents: list[IndexDocument], progress: Progress | None,
+                done: int, total: int) -> int:
+    """Add the documents' vectors, encoding only texts the cache lacks; returns how many it encoded."""
+    texts = [doc.embed_text for doc in documents]
+    missing = cache.missing(MODELS[key].name, texts)
+    if missing and not embedder:
+        embedder.append(get_embedder(key))
+    encoded = [0]
+
+    def advance(n: int) -> None:
+        encoded[0] += n
+        if progress:
+            progress("encoding", done + encoded[0], total)
+
+    model = embedder[0] if embedder else _CachedOnly(MODELS[key].name, MODELS[key].dim)
+    matrix = cache.encode(model, texts, "passage", on_batch=advance)
+    vectors.add(np.asarray(rows, np.int64), matrix)
+    return missing
+
+
+class _CachedOnly:
+    """Stands in for the model when every text is cached, so nothing is loaded."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name = name
+        self.dim = dim
+
+    def encode(self, texts: Any, role: str = "passage") -> np.ndarray:
+        raise IndexBuildError("embedding cache lost a vector between reads",
+                          hint="run `discovery index --rebuild`")
+
+
+def _with_parents(catalogue: Catalogue, docs: DocStore, upserted: list[str], deleted: list[str]
+                  ) -> list[str]:
+    """Changed children change their parent's variable count: reindex those parents too."""
+    parents = {stored.parent for stored in feed.read_records(catalogue, upserted) if stored.parent}
+    for start in range(0, len(deleted), 500):
+        chunk = deleted[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        parents |= {p for (p,) in docs.db.execute(
+            f"SELECT parent FROM docs WHERE id IN ({marks}) AND parent IS NOT NULL", chunk)}
+    extra = set(feed.existing_ids(catalogue, sorted(parents - set(upserted) - set(deleted))))
+    return sorted(set(upserted) | extra)
+
+
+def _max_row(docs: DocStore) -> int:
+    return docs.db.execute("SELECT COALESCE(MAX(row), -1) FROM docs").fetchone()[0]

@@ -1,0 +1,211 @@
+"""Facet columns as numpy arrays, one slot per row, for filtering, counting and sorting.
+
+A variable or question inherits every facet of its parent (the study or instrument it is grouped
+under): filters are evaluated on the top-level row and spread to its children through `top`, so
+a filter on country or year applies to grouped results. `kind` alone belongs to each row, so
+`kind=variable` asks for matching variables (shown under their studies).
+
+Multi-valued facets are CSR-packed: `offsets[row]:offsets[row+1]` slices `codes`, which index
+the facet's vocabulary. Rebuilt from the document table after every update: a scan, no encoding.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from discovery.errors import DiscoveryError
+from discovery.index.docstore import DocStore
+
+FACETS = ("source", "catalogue", "country", "language", "topic", "design", "resource_type", "funder")
+KINDS = ("study", "dataset", "variable", "instrument", "question", "project", "output", "organisation",
+         "person")
+GROUPED = {"variable", "question"}  # kinds shown under their parent
+RANGE_COLUMNS = ("year_start", "year_end", "age_min", "age_max", "sample_size", "variables")
+SPANS = {"year": ("year_start", "year_end"), "age": ("age_min", "age_max")}
+SORT_COLUMNS = {"recent": "year_end", "sample_size": "sample_size", "variables": "variables"}
+
+
+class FilterError(DiscoveryError):
+    """A filter or range names a facet or value the index does not have."""
+
+
+@dataclass
+class Facet:
+    vocab: list[str]
+    offsets: np.ndarray  # int64, rows + 1
+    codes: np.ndarray  # int32
+    owners: np.ndarray  # int32, the row of each code
+
+    def lookup(self) -> dict[str, int]:
+        return {value: code for code, value in enumerate(self.vocab)}
+
+
+class Columns:
+    def __init__(self, alive: np.ndarray, kind: np.ndarray, top: np.ndarray, order: np.ndarray,
+                 numbers: dict[str, np.ndarray], facets: dict[str, Facet]) -> None:
+        self.alive = alive
+        self.kind = kind
+        self.top = top
+        self.order = order  # rank of the row's id among live ids: ties break by id
+        self.numbers = numbers
+        self.facets = facets
+        self._lookups = {name: facet.lookup() for name, facet in facets.items()}
+
+    @property
+    def size(self) -> int:
+        return len(self.alive)
+
+    # ---- building ----------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, docs: DocStore, size: int) -> "Columns":
+        alive = np.zeros(size, bool)
+        kind = np.full(size, -1, np.int8)
+        top = np.arange(size, dtype=np.int32)
+        numbers = {name: np.full(size, np.nan, np.float64) for name in RANGE_COLUMNS}
+        values: dict[str, list[tuple[int, str]]] = {name: [] for name in FACETS}
+        rows_by_id: dict[str, int] = {}
+        parents: list[tuple[int, str]] = []
+        ids: list[str] = []
+        live_rows: list[int] = []
+        kind_codes = {k: i for i, k in enumerate(KINDS)}
+        for row, rid, kind_name, parent, facets_json, ranges_json in docs.scan():
+            alive[row] = True
+            kind[row] = kind_codes.get(kind_name, -1)
+            rows_by_id[rid] = row
+            ids.append(rid)
+            live_rows.append(row)
+            if parent and kind_name in GROUPED:
+                parents.append((row, parent))
+            for name, value in json.loads(ranges_json).items():
+                if value is not None and name in numbers:
+                    numbers[name][row] = value
+            for name, found in json.loads(facets_json).items():
+                if name in values:
+                    values[name].extend((row, v) for v in found)
+        for row, parent in parents:
+            parent_row = rows_by_id.get(parent)
+            if parent_row is not None:
+                top[row] = parent_row
+        order = np.zeros(size, np.int32)
+        if ids:
+            ranked = np.argsort(np.array(ids, dtype=object), kind="stable")
+            order[np.asarray(live_rows)[ranked]] = np.arange(len(ids), dtype=np.int32)
+        return cls(alive, kind, top, order, numbers,
+                   {name: _pack(pairs, size, top) for name, pairs in values.items()})
+
+    def save(self, path: Path) -> None:
+        arrays = {"alive": self.alive, "kind": self.kind, "top": self.top, "order": self.order}
+        arrays.update({f"n_{name}": column for name, column in self.numbers.items()})
+        for name, facet in self.facets.items():
+            arrays.update({f"o_{name}": facet.offsets, f"c_{name}": facet.codes})
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+        path.with_suffix(".json").write_text(json.dumps(
+            {name: facet.vocab for name, facet in self.facets.items()}, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: Path) -> "Columns":
+        vocab = json.loads(path.with_suffix(".json").read_text())
+        with np.load(path) as arrays:
+            numbers = {name: arrays[f"n_{name}"] for name in RANGE_COLUMNS}
+            facets = {}
+            for name in FACETS:
+                offsets = arrays[f"o_{name}"]
+                facets[name] = Facet(vocab[name], offsets, arrays[f"c_{name}"],
+                                     _owners(offsets))
+            return cls(arrays["alive"], arrays["kind"], arrays["top"], arrays["order"], numbers,
+                       facets)
+
+    # ---- querying ----------------------------------------------------------------------
+
+    def mask(self, filters: dict[str, list[str]], ranges: dict[str, tuple[float | None, float | None]]
+             ) -> np.ndarray:
+        """Rows that pass every filter (any value within one facet) and every range."""
+        top_ok = np.ones(self.size, bool)
+        row_ok = self.alive.copy()
+        for name, wanted in filters.items():
+            if not wanted:
+                continue
+            if name == "kind":
+                unknown = [k for k in wanted if k not in KINDS]
+                if unknown:
+                    raise FilterError(f"unknown kind {unknown[0]!r}", hint=f"one of: {', '.join(KINDS)}")
+                row_ok &= np.isin(self.kind, [KINDS.index(k) for k in wanted])
+                continue
+            if name not in self.facets:
+                raise FilterError(f"unknown facet {name!r}", hint=f"one of: kind, {', '.join(FACETS)}")
+            facet = self.facets[name]
+            lookup = self._lookups[name]
+            codes = [lookup[v] for v in wanted if v in lookup]
+            has = np.zeros(self.size, bool)
+            if codes:
+                has[facet.owners[np.isin(facet.codes, codes)]] = True
+            top_ok &= has
+        for name, (low, high) in ranges.items():
+            top_ok &= self._in_range(name, low, high)
+        return row_ok & top_ok[self.top]
+
+    def _in_range(self, name: str, low: float | None, high: float | None) -> np.ndarray:
+        low = -np.inf if low is None else low
+        high = np.inf if high is None else high
+        with np.errstate(invalid="ignore"):
+            if name in SPANS:  # the record's span overlaps the asked one
+                start, end = (self.numbers[c] for c in SPANS[name])
+                return (np.fmax(end, start) >= low) & (np.fmin(start, end) <= high)
+            if name in ("sample_size", "variables"):
+                column = self.numbers[name]
+                return (column >= low) & (column <= high)
+        raise FilterError(f"unknown range {name!r}", hint="one of: year, age, sample_size, variables")
+
+    def counts(self, name: str, tops: np.ndarray, limit: int) -> list[tuple[str, int]]:
+        """How many of the hits (top-level rows) carry each value of a facet, most first."""
+        facet = self.facets[name]
+        if not len(tops):
+            return []
+        starts = facet.offsets[tops]
+        lengths = facet.offsets[tops + 1] - starts
+        total = int(lengths.sum())
+        if not total:
+            return []
+        index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        # one count per hit even if a value repeats in it (it does not: values are unique per row)
+        counted = np.bincount(facet.codes[index], minlength=len(facet.vocab))
+        best = np.argsort(-counted, kind="stable")[:limit]
+        return [(facet.vocab[c], int(counted[c])) for c in best if counted[c] > 0]
+
+    def kind_counts(self, rows: np.ndarray, tops: np.ndarray) -> list[tuple[str, int]]:
+        """Hits holding a match of each kind (a study counts under `variable` if its variables matched)."""
+        if not len(rows):
+            return []
+        pairs = np.unique(tops.astype(np.int64) * 16 + self.kind[rows].astype(np.int64))
+        counted = np.bincount(pairs % 16, minlength=len(KINDS))
+        return sorted(((KINDS[k], int(n)) for k, n in enumerate(counted[:len(KINDS)]) if n),
+                      key=lambda item: -item[1])
+
+    def sort_key(self, sort: str, tops: np.ndarray) -> np.ndarray:
+        """Descending key for a sort other than relevance; missing values sort last."""
+        column = self.numbers[SORT_COLUMNS[sort]][tops]
+        return np.where(np.isnan(column), -np.inf, column)
+
+
+def _pack(pairs: list[tuple[int, str]], size: int, top: np.ndarray) -> Facet:
+    """CSR of the values of top-level rows; children are left empty (they read their parent's)."""
+    pairs = [(row, value) for row, value in pairs if top[row] == row]
+    vocab = sorted({value for _, value in pairs})
+    lookup = {value: code for code, value in enumerate(vocab)}
+    pairs.sort(key=lambda pair: pair[0])
+    rows = np.fromiter((row for row, _ in pairs), np.int64, len(pairs))
+    codes = np.fromiter((lookup[value] for _, value in pairs), np.int32, len(pairs))
+    offsets = np.zeros(size + 1, np.int64)
+    np.add.at(offsets, rows + 1, 1)
+    return Facet(vocab, np.cumsum(offsets), codes, _owners(np.cumsum(offsets)))
+
+
+def _owners(offsets: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))

@@ -1,0 +1,105 @@
+"""The index's own table of documents (SQLite): row number, id, parent, facet values, the texts a
+hit explains itself from, and what it shows. Rows are never reused: an updated record gets a new
+row and its old one dies, so the lexical and vector indexes only ever append and delete.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from discovery.index.documents import IndexDocument
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, parent TEXT,
+    title TEXT NOT NULL, facets TEXT NOT NULL, ranges TEXT NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_parent ON docs(parent);
+"""
+
+
+class DocStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def rows_of(self, ids: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT id, row FROM docs WHERE id IN ({marks})", chunk))
+        return found
+
+    def ids_of(self, rows: list[int]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += [rid for (rid,) in self.db.execute(f"SELECT id FROM docs WHERE row IN ({marks})", chunk)]
+        return found
+
+    def put(self, rows: list[int], documents: list[IndexDocument]) -> None:
+        self.db.executemany(
+            "INSERT INTO docs VALUES (?,?,?,?,?,?,?,?)",
+            [(row, doc.id, doc.kind, doc.parent, doc.title, json.dumps(doc.facets, ensure_ascii=False),
+              json.dumps(doc.ranges), _pack({"fields": doc.fields, "display": doc.display}))
+             for row, doc in zip(rows, documents, strict=True)])
+
+    def delete(self, rows: list[int]) -> None:
+        self.db.executemany("DELETE FROM docs WHERE row=?", [(row,) for row in rows])
+
+    def scan(self) -> Iterator[tuple[int, str, str, str | None, str, str]]:
+        """(row, id, kind, parent, facets JSON, ranges JSON) of every live document."""
+        yield from self.db.execute("SELECT row, id, kind, parent, facets, ranges FROM docs ORDER BY row")
+
+    def bodies(self, rows: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """id, kind, title, parent, fields and display values of the given rows."""
+        rows = [int(r) for r in rows]
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row, rid, kind, parent, title, ranges, body in self.db.execute(
+                    f"SELECT row, id, kind, parent, title, ranges, body FROM docs WHERE row IN ({marks})",
+                    chunk):
+                found[row] = {"id": rid, "kind": kind, "parent": parent, "title": title,
+                              "ranges": json.loads(ranges), **_unpack(body)}
+        return found
+
+    def count_below(self, rid: str) -> int:
+        """How many live ids sort before `rid`: its place in id order even once it is gone."""
+        return self.db.execute("SELECT COUNT(*) FROM docs WHERE id < ?", (rid,)).fetchone()[0]
+
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self.db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _pack(value: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(value, ensure_ascii=False).encode("utf-8"), 1)
+
+
+def _unpack(blob: bytes) -> dict[str, Any]:
+    return json.loads(zlib.decompress(blob))

@@ -1,0 +1,151 @@
+"""What the index keeps of one catalogue record: texts by field, the text to embed, facet values
+and numeric ranges. Pure functions over the stored record JSON, so indexing needs no model objects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from discovery.catalogue.feed import StoredRecord
+
+ITEM_KINDS = ("variable", "question")  # searched in their own lexical index (see lexical.py)
+CONTENTS_LIMIT = 400  # child texts a parent carries: enough to say what it measures
+EMBED_CHARS = 1500  # the models read 512 tokens at most; the start of a description says most
+CATEGORY_LIMIT = 12  # a few response options help ("Not at all", "Several days"); hundreds drown the item
+YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+NUMBER = re.compile(r"\d+")
+LANG3 = {"eng": "en", "fin": "fi", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "spa": "es",
+         "ita": "it", "swe": "sv", "nor": "no", "dut": "nl", "nld": "nl", "por": "pt"}
+# Place names as catalogues write them -> one country name, so a filter finds them all.
+COUNTRIES = {"gb": "United Kingdom", "uk": "United Kingdom", "great britain": "United Kingdom",
+             "united kingdom": "United Kingdom", "england": "United Kingdom",
+             "scotland": "United Kingdom", "wales": "United Kingdom",
+             "northern ireland": "United Kingdom", "england and wales": "United Kingdom",
+             "de": "Germany", "deutschland": "Germany", "fi": "Finland", "suomi": "Finland",
+             "fr": "France", "ch": "Switzerland", "suisse": "Switzerland", "suisse (ch)": "Switzerland",
+             "schweiz": "Switzerland", "it": "Italy", "italia": "Italy", "es": "Spain",
+             "españa": "Spain", "us": "United States", "usa": "United States",
+             "united states of america": "United States", "et": "Ethiopia"}
+
+
+@dataclass
+class IndexDocument:
+    id: str
+    kind: str
+    parent: str | None
+    title: str
+    fields: dict[str, str]  # lexical field -> text
+    embed_text: str
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    ranges: dict[str, float | None] = field(default_factory=dict)  # year_start, year_end, ...
+    display: dict[str, Any] = field(default_factory=dict)  # what a hit shows without the catalogue
+
+
+def index_document(stored: StoredRecord, children: list[str] | None = None) -> IndexDocument:
+    """`children` are the labels or question texts of the record's variables or questions: a study
+    or instrument is also found by what it measures, as one document, not only item by item."""
+    children = children or []
+    data = stored.data
+    kind = stored.kind
+    title = data.get("title") or stored.id
+    titles = _unique([title] + [t["value"] for t in data.get("titles", [])])
+    descriptions = _unique(([data["description"]] if data.get("description") else [])
+                           + [t["value"] for t in data.get("descriptions", [])]
+                           + [data.get(k) for k in ("abstract", "technical_abstract") if data.get(k)])
+    keywords = _unique(data.get("keywords", []) + data.get("topics", []) + data.get("subjects", [])
+                       + data.get("concepts", []))
+    questions = [t["value"] for t in data.get("question_texts", [])]
+    options = data.get("categories", []) or data.get("options", [])
+    categories = _unique([o["label"] for o in options if not o.get("missing")])
+    names = _unique([data.get("name") or ""] + [i["value"] for i in data.get("identifiers", [])]
+                    + [a["name"] for a in data.get("creators", []) + data.get("funders", [])]
+                    + [data.get(k) or "" for k in ("grant_reference", "lead_organisation", "funder",
+                                                   "number")])
+    if kind == "question":  # a question's title is its text
+        questions, titles = titles, []
+    questions = [q for q in questions if q not in titles]  # a label often repeats the question
+    contents = _unique(children[:CONTENTS_LIMIT])
+    fields = {"title": "\n".join(titles), "description": "\n".join(descriptions),
+              "keywords": "\n".join(keywords), "question": "\n".join(questions),
+              "categories": "\n".join(categories), "names": "\n".join(names),
+              "contents": "\n".join(contents)}
+    return IndexDocument(
+        id=stored.id, kind=kind, parent=stored.parent, title=title,
+        fields={k: v for k, v in fields.items() if v},
+        embed_text=embed_text(kind, titles, questions, descriptions, keywords, categories, contents),
+        facets=facet_values(stored),
+        ranges=range_values(data, len(children)),
+        display=display_values(stored, descriptions, questions))
+
+
+def embed_text(kind: str, titles: list[str], questions: list[str], descriptions: list[str],
+               keywords: list[str], categories: list[str], contents: list[str]) -> str:
+    """One passage per record: what it is called and asks first, then what describes it, then
+    (room allowing) the items it holds."""
+    head = _unique(titles[:1] + questions[:1]) if kind != "question" else questions[:1]
+    parts = head + descriptions[:1]
+    if keywords:
+        parts.append(", ".join(keywords[:30]))
+    if categories and kind in ("variable", "question"):
+        parts.append(" / ".join(categories[:CATEGORY_LIMIT]))
+    if contents:
+        parts.append("; ".join(contents))
+    return " \n".join(parts)[:EMBED_CHARS]
+
+
+def facet_values(stored: StoredRecord) -> dict[str, list[str]]:
+    data = stored.data
+    funders = [a["name"] for a in data.get("funders", []) if a.get("role") != "sponsor"] \
+        or [a["name"] for a in data.get("funders", [])]
+    if data.get("funder"):
+        funders.append(data["funder"])
+    places = data.get("spatial_coverage", []) + ([data["country"]] if data.get("country") else [])
+    values = {
+        "source": stored.sources,
+        "catalogue": stored.catalogues + [c["name"] for c in data.get("data_catalogs", [])
+                                          if c.get("name")],
+        "country": [COUNTRIES.get(p.strip().lower(), p.strip()) for p in places],
+        "language": [_language(code) for code in data.get("language", [])],
+        "topic": [k.strip().lower() for k in data.get("topics", []) + data.get("keywords", [])
+                  + data.get("subjects", [])],
+        "design": [d.strip() for d in data.get("study_design", [])],
+        "resource_type": [t for t in (data.get("resource_type"), data.get("output_type")) if t],
+        "funder": funders,
+    }
+    return {name: _unique([v for v in found if v]) for name, found in values.items() if found}
+
+
+def range_values(data: dict[str, Any], child_count: int) -> dict[str, float | None]:
+    coverage = data.get("temporal_coverage") or "/".join(
+        [data.get("start") or "", data.get("end") or ""] + data.get("years", []))
+    years = [int(y) for y in YEAR.findall(coverage)]
+    ages = [int(a) for a in NUMBER.findall(data.get("age_coverage") or "")]
+    age_max: float | None = max(ages) if ages else None
+    if ages and "+" in (data.get("age_coverage") or ""):
+        age_max = 120
+    declared = data.get("variable_count") or data.get("question_count")
+    variables = max(declared or 0, child_count) or None
+    return {"year_start": min(years) if years else None, "year_end": max(years) if years else None,
+            "age_min": min(ages) if ages else None, "age_max": age_max,
+            "sample_size": data.get("sample_size"), "variables": variables}
+
+
+def display_values(stored: StoredRecord, descriptions: list[str], questions: list[str]
+                   ) -> dict[str, Any]:
+    data = stored.data
+    return {"url": data.get("url"), "snippet": (descriptions[0][:300] if descriptions else None),
+            "name": data.get("name"), "question": questions[0] if questions else None,
+            "countries": data.get("spatial_coverage", []),
+            "catalogues": _unique(stored.catalogues + [c["name"] for c in data.get("data_catalogs", [])
+                                                       if c.get("name")])}
+
+
+def _language(code: str) -> str:
+    base = code.strip().lower().split("-")[0].split("_")[0]
+    return LANG3.get(base, base)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(item.strip() for item in items if item and item.strip()))

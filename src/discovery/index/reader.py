@@ -1,0 +1,96 @@
+"""The built index opened for reading: retrieval primitives the search layer composes.
+
+Both retrievers honour a row mask (filters, live rows): faiss through a bitmap selector, tantivy
+by reading deeper until enough allowed rows are found (or every match was read).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from discovery.index.build import IndexBuildError, index_paths, read_meta
+from discovery.index.columns import Columns
+from discovery.index.docstore import DocStore
+from discovery.index.embed import EmbeddingCache, get_embedder
+from discovery.index.lexical import LexicalIndex
+from discovery.index.vectors import VectorIndex
+
+
+GROUP_FILTER_LIMIT = 2000  # allowed hits up to which tantivy filters by their ids itself
+FETCH_LIMIT = 20_000  # matches read at most to find enough allowed ones
+
+
+class IndexReader:
+    def __init__(self, data_dir: Path) -> None:
+        self.paths = index_paths(Path(data_dir))
+        meta = read_meta(self.paths)
+        if meta is None:
+            raise IndexBuildError("no search index here (or one from an older version)",
+                                  file=str(self.paths.root), hint="run `discovery index` first")
+        self.meta: dict[str, Any] = meta
+        self.docs = DocStore(self.paths.docs)
+        self.lexical = LexicalIndex(self.paths.lexical)
+        self.vectors = VectorIndex.load(self.paths.vectors, meta["dim"])
+        self.columns = Columns.load(self.paths.columns)
+        self.live = int(np.count_nonzero(self.columns.alive))
+        self._cache: EmbeddingCache | None = None
+        self._encoding = threading.Lock()  # a web server may search from several threads
+
+    @property
+    def model(self) -> str:
+        return self.meta["model"]
+
+    def close(self) -> None:
+        self.docs.close()
+        if self._cache:
+            self._cache.close()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector; repeated queries (paging, facets) come from the cache."""
+        with self._encoding:
+            if self._cache is None:
+                self._cache = EmbeddingCache(self.paths.cache)
+            return self._cache.encode(get_embedder(self.meta["model_key"]), [text], "query")
+
+    def lexical_search(self, query_terms: list[str], k: int, allowed: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """The best `k` allowed rows by BM25, best first.
+
+        When the filters leave few hits (studies, instruments...), tantivy searches only inside
+        them. Otherwise matches are read best first and the disallowed dropped: first `k`, then,
+        if too few were allowed, every match up to FETCH_LIMIT."""
+        groups = self._allowed_groups(allowed)
+        limit = k
+        while True:
+            rows, scores, count = self.lexical.search(query_terms, limit, groups)
+            inside = rows < len(allowed)
+            keep = inside.copy()
+            keep[inside] = allowed[rows[inside]]
+            if keep.sum() >= k or len(rows) >= count or limit >= FETCH_LIMIT:
+                return rows[keep][:k], scores[keep][:k]
+            limit = min(count, FETCH_LIMIT)
+
+    def _allowed_groups(self, allowed: np.ndarray) -> list[str] | None:
+        """Ids of the hits the filters allow, when there are few enough to search inside."""
+        if np.count_nonzero(allowed) == self.live:
+            return None
+        present = np.zeros(len(allowed), bool)
+        present[self.columns.top[allowed]] = True
+        if np.count_nonzero(present) > GROUP_FILTER_LIMIT:
+            return None
+        return self.docs.ids_of(np.flatnonzero(present).tolist())
+
+    def semantic_search(self, vector: np.ndarray, k: int, allowed: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        rows, scores = self.vectors.search(vector, k, allowed)
+        inside = rows < len(allowed)
+        rows, scores = rows[inside], scores[inside]
+        keep = allowed[rows]
+        return rows[keep], scores[keep]
+
+    def row_of(self, rid: str) -> int | None:
+        return self.docs.rows_of([rid]).get(rid)

@@ -1,0 +1,65 @@
+"""Why a record matched: which of its fields contain which query words (by the index's own
+analyser, so "drugs" matches "drug"), a snippet around the first match, and one readable sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from discovery.index.lexical import terms
+from discovery.search.models import MatchedField
+
+FIELD_ORDER = ("title", "question", "keywords", "description", "categories", "names", "contents")
+FIELD_LABELS = {"title": "title", "question": "question text", "keywords": "keywords",
+                "description": "description", "categories": "response categories", "names": "names",
+                "contents": "items"}
+SNIPPET_CHARS = 200
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def query_words(q: str) -> dict[str, str]:
+    """Index term -> the word as the user typed it."""
+    words: dict[str, str] = {}
+    for word in re.findall(r"\w+", q):
+        for term in terms(word):
+            words.setdefault(term, word)
+    return words
+
+
+def matched_fields(fields: dict[str, str], words: dict[str, str]) -> list[MatchedField]:
+    found = []
+    for name in FIELD_ORDER:
+        text = fields.get(name)
+        if not text or not words:
+            continue
+        present = set(terms(text)) & set(words)
+        if present:
+            typed = [words[t] for t in words if t in present]
+            found.append(MatchedField(field=name, terms=typed, snippet=_snippet(text, present)))
+    return found
+
+
+def _snippet(text: str, present: set[str]) -> str:
+    for sentence in SENTENCE.split(text):
+        if set(terms(sentence)) & present:
+            return sentence if len(sentence) <= SNIPPET_CHARS else sentence[:SNIPPET_CHARS - 1] + "…"
+    return text[:SNIPPET_CHARS]
+
+
+def summary(fields: list[MatchedField], semantic_score: float | None, semantic_rank: int | None,
+            matched_children: int, child_noun: str, similar_to: str | None = None) -> str:
+    parts = []
+    if fields:
+        words = list(dict.fromkeys(w for f in fields for w in f.terms))
+        labels = ", ".join(FIELD_LABELS[f.field] for f in fields[:3])
+        parts.append("words " + ", ".join(f"'{w}'" for w in words[:6]) + f" in {labels}")
+    if semantic_score is not None:
+        what = f"close to {similar_to}" if similar_to else "similar in meaning"
+        parts.append(f"{what} (cosine {semantic_score:.2f}, rank {semantic_rank})")
+    if matched_children:
+        plural = child_noun if matched_children == 1 else child_noun + "s"
+        parts.append(f"{matched_children} matching {plural}")
+    if not parts:
+        return "Matches the filters."
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."

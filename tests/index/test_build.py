@@ -1,0 +1,109 @@
+"""Building and updating the index from the catalogue: incremental by history, deletions, the
+model recorded, and a rebuild from scratch that answers exactly as before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from discovery.catalogue.ingest import ingest
+from discovery.catalogue.store import Catalogue
+from discovery.harvest.files import documents, expand
+from discovery.index.build import index_paths, update_index
+from discovery.search.models import SearchRequest
+from discovery.search.service import SearchService
+from tests.search.built_index import private_copy
+
+GLES = "ddi/ddi25_gesis_ZA5300_gles_2009_preelection.xml"
+PILOT = ("survey_name,year,item_name,item_text,response_categories_cleaned\n"
+         "Sleep Pilot,2020,S1,How often do you wake up too early and cannot sleep again?,Never / Often\n"
+         "Sleep Pilot,2020,S2,Do you feel tired and drowsy during the day?,Never / Often\n")
+QUERIES = ["nervous anxious on edge", "parental drug use child protection", "savings retirement",
+           "election", "sleep"]
+
+
+def ingest_paths(data: Path, *paths: Path) -> None:
+    with Catalogue(data) as catalogue:
+        report = ingest(catalogue, documents(expand([str(p) for p in paths])))
+        assert report.ok, report.failures
+
+
+def update(data: Path, **options):
+    with Catalogue(data) as catalogue:
+        return update_index(catalogue, data, **options)
+
+
+def answers(data: Path) -> list[list[tuple[str, float, list[str]]]]:
+    service = SearchService(data)
+    try:
+        return [[(h.id, h.score, [v.id for v in h.variables])
+                 for h in service.search(SearchRequest(q=q, size=20)).hits] for q in QUERIES]
+    finally:
+        service.close()
+
+
+@pytest.fixture(scope="module")
+def updated(index_data, tmp_path_factory, corpus) -> Path:
+    """The shared index, then one more study ingested, then a pilot survey added and cut down."""
+    data = private_copy(index_data, tmp_path_factory.mktemp("updated") / "data")
+    ingest_paths(data, corpus / GLES)
+    pytest.gles_report = update(data)
+    pilot = data / "sources" / "pilot.csv"
+    pilot.write_text(PILOT, encoding="utf-8")
+    ingest_paths(data, pilot)
+    update(data)
+    pilot.write_text(PILOT.rsplit("Sleep Pilot", 1)[0], encoding="utf-8")  # drop item S2
+    ingest_paths(data, pilot)
+    pytest.cut_report = update(data)
+    return data
+
+
+def test_the_model_and_the_history_read_so_far_are_recorded(index_data):
+    meta = json.loads(index_paths(index_data).meta.read_text())
+    assert meta["model"] == "minilm-l6-int8" and meta["dim"] == 384
+    with Catalogue(index_data) as catalogue:
+        assert meta["seq"] == catalogue.db.execute("SELECT MAX(seq) FROM history").fetchone()[0]
+
+
+def test_an_update_after_one_more_file_indexes_only_its_records(updated):
+    report = pytest.gles_report
+    assert not report.full
+    assert (report.indexed, report.deleted, report.encoded) == (1, 0, 1)
+    hits = SearchService(updated).search(SearchRequest(q="election", size=3)).hits
+    assert hits[0].id == "pre-election-cross-section-gles-2009"
+
+
+def test_a_record_deleted_from_the_catalogue_leaves_the_index(updated):
+    report = pytest.cut_report
+    assert report.deleted == 1
+    assert report.indexed == 1  # the study, whose variable count changed; nothing is encoded twice
+    assert report.encoded == 1  # its text lists its items, and one went
+    service = SearchService(updated)
+    flat = service.search(SearchRequest(q="tired drowsy during the day", group=False, size=50))
+    assert "sleep-pilot.s2" not in [h.id for h in flat.hits]
+    study = service.search(SearchRequest(q="wake up too early", size=1)).hits[0]
+    assert study.id == "sleep-pilot" and study.variable_count == 1
+    assert [v.id for v in study.variables] == ["sleep-pilot.s1"]
+
+
+def test_nothing_changed_means_nothing_indexed(updated):
+    report = update(updated)
+    assert (report.indexed, report.deleted, report.encoded) == (0, 0, 0)
+
+
+def test_a_rebuild_answers_as_the_incrementally_updated_index(updated, tmp_path):
+    """Same hits in the same order; BM25 scores may move slightly because tantivy counts deleted
+    documents in its term statistics until it merges segments."""
+    incremental = answers(updated)
+    rebuilt = private_copy(updated, tmp_path / "rebuilt")
+    report = update(rebuilt, rebuild=True)
+    assert report.full and report.encoded == 0  # every vector came from the cache
+    fresh = answers(rebuilt)
+    assert [[(i, v) for i, _, v in hits] for hits in fresh] == \
+        [[(i, v) for i, _, v in hits] for hits in incremental]
+    for new, old in zip(fresh, incremental, strict=True):
+        assert [s for _, s, _ in new] == pytest.approx([s for _, s, _ in old], rel=0.05)
+    update(rebuilt, rebuild=True)
+    assert answers(rebuilt) == fresh  # and rebuilding is deterministic, scores included

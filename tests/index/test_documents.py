@@ -1,0 +1,64 @@
+"""What the index keeps of a record: fields, facets, ranges and the text it embeds."""
+
+from __future__ import annotations
+
+from discovery.catalogue.feed import StoredRecord
+from discovery.index.documents import EMBED_CHARS, index_document
+
+STUDY = {
+    "id": "s", "kind": "study", "title": "Health of Older People 2010",
+    "titles": [{"value": "Health of Older People 2010"}, {"value": "Gesundheit im Alter", "lang": "de"}],
+    "description": "A survey of people aged 65 and over. " * 100, "keywords": ["Ageing", "HEALTH"],
+    "topics": ["Health"], "spatial_coverage": ["GB", "Scotland"], "language": ["eng", "de-DE"],
+    "temporal_coverage": "2010-03-01/2011-02-28", "age_coverage": "65+", "sample_size": 2400,
+    "study_design": ["Cross-section"], "resource_type": "Numeric",
+    "funders": [{"name": "ESRC", "role": "funder"}, {"name": "Big Bank", "role": "sponsor"}],
+    "identifiers": [{"scheme": "ukds", "value": "SN1234"}], "variable_count": 3,
+}
+
+
+def test_a_study_has_its_texts_by_field_and_its_items_as_contents():
+    doc = index_document(StoredRecord("s", "study", None, STUDY, ["ddi-codebook-2.5"], ["UK Data Service"]),
+                         ["How is your health?", "Do you feel lonely?"])
+    assert doc.fields["title"] == "Health of Older People 2010\nGesundheit im Alter"
+    assert doc.fields["keywords"] == "Ageing\nHEALTH\nHealth"
+    assert "SN1234" in doc.fields["names"] and "ESRC" in doc.fields["names"]
+    assert doc.fields["contents"] == "How is your health?\nDo you feel lonely?"
+    assert doc.embed_text.startswith("Health of Older People 2010 \nA survey")
+    assert len(doc.embed_text) <= EMBED_CHARS
+
+
+def test_facets_are_normalised_so_one_filter_finds_every_spelling():
+    doc = index_document(StoredRecord("s", "study", None, STUDY, ["ddi-codebook-2.5"], ["UK Data Service"]))
+    assert doc.facets["country"] == ["United Kingdom"]
+    assert doc.facets["language"] == ["en", "de"]
+    assert doc.facets["topic"] == ["health", "ageing"]
+    assert doc.facets["funder"] == ["ESRC"]  # sponsors only when no funder is named
+    assert doc.facets["catalogue"] == ["UK Data Service"]
+    assert doc.facets["design"] == ["Cross-section"] and doc.facets["resource_type"] == ["Numeric"]
+
+
+def test_ranges_read_years_ages_sizes_and_the_larger_variable_count():
+    doc = index_document(StoredRecord("s", "study", None, STUDY), ["a", "b", "c", "d"])
+    assert doc.ranges == {"year_start": 2010, "year_end": 2011, "age_min": 65, "age_max": 120,
+                          "sample_size": 2400, "variables": 4}
+
+
+def test_a_variable_keeps_its_question_categories_and_name_but_not_a_repeated_label():
+    variable = {"id": "s.q1", "kind": "variable", "title": "Feeling lonely", "name": "Q1",
+                "study_id": "s", "question_texts": [{"value": "Feeling lonely"}],
+                "categories": [{"label": "Never"}, {"label": "Often"}, {"label": "Refused", "missing": True}]}
+    doc = index_document(StoredRecord("s.q1", "variable", "s", variable))
+    assert doc.parent == "s"
+    assert "question" not in doc.fields
+    assert doc.fields["categories"] == "Never\nOften"
+    assert doc.fields["names"] == "Q1"
+    assert doc.embed_text == "Feeling lonely \nNever / Often"
+
+
+def test_a_question_is_searched_by_its_text():
+    question = {"id": "i.1", "kind": "question", "title": "Trouble relaxing", "instrument_id": "i",
+                "options": [{"label": "Not at all"}]}
+    doc = index_document(StoredRecord("i.1", "question", "i", question))
+    assert doc.fields["question"] == "Trouble relaxing" and "title" not in doc.fields
+    assert doc.embed_text.startswith("Trouble relaxing")

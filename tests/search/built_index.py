@@ -1,0 +1,46 @@
+"""One small catalogue and search index, built once per test session and shared (read-only) by the
+index, search and CLI tests: the two seeds, a bilingual DDI study, a German study record, the GAD-7
+questionnaire and the first 30 variables of the ADVANCE study (GAD-7 and PHQ-9 items)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from discovery.catalogue.ingest import ingest
+from discovery.catalogue.store import Catalogue
+from discovery.harvest.files import documents, expand
+from discovery.index.build import update_index
+
+MODEL = "minilm"  # the faster model: these tests check behaviour, not which model ranks best
+FILES = ["seeds/000_0feec249131aae36.txt", "seeds/002_c114f96cc0523e31.txt",
+         "ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml",
+         "ddi/ddi25_gesis_ZA2800_allbus_1996.xml",
+         "instruments/harmony_original_csv/GAD-7_English.csv"]
+VARIABLES = "instruments/variables_alspac_sws_advance_ahms_aesop_items.csv"
+_built: dict[str, Path] = {}
+
+
+def build_catalogue(folder: Path, corpus: Path) -> Path:
+    lines = (corpus / VARIABLES).read_text(encoding="utf-8").splitlines()[:31]
+    advance = folder / "sources" / "advance_items.csv"
+    advance.parent.mkdir(parents=True)
+    advance.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Catalogue(folder) as catalogue:
+        report = ingest(catalogue, documents(expand([str(corpus / f) for f in FILES] + [str(advance)])))
+        assert report.ok, report.failures
+        update_index(catalogue, folder, model=MODEL)
+    return folder
+
+
+def shared_index(tmp_path_factory, corpus: Path) -> Path:
+    """The session's built data folder (catalogue + index); copy it before changing anything."""
+    if "data" not in _built:
+        _built["data"] = build_catalogue(tmp_path_factory.mktemp("search-index"), corpus)
+    return _built["data"]
+
+
+def private_copy(source: Path, target: Path) -> Path:
+    """A copy a test may change: the embedding cache comes along, so nothing is encoded again."""
+    shutil.copytree(source, target)
+    return target

@@ -1,0 +1,64 @@
+"""Fusion rules on hand-made rankings: who wins, and how the weight moves them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from discovery.search.fusion import RRF_K, Ranked, fuse
+
+
+def ranked(rows: list[int], scores: list[float]) -> Ranked:
+    return Ranked(np.array(rows, np.int64), np.array(scores, np.float32))
+
+
+LEXICAL = ranked([10, 20, 30], [12.0, 6.0, 3.0])
+SEMANTIC = ranked([30, 40], [0.9, 0.5])
+
+
+def by_row(fused) -> dict[int, float]:
+    return dict(zip(fused.rows.tolist(), fused.scores.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("method", ["rrf", "weighted"])
+def test_every_candidate_of_either_side_is_kept_once_with_its_ranks(method):
+    fused = fuse(LEXICAL, SEMANTIC, 0.5, method)
+    assert fused.rows.tolist() == [10, 20, 30, 40]
+    assert fused.lexical_rank.tolist() == [1, 2, 3, 0]
+    assert fused.semantic_rank.tolist() == [0, 0, 1, 2]
+    assert fused.semantic_score[2] == pytest.approx(0.9)
+
+
+def test_rrf_adds_reciprocal_ranks_weighted_by_side():
+    scores = by_row(fuse(LEXICAL, SEMANTIC, 0.5, "rrf"))
+    assert scores[30] == pytest.approx(0.5 / (RRF_K + 3) + 0.5 / (RRF_K + 1))
+    assert scores[10] == pytest.approx(0.5 / (RRF_K + 1))
+    assert max(scores, key=scores.get) == 30  # found by both
+
+
+def test_weighted_keeps_margins_bm25_by_its_maximum_and_cosine_by_its_span():
+    scores = by_row(fuse(LEXICAL, SEMANTIC, 0.5, "weighted"))
+    assert scores[10] == pytest.approx(0.5 * 1.0)
+    assert scores[20] == pytest.approx(0.5 * 0.5)
+    assert scores[30] == pytest.approx(0.5 * 0.25 + 0.5 * 1.0)
+    assert scores[40] == pytest.approx(0.0)  # the lowest cosine of the pool
+
+
+@pytest.mark.parametrize("method", ["rrf", "weighted"])
+def test_the_weight_slides_from_lexical_only_to_semantic_only(method):
+    lexical_only = by_row(fuse(LEXICAL, SEMANTIC, 0.0, method))
+    semantic_only = by_row(fuse(LEXICAL, SEMANTIC, 1.0, method))
+    assert max(lexical_only, key=lexical_only.get) == 10
+    assert max(semantic_only, key=semantic_only.get) == 30
+    assert semantic_only[10] == 0.0
+
+
+def test_an_empty_side_leaves_the_other_ranking_intact():
+    fused = fuse(LEXICAL, ranked([], []), 0.5, "weighted")
+    order = fused.rows[np.argsort(-fused.scores)].tolist()
+    assert order == [10, 20, 30]
+
+
+def test_unknown_fusion_is_refused():
+    with pytest.raises(ValueError, match="unknown fusion"):
+        fuse(LEXICAL, SEMANTIC, 0.5, "borda")

@@ -1,0 +1,148 @@
+"""The pages in Debian's Chromium, driven by Playwright against a real server on 127.0.0.1:
+search, a facet, an item, its variables download, its grant; hostile metadata stays inert;
+keyboard use and labelled controls. Screenshots go to test-artifacts/ for people to look at."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.api.site import HOSTILE_TITLE, Site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FSD = "financial-awareness-of-finnish-people-2014"
+RELATIONS = "relations-study-data-2021-2022"
+
+# Every visible form control must have a label a screen reader announces.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
+  .map(el => el.outerHTML)"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`; "
+                    ".ci/run does it). Browser tests never download a browser.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"script errors in the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_search_facet_item_download_and_grant(page: Page, search_site: Site) -> None:
+    page.goto(search_site.url + "/")
+    page.get_by_label("Search query").fill("financial knowledge")
+    page.keyboard.press("Enter")
+    expect(page.locator(".results-count")).to_contain_text("results for “financial knowledge”")
+    expect(page.locator(".hit").first).to_contain_text("Financial Awareness of Finnish People 2014")
+    expect(page.locator(".matched-vars").first).to_be_visible()
+    page.locator(".why summary").first.click()
+    expect(page.locator(".why p").first).not_to_be_empty()
+    shot(page, "01-search")
+
+    total_before = int(re.sub(r"\D", "", page.locator(".results-count").inner_text().split("result")[0]))
+    page.locator(".facet", has_text="Country").get_by_text("Finland").click()
+    page.wait_for_url(re.compile(r"filter=country%3AFinland"))
+    expect(page.locator(".active-filters")).to_contain_text("Country: Finland")
+    total_after = int(re.sub(r"\D", "", page.locator(".results-count").inner_text().split("result")[0]))
+    assert 0 < total_after < total_before
+    for card in page.locator(".hit .facts-inline").all():
+        expect(card).to_contain_text("Finland")
+    shot(page, "02-search-facet")
+
+    page.locator(".hit h3 a", has_text="Financial Awareness").first.click()
+    page.wait_for_url(f"**/items/{FSD}")
+    expect(page.locator("h1")).to_have_text("Financial Awareness of Finnish People 2014")
+    expect(page.locator("#variables-h")).to_contain_text("234")
+    page.get_by_label("Find variables").fill("retirement")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"vq=retirement"))
+    shown = page.locator("table.variables tbody tr").count()
+    assert 0 < shown < 50
+    shot(page, "03-item")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV").click()
+    target = ARTIFACTS / f"{FSD}-retirement-variables.csv"
+    info.value.save_as(target)
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["id", "name", "label"] and len(rows) == shown + 1
+    assert all("retirement" in " ".join(row).lower() for row in rows[1:])
+
+    page.goto(f"{search_site.url}/items/{RELATIONS}")
+    grant = page.locator("#grant")
+    expect(grant).to_contain_text("Governing parental opioid use: a relational ethnography")
+    expect(page.locator("#topics")).to_contain_text("DRUG USE")
+    expect(page.locator("#coverage")).to_contain_text("2021-04-01/2022-12-01")
+    expect(page.locator("#catalogues-h + ul")).to_contain_text("UK Data Service")
+    shot(page, "04-relations-study")
+    grant.get_by_role("link", name="Governing parental opioid use: a relational ethnography").click()
+    page.wait_for_url("**/projects/governing-parental-opioid-use-a-relational-ethnography")
+    expect(page.locator("#outcomes-h")).to_contain_text("20")
+    expect(page.locator("#impact")).to_contain_text("OUR MAIN BENEFICIARIES")
+    expect(page.locator("#datasets")).to_contain_text("The Relations Study Data, 2021-2022")
+    shot(page, "05-project")
+
+
+def test_hostile_metadata_renders_as_inert_text(page: Page, search_site: Site) -> None:
+    page.goto(f"{search_site.url}/items/{search_site.hostile_id}")
+    expect(page.locator("h1")).to_have_text(HOSTILE_TITLE)
+    expect(page.locator(".description")).to_contain_text("<script>window.__pwned=4</script>")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("main img, main svg:not(.chart svg), main b, main i").count() == 0
+    assert page.title().startswith("Hostile <script>")
+    jsonld_name = page.evaluate(
+        "JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent).name")
+    assert jsonld_name == HOSTILE_TITLE
+    shot(page, "06-hostile-item")
+    page.goto(f"{search_site.url}/?q=hostile")
+    expect(page.locator(".hit").first).to_contain_text("<script>")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_keyboard_navigation_and_labels(page: Page, search_site: Site) -> None:
+    paths = ["/", "/?q=money", f"/items/{FSD}", f"/items/{RELATIONS}", f"/variables/{FSD}.q1",
+             "/projects/governing-parental-opioid-use-a-relational-ethnography", "/explore", "/docs"]
+    for path in paths:
+        page.goto(search_site.url + path)
+        assert page.evaluate(UNLABELLED) == [], path
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link", path
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main", path
+    shot(page, "08-docs")
+    page.goto(search_site.url + "/explore")
+    assert page.locator("figure.chart").count() == 6
+    expect(page.locator("figure.chart svg rect").first).to_be_visible()
+    shot(page, "07-explore")
+    page.keyboard.press("/")
+    page.keyboard.type("pensions")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"\?q=pensions"))
