@@ -22,6 +22,7 @@ from discovery.cli.common import DataDir, app, console, errors, open_catalogue, 
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
 from discovery.harvest.oai import harvest_oai, split_records
+from discovery.linking import link_catalogue
 from discovery.model import Kind, Output, Predicate, Project, Record
 from discovery.sources.base import Document
 from discovery.sources.oai import oai_root, parse_datestamp, response_date
@@ -55,11 +56,7 @@ def ingest_command(targets: Annotated[list[str], typer.Argument(help="Files, fol
                         on_document=lambda loc: progress.update(task, advance=1,
                                                                 current=Path(loc).name[:40]))
     print_report(report)
-    # a search index, once built, follows the catalogue (imported here: ingest alone stays light)
-    from discovery.cli.search import index_exists, print_update, run_index_update
-    if index_exists(data) and (report.created or report.updated or report.deleted):
-        catalogue.close()
-        print_update(run_index_update(data))
+    refresh_derived(catalogue, data, report)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -89,9 +86,20 @@ def harvest_oai_command(
         report = ingest(catalogue, records,
                         on_document=lambda loc: progress.update(task, advance=1))
     print_report(report)
+    refresh_derived(catalogue, data, report)
     if report.ok and not until and first_response:
         catalogue.mark_harvest(url, metadata_prefix, set_spec, first_response[0])
     raise typer.Exit(0 if report.ok else 1)
+
+
+def refresh_derived(catalogue: Catalogue, data: Path, report: IngestReport) -> None:
+    """Links and the search index are derived from the catalogue: bring both up to date."""
+    if not (report.created or report.updated or report.deleted):
+        return
+    console.print(link_catalogue(catalogue).summary())
+    from discovery.cli.search import index_exists, print_update, run_index_update  # heavy imports
+    if index_exists(data):
+        print_update(run_index_update(data))
 
 
 def remember_response_date(pages: Iterator[Document],

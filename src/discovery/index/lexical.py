@@ -15,6 +15,7 @@ a record holding every term gets its match counted twice (coordination, which BM
 from __future__ import annotations
 
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +43,14 @@ def analyzer() -> tantivy.TextAnalyzer:
 _ANALYZER = analyzer()
 
 
+@lru_cache(maxsize=65536)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_ANALYZER.analyze(text)))
+
+
 def terms(text: str) -> list[str]:
-    """The distinct index terms of a text, in order."""
-    return list(dict.fromkeys(_ANALYZER.analyze(text)))
+    """The distinct index terms of a text, in order (explanations ask for the same texts often)."""
+    return list(_terms(text))
 
 
 def _schema() -> tantivy.Schema:

@@ -15,13 +15,14 @@ import numpy as np
 from discovery.index.build import IndexBuildError, index_paths, read_meta
 from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
-from discovery.index.embed import EmbeddingCache, get_embedder
+from discovery.index.embed import get_embedder
 from discovery.index.lexical import LexicalIndex
 from discovery.index.vectors import VectorIndex
 
 
 GROUP_FILTER_LIMIT = 2000  # allowed hits up to which tantivy filters by their ids itself
 FETCH_LIMIT = 20_000  # matches read at most to find enough allowed ones
+QUERY_CACHE = 1024  # query vectors kept in memory
 
 
 class IndexReader:
@@ -37,7 +38,7 @@ class IndexReader:
         self.vectors = VectorIndex.load(self.paths.vectors, meta["dim"])
         self.columns = Columns.load(self.paths.columns)
         self.live = int(np.count_nonzero(self.columns.alive))
-        self._cache: EmbeddingCache | None = None
+        self._queries: dict[str, np.ndarray] = {}  # oldest first
         self._encoding = threading.Lock()  # a web server may search from several threads
 
     @property
@@ -46,15 +47,18 @@ class IndexReader:
 
     def close(self) -> None:
         self.docs.close()
-        if self._cache:
-            self._cache.close()
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The query's vector; repeated queries (paging, facets) come from the cache."""
+        """The query's vector; repeated queries (paging, facets) come from a small memory cache
+        (a query is not worth a disk write)."""
         with self._encoding:
-            if self._cache is None:
-                self._cache = EmbeddingCache(self.paths.cache)
-            return self._cache.encode(get_embedder(self.meta["model_key"]), [text], "query")
+            vector = self._queries.pop(text, None)
+            if vector is None:
+                vector = get_embedder(self.meta["model_key"]).encode([text], "query")
+                if len(self._queries) >= QUERY_CACHE:
+                    self._queries.pop(next(iter(self._queries)))
+            self._queries[text] = vector
+            return vector
 
     def lexical_search(self, query_terms: list[str], k: int, allowed: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
