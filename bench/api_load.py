@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import socket
 import statistics
@@ -107,9 +108,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data: Path, port: int, workers: int, cpus: str | None) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).parent / "discovery"), "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--data", str(data)]
+               "--port", str(port), "--data", str(data), "--workers", str(workers)]
+    if cpus:
+        command = ["taskset", "-c", cpus, *command]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -124,16 +127,27 @@ def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not answer within 60 s")
 
 
+def _cpu_range(part: str) -> range:
+    first, _, last = part.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("data"))
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--server-cpus", help="pin the server to these CPUs (taskset list, e.g. 0-1)")
+    parser.add_argument("--client-cpus", help="pin these clients to these CPUs (e.g. 2-7)")
     args = parser.parse_args()
+    if args.client_cpus:
+        os.sched_setaffinity(0, {cpu for part in args.client_cpus.split(",")
+                                 for cpu in _cpu_range(part)})
     port = free_port()
     mix = request_mix(args.data, args.seed)
-    server = start_server(args.data, port)
+    server = start_server(args.data, port, args.workers, args.server_cpus)
     base = f"http://127.0.0.1:{port}"
     try:
         for _, path in {kind: path for kind, path in mix}.items():  # warm: models, caches
@@ -143,7 +157,9 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     every = [ms for values in latencies.values() for ms in values]
-    print(f"{args.clients} clients, {took:.1f} s, data {args.data}: {len(every)} requests, "
+    where = f", server on CPUs {args.server_cpus}" if args.server_cpus else ""
+    print(f"{args.clients} clients, {args.workers} server process(es){where}, {took:.1f} s, "
+          f"data {args.data}: {len(every)} requests, "
           f"{len(every) / took:.1f} requests/s, p50 {statistics.median(every):.1f} ms, "
           f"p99 {percentile(every, 0.99):.1f} ms, errors {len(errors)}")
     for kind, values in sorted(latencies.items()):
