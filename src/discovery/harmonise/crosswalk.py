@@ -1,0 +1,221 @@
+"""From a similarity matrix to what a user harmonising studies needs: the best match of each item
+in every other instrument, groups of equivalent items with a readable label, and a crosswalk file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from discovery.errors import DiscoveryError
+from discovery.harmonise.items import Instrument, Item
+from discovery.harmonise.matcher import Matcher, Progress
+
+DEFAULT_THRESHOLD = 0.25  # best F1 on the pair benchmarks was at 0.22 (GAD-7) and 0.26 (McElroy)
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+
+
+@dataclass(frozen=True)
+class Match:
+    left: Item
+    right: Item
+    score: float
+    polarity: int  # -1: reverse-code one of the two
+
+
+@dataclass
+class Cluster:
+    number: int
+    label: str  # the member most like all the others
+    items: list[Item]
+    polarity: list[int]  # per item, relative to the label item
+
+
+@dataclass
+class Harmonisation:
+    instruments: list[Instrument]
+    items: list[Item]
+    owner: np.ndarray  # instrument index per item
+    scores: np.ndarray  # item x item
+    polarity: np.ndarray  # item x item, +1/-1
+    threshold: float
+    matches: list[Match]
+    clusters: list[Cluster]
+    model: str
+
+
+def harmonise(instruments: Sequence[Instrument], matcher: Matcher,
+              threshold: float = DEFAULT_THRESHOLD, progress: Progress | None = None) -> Harmonisation:
+    """Match every item against every item of the other instruments."""
+    instruments = [instrument for instrument in instruments if instrument.items]
+    if len(instruments) < 2:
+        raise DiscoveryError("need at least two instruments with items to harmonise",
+                             hint="give two or more questionnaire files, or several studies")
+    items = [item for instrument in instruments for item in instrument.items]
+    owner = np.concatenate([np.full(len(instrument.items), i) for i, instrument in enumerate(instruments)])
+    features = matcher.features([item.text for item in items], progress)
+    scores = matcher.scores(features, features)
+    polarity = matcher.polarity(features, features)
+    matches, best = best_matches(items, owner, scores, polarity, threshold)
+    clusters = cluster(items, scores, polarity, best)
+    model = f"{matcher.english_model.name} + {matcher.multilingual_model.name}"
+    return Harmonisation(list(instruments), items, owner, scores, polarity, threshold, matches,
+                         clusters, model)
+
+
+def best_matches(items: list[Item], owner: np.ndarray, scores: np.ndarray, polarity: np.ndarray,
+                 threshold: float) -> tuple[list[Match], set[tuple[int, int]]]:
+    """Each item's best match in every other instrument, at or above the threshold.
+
+    Returns the matches (each pair once, best first) and the pairs that are each other's best
+    match, which are what clusters are built from."""
+    choice: dict[tuple[int, int], int] = {}  # (item, other instrument) -> best item there
+    for other in np.unique(owner):
+        columns = np.flatnonzero(owner == other)
+        rows = np.flatnonzero(owner != other)
+        if not len(rows):
+            continue
+        block = scores[np.ix_(rows, columns)]
+        picks = columns[block.argmax(1)]
+        for row, pick in zip(rows, picks, strict=True):
+            if scores[row, pick] >= threshold:
+                choice[(int(row), int(other))] = int(pick)
+    pairs = {tuple(sorted((row, pick))) for (row, _), pick in choice.items()}
+    mutual = {(a, b) for a, b in pairs
+              if choice.get((a, int(owner[b]))) == b and choice.get((b, int(owner[a]))) == a}
+    ordered = sorted(pairs, key=lambda pair: -scores[pair])
+    matches = [Match(items[a], items[b], float(scores[a, b]), int(polarity[a, b])) for a, b in ordered]
+    return matches, mutual
+
+
+def cluster(items: list[Item], scores: np.ndarray, polarity: np.ndarray,
+            links: set[tuple[int, int]]) -> list[Cluster]:
+    """Groups of items joined by mutual best matches; each labelled by its most central member."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in sorted(links):
+        parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(items)):
+        groups.setdefault(root(i), []).append(i)
+    members = sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
+    clusters = []
+    for number, group in enumerate(members, start=1):
+        inner = scores[np.ix_(group, group)]
+        centre = group[int(inner.sum(1).argmax())]
+        clusters.append(Cluster(number, items[centre].text, [items[i] for i in group],
+                                [int(polarity[centre, i]) for i in group]))
+    return clusters
+
+
+def crosswalk_rows(result: Harmonisation) -> list[dict[str, Any]]:
+    """One row per item in a cluster, then one per unmatched item: the crosswalk sheet."""
+    rows: list[dict[str, Any]] = []
+    clustered: set[str] = set()
+    for group in result.clusters:
+        for item, sign in zip(group.items, group.polarity, strict=True):
+            clustered.add(item.id)
+            rows.append({"cluster": group.number, "cluster_label": group.label,
+                         "instrument": item.instrument, "item_id": item.id, "number": item.number or "",
+                         "text": item.text, "options": " | ".join(item.options), "polarity": sign,
+                         "reverse_code": "yes" if sign < 0 else ""})
+    for item in result.items:
+        if item.id not in clustered:
+            rows.append({"cluster": "", "cluster_label": "", "instrument": item.instrument,
+                         "item_id": item.id, "number": item.number or "", "text": item.text,
+                         "options": " | ".join(item.options), "polarity": "", "reverse_code": ""})
+    return rows
+
+
+def match_rows(result: Harmonisation) -> list[dict[str, Any]]:
+    return [{"instrument_1": m.left.instrument, "item_1": m.left.id, "text_1": m.left.text,
+             "instrument_2": m.right.instrument, "item_2": m.right.id, "text_2": m.right.text,
+             "score": round(m.score, 4), "polarity": m.polarity,
+             "same_options": "yes" if same_scale(m.left, m.right) else ""}
+            for m in result.matches]
+
+
+def same_scale(left: Item, right: Item) -> bool:
+    """Whether two items offer the same response options (case and spacing aside): if so, their
+    answers can be pooled without recoding the scale."""
+    def options(item: Item) -> tuple[str, ...]:
+        return tuple(" ".join(option.casefold().split()) for option in item.options)
+    return bool(left.options) and options(left) == options(right)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Metadata is hostile: a cell starting with = + - @ would run as a formula in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(result: Harmonisation) -> str:
+    rows = crosswalk_rows(result)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(CROSSWALK_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
+    return out.getvalue()
+
+
+def to_json(result: Harmonisation) -> str:
+    return json.dumps({
+        "model": result.model, "threshold": result.threshold,
+        "instruments": [{"id": i.id, "name": i.name, "source": i.source, "items": len(i.items)}
+                        for i in result.instruments],
+        "clusters": [{"cluster": c.number, "label": c.label,
+                      "items": [{"item_id": item.id, "instrument": item.instrument, "text": item.text,
+                                 "options": list(item.options), "polarity": sign}
+                                for item, sign in zip(c.items, c.polarity, strict=True)]}
+                     for c in result.clusters],
+        "matches": match_rows(result)}, ensure_ascii=False, indent=2)
+
+
+def write_xlsx(result: Harmonisation, path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheets = (("crosswalk", list(CROSSWALK_COLUMNS), crosswalk_rows(result)),
+              ("matches", list(MATCH_COLUMNS), match_rows(result)))
+    for index, (title, columns, rows) in enumerate(sheets):
+        sheet = book.active if index == 0 else book.create_sheet()
+        sheet.title = title
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([spreadsheet_safe(row[column]) for column in columns])
+        sheet.freeze_panes = "A2"
+    book.save(path)
+
+
+CROSSWALK_COLUMNS = ("cluster", "cluster_label", "instrument", "item_id", "number", "text", "options",
+                     "polarity", "reverse_code")
+MATCH_COLUMNS = ("instrument_1", "item_1", "text_1", "instrument_2", "item_2", "text_2", "score",
+                 "polarity", "same_options")
+WRITERS: dict[str, Callable[[Harmonisation, Path], None]] = {
+    "csv": lambda result, path: path.write_text(to_csv(result), encoding="utf-8"),
+    "json": lambda result, path: path.write_text(to_json(result), encoding="utf-8"),
+    "xlsx": write_xlsx,
+}
+
+
+def export(result: Harmonisation, path: Path) -> None:
+    """Write the crosswalk in the format the file name's suffix names."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in WRITERS:
+        raise DiscoveryError(f"cannot write .{suffix} crosswalks", file=str(path),
+                             hint=f"use one of: {', '.join('.' + f for f in EXPORT_FORMATS)}")
+    WRITERS[suffix](result, path)

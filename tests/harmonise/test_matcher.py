@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from discovery.harmonise.bank import ItemBank
+from discovery.harmonise.language import detect_languages
+from discovery.harmonise.matcher import Matcher, language_centred
+from discovery.index.embed import EmbeddingCache
+
+
+def test_short_english_items_are_read_as_the_sets_language() -> None:
+    items = ["Tells Lies", "Bites nails", "Is often disobedient", "Worries about many things",
+             "Is restless and cannot keep still", "Often fights with other children",
+             "Is miserable or tearful", "Has few friends"]
+    assert detect_languages(items) == ["en"] * len(items)
+
+
+def test_a_real_language_mix_is_kept() -> None:
+    items = ["Feeling nervous, anxious, or on edge", "Trouble relaxing", "Worrying too much",
+             "Sentir-se nervoso/a, ansioso/a ou muito tenso/a", "Dificuldade para relaxar",
+             "Preocupar-se muito com diversas coisas"]
+    assert detect_languages(items) == ["en"] * 3 + ["pt"] * 3
+
+
+def test_language_centring_removes_each_languages_mean() -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(40, 8)).astype(np.float32)
+    vectors[:20] += 5  # one language far off in one direction
+    centred = language_centred(vectors, ["a"] * 20 + ["b"] * 20)
+    pooled = language_centred(vectors, ["a"] * 40)  # one language: only the pool's mean goes
+    assert np.allclose(np.linalg.norm(centred, axis=1), 1, atol=1e-5)
+    across = float(centred[:20].mean(0) @ centred[20:].mean(0))
+    assert float(pooled[:20].mean(0) @ pooled[20:].mean(0)) < -0.5  # two camps, far apart
+    assert abs(across) < 0.1  # shrinkage leaves 3/23 of each language's mean
+
+
+def test_bank_context_changes_english_scores_only(small_bank: ItemBank,
+                                                  embedding_cache: EmbeddingCache,
+                                                  matcher: Matcher) -> None:
+    with_bank = Matcher(small_bank, embedding_cache)
+    left = ["Squirmy, fidgety child", "Trouble relaxing"]
+    right = ["Cannot settle to anything for more than a few moments", "Dificuldade para relaxar"]
+    banked, _ = with_bank.score_pairs(left, right)
+    plain, _ = matcher.score_pairs(left, right)
+    assert banked[0] != pytest.approx(plain[0])
+    assert banked[1] == pytest.approx(plain[1], abs=1e-5)  # a cross-language pair: e5 channel
+
+
+def test_bank_must_match_the_english_model(small_bank: ItemBank) -> None:
+    wrong = ItemBank("another-model", small_bank.vectors, small_bank.mean)
+    with pytest.raises(ValueError, match="another-model"):
+        Matcher(wrong)
