@@ -1,4 +1,5 @@
-"""Shared fixtures: the real corpus beside the repository, and a fresh catalogue directory."""
+"""Shared fixtures: the real corpus beside the repository, and catalogues, indexes and sites built
+from it once per session (here, so that every test folder shares one copy of each)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from discovery.search.service import SearchService
 from discovery.sources.base import Document
+from tests.api.site import Site, site
+from tests.search.built_index import shared_index
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -21,3 +25,23 @@ def corpus() -> Path:
 def load(path: Path) -> Document:
     """A Document for a corpus file, as the file harvester would make it."""
     return Document(location=str(path), content=path.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def index_data(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
+    return shared_index(tmp_path_factory, corpus)
+
+
+@pytest.fixture(scope="session")
+def service(index_data: Path) -> SearchService:
+    return SearchService(index_data)
+
+
+@pytest.fixture(scope="session")
+def search_site(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Site:
+    return site("search", tmp_path_factory.getbasetemp() / "web-sites", corpus)
+
+
+@pytest.fixture(scope="session")
+def full_site(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Site:
+    return site("full", tmp_path_factory.getbasetemp() / "web-sites", corpus)

@@ -26,6 +26,8 @@ ALIGNED = [
     ("es", "Me siento triste", "Me siento deprimido"),
     ("pt", "Sinto-me feliz", "Sinto-me alegre"),
     ("en-pt", "Feeling nervous, anxious, or on edge", "Sentir-se nervoso/a, ansioso/a ou muito tenso/a"),
+    ("en", "I feel nervous", "I have felt scared or panicky for no good reason"),
+    ("fr", "Je me sens nerveux", "J'ai peur sans raison"),
 ]
 
 

@@ -129,7 +129,8 @@ def test_hostile_metadata_renders_as_inert_text(page: Page, search_site: Site) -
 
 def test_keyboard_navigation_and_labels(page: Page, search_site: Site) -> None:
     paths = ["/", "/?q=money", f"/items/{FSD}", f"/items/{RELATIONS}", f"/variables/{FSD}.q1",
-             "/projects/governing-parental-opioid-use-a-relational-ethnography", "/explore", "/docs"]
+             "/projects/governing-parental-opioid-use-a-relational-ethnography", "/explore", "/docs",
+             "/harmonise"]
     for path in paths:
         page.goto(search_site.url + path)
         assert page.evaluate(UNLABELLED) == [], path
@@ -146,3 +147,46 @@ def test_keyboard_navigation_and_labels(page: Page, search_site: Site) -> None:
     page.keyboard.type("pensions")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"\?q=pensions"))
+
+
+def gad7_lines(corpus: Path, language: str) -> str:
+    path = corpus / "instruments" / "harmony_original_csv" / f"GAD-7_{language}.csv"
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return "\n".join(row["Question"] for row in csv.DictReader(handle, delimiter="\t"))
+
+
+def test_harmonise_page(page: Page, search_site: Site, corpus: Path) -> None:
+    page.goto(search_site.url + "/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Harmonise").click()
+    page.wait_for_url("**/harmonise")
+    page.get_by_label("Name of instrument 1", exact=True).fill("GAD-7 English")
+    page.get_by_label("Items of instrument 1, one per line", exact=True).fill(gad7_lines(corpus, "English"))
+    page.get_by_label("Name of instrument 2", exact=True).fill("GAD-7 Portuguese")
+    page.get_by_label("Items of instrument 2, one per line", exact=True).fill(
+        gad7_lines(corpus, "Portuguese"))
+    page.get_by_role("button", name="Add an instrument").click()
+    third = page.get_by_label("Items of instrument 3, one per line", exact=True)
+    expect(third).to_be_focused()  # the page came back with the new box ready to type in
+    page.keyboard.type("I can relax easily\nMe preocupo demasiado")
+    page.get_by_role("button", name="Match items").click()
+    expect(page.locator("#matches-h")).to_contain_text("matches")
+    nervous = page.locator("table.matches tbody tr", has_text="Feeling nervous, anxious, or on edge")
+    expect(nervous.filter(has_text="Sentir-se nervoso/a").first).to_contain_text("same direction")
+    relax = page.locator("table.matches tbody tr", has_text="I can relax easily")
+    expect(relax.filter(has_text="Trouble relaxing")).to_contain_text("reverse-code")
+    expect(page.locator(".clusters li.card").first).to_be_visible()
+    assert page.evaluate(UNLABELLED) == []
+    shot(page, "09-harmonise")
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV").click()
+    target = ARTIFACTS / "harmonise-crosswalk.csv"
+    info.value.save_as(target)
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert {row["instrument"] for row in rows} == {"GAD-7 English", "GAD-7 Portuguese", "Instrument 3"}
+
+    page.get_by_label("Question text").fill("Have you saved money for your retirement?")
+    page.get_by_role("button", name="Find studies").click()
+    page.wait_for_url(re.compile(r"/harmonise\?q=Have"))
+    expect(page.locator(".measured-studies")).to_contain_text("Financial Awareness of Finnish People 2014")
+    expect(page.get_by_label("Items of instrument 1, one per line", exact=True)).to_have_value("")

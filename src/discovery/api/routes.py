@@ -1,25 +1,30 @@
 """The JSON API under /api: search, facets, items and their variables, projects, variables,
-records, stats. Handlers translate HTTP to service calls and back; errors are JSON bodies
-(see `errors.py`) with a message that names the parameter or record at fault."""
+records, stats, and harmonisation (a crosswalk between instruments; which studies measured a
+question). Handlers translate HTTP to service calls and back; errors are JSON bodies (see
+`errors.py`) with a message that names the parameter or record at fault."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from discovery.api import records
+from discovery.api.harmonise_params import HarmoniseRequest, instruments_of
 from discovery.api.records import Neighbour, page_path
-from discovery.api.schemas import (ErrorResponse, ItemResponse, Link, ProjectResponse, Source,
-                                   StatsResponse, VariableResponse, VariablesPage)
+from discovery.api.schemas import (ErrorResponse, HarmoniseResponse, ItemResponse, Link,
+                                   MeasuredItem, MeasuredResponse, MeasuredStudy, ProjectResponse,
+                                   Source, StatsResponse, VariableResponse, VariablesPage)
 from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
 from discovery.api.services import Services
 from discovery.api.urls import site_root, site_url
 from discovery.export import citation, variables_table
 from discovery.export.catalogue_summary import summarise
+from discovery.harmonise import crosswalk
 from discovery.model import Kind
 from discovery.search.models import MAX_PAGE_SIZE, Mode, SearchRequest, SearchResults, Sort
 
@@ -27,6 +32,7 @@ MAX_VARIABLES_PAGE = 200
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "A parameter is malformed"},
     404: {"model": ErrorResponse, "description": "No such record"},
+    422: {"model": ErrorResponse, "description": "A parameter or body field is out of bounds"},
     503: {"model": ErrorResponse, "description": "Search index not built yet"},
 }
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -235,3 +241,50 @@ def any_record(request: Request, key: str) -> dict[str, Any]:
     record = catalogue.get(key)
     return {"record": record.model_dump(mode="json"),
             "relations": [r.model_dump(mode="json") for r in catalogue.relations(record.id)]}
+
+
+# ---- harmonise ---------------------------------------------------------------------------------
+
+@router.post("/harmonise", response_model=HarmoniseResponse, tags=["harmonise"])
+def harmonise(request: Request, body: HarmoniseRequest) -> Any:
+    """Match the items of two or more instruments (any of English, German, French, Spanish,
+    Portuguese): each item's best match in every other instrument with its score and polarity,
+    and clusters of equivalent items. At most 2,000 items in all."""
+    result = services_of(request).harmonise(instruments_of(body), body.threshold)
+    return json.loads(crosswalk.to_json(result))
+
+
+@router.post("/harmonise.{fmt}", tags=["harmonise"],
+             responses={200: {"content": {t: {} for t in DOWNLOAD_TYPES.values()}}})
+def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json"],
+                       body: HarmoniseRequest) -> Response:
+    """The same harmonisation as a crosswalk file: CSV, XLSX (crosswalk and matches sheets) or JSON."""
+    result = services_of(request).harmonise(instruments_of(body), body.threshold)
+    return Response(crosswalk.encoded(result, fmt), media_type=DOWNLOAD_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="crosswalk.{fmt}"'})
+
+
+@router.get("/measured", response_model=MeasuredResponse, tags=["harmonise"])
+def measured(request: Request,
+             q: Annotated[str, Query(max_length=1000,
+                                     description="The question text, in any supported language")],
+             min_score: Annotated[float, Query(ge=-1, le=1)] = crosswalk.DEFAULT_THRESHOLD,
+             limit: Annotated[int, Query(ge=1, le=100, description="Most studies returned")] = 20
+             ) -> MeasuredResponse:
+    """Which studies measured this question? Variables and questions that search finds, rescored
+    by the harmonisation matcher and grouped by study (or instrument), best first."""
+    if not q.strip():
+        raise BadRequest("q is blank", hint='give the question text, e.g. q=I feel nervous')
+    services = services_of(request)
+    candidates, groups = services.measured(q, min_score, limit)
+    kinds = services.catalogue.titles({m.item.id for g in groups for m in g.items})
+
+    def url(kind: str, rid: str) -> str:
+        return site_url(request, page_path(kind, rid))
+    return MeasuredResponse(q=q, min_score=min_score, candidates=candidates, studies=[
+        MeasuredStudy(id=g.id, kind=g.kind, title=g.title, url=url(g.kind, g.id), best=round(g.best, 4),
+                      items=[MeasuredItem(id=m.item.id, text=m.item.text, score=round(m.score, 4),
+                                          polarity=m.polarity,
+                                          url=url(kinds.get(m.item.id, ("variable", ""))[0], m.item.id))
+                             for m in g.items])
+        for g in groups])

@@ -94,3 +94,41 @@ class StatsResponse(BaseModel):
     years: list[tuple[str, int]]
     studies: int
     undated: int
+
+
+class HarmoniseResponse(BaseModel):
+    """The crosswalk as JSON: the same body `/api/harmonise.json` downloads."""
+
+    model: str = Field(description="The embedding models the matcher used")
+    threshold: float
+    instruments: list[dict[str, Any]]
+    clusters: list[dict[str, Any]] = Field(
+        description="Groups of equivalent items, labelled by their most central member; polarity "
+                    "-1 marks an item to reverse-code relative to the label")
+    matches: list[dict[str, Any]] = Field(
+        description="Each item's best match in every other instrument at or above the threshold, "
+                    "best first; score is construct equivalence, polarity -1 means reverse-code")
+
+
+class MeasuredItem(BaseModel):
+    id: str
+    text: str
+    score: float
+    polarity: int = Field(description="+1 worded the same way as the question, -1 the other way round")
+    url: str
+
+
+class MeasuredStudy(BaseModel):
+    id: str
+    kind: str
+    title: str
+    url: str
+    best: float
+    items: list[MeasuredItem]
+
+
+class MeasuredResponse(BaseModel):
+    q: str
+    min_score: float
+    candidates: int = Field(description="Variables and questions from search that were rescored")
+    studies: list[MeasuredStudy]

@@ -1,6 +1,7 @@
 """The services one server process calls: the catalogue (one SQLite connection per worker
 thread, since a connection must not be shared across threads mid-query), the search service
-when an index exists, and a small time-limited cache for views that read many records.
+when an index exists, the harmonisation matcher (built on first use: its models and item bank
+take seconds to load), and a small time-limited cache for views that read many records.
 """
 
 from __future__ import annotations
@@ -9,11 +10,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
+from discovery.harmonise.build import build_matcher
+from discovery.harmonise.crosswalk import Harmonisation, harmonise
+from discovery.harmonise.items import Instrument
+from discovery.harmonise.matcher import Matcher
 from discovery.search.models import SearchRequest, SearchResults
+
+if TYPE_CHECKING:
+    from discovery.harmonise.measured import StudyMatches
 
 T = TypeVar("T")
 CACHE_SECONDS = 30.0  # pages reflect an ingest within this long; the catalogue rarely changes
@@ -43,6 +51,8 @@ class Services:
         self._search_checked = 0.0
         self._search_lock = threading.Lock()
         self._search_call_lock = threading.Lock()
+        self._matcher: Matcher | None = None
+        self._matcher_lock = threading.Lock()
 
     @property
     def catalogue(self) -> Catalogue:
@@ -73,6 +83,33 @@ class Services:
             with self._search_call_lock:  # the index's query-embedding cache is one SQLite handle
                 return service.search(request)
         return self.cached(("search", request.model_dump_json()), run, SEARCH_CACHE_SECONDS)
+
+    def harmonise(self, instruments: list[Instrument], threshold: float) -> Harmonisation:
+        """One harmonisation at a time on the one matcher: the work is CPU-bound, and the
+        matcher's embedding cache is one SQLite handle."""
+        with self._matcher_lock:
+            return harmonise(instruments, self._shared_matcher(), threshold)
+
+    def measured(self, question: str, min_score: float, limit: int) -> tuple[int, list[StudyMatches]]:
+        """Which studies measured the question: how many search candidates were rescored, and the
+        studies (or instruments) whose items scored at least `min_score`, best first."""
+        def run() -> tuple[int, list[StudyMatches]]:
+            service = self._search_service()  # raises ServiceUnavailable before the import can fail
+            from discovery.harmonise.measured import CANDIDATES, candidate_ids, who_measured
+
+            with self._search_call_lock:
+                ids = candidate_ids(service, question, CANDIDATES)
+            with self._matcher_lock:
+                groups = who_measured(question, ids, self.catalogue, self._shared_matcher(), min_score)
+            return len(ids), groups[:limit]
+        return self.cached(("measured", question, min_score, limit), run)
+
+    def _shared_matcher(self) -> Matcher:
+        """Built on first use (seconds: two models and the catalogue's item bank); the caller holds
+        the matcher lock."""
+        if self._matcher is None:
+            self._matcher = build_matcher(self.data_dir)
+        return self._matcher
 
     def search_available(self) -> bool:
         try:

@@ -16,7 +16,7 @@ from rich.table import Table
 from discovery.catalogue.store import Catalogue
 from discovery.cli.common import DataDir, app, console, errors, fail, progress_bar
 from discovery.errors import DiscoveryError
-from discovery.harmonise.bank import ItemBank, catalogue_question_texts
+from discovery.harmonise.build import CATALOGUE_FILE, build_matcher
 from discovery.harmonise.crosswalk import DEFAULT_THRESHOLD, Harmonisation, export, harmonise
 from discovery.harmonise.items import (
     Instrument,
@@ -24,38 +24,16 @@ from discovery.harmonise.items import (
     instrument_from_text,
     instruments_from_files,
 )
-from discovery.harmonise.matcher import Matcher
 from discovery.harmonise.measured import CANDIDATES, candidate_ids, who_measured
 from discovery.harmonise.pairs import read_pairs, score_rows, write_pairs
-from discovery.index.build import index_paths
-from discovery.index.embed import EmbeddingCache, get_embedder
 from discovery.search.service import SearchService
 
-CATALOGUE_FILE = "catalogue.sqlite"
 SHOWN_MATCHES = 40
 SHOWN_PER_STUDY = 3
 
 BankFiles = Annotated[Optional[list[Path]], typer.Option(
     "--bank", help="Questionnaire files to use as the item bank instead of the catalogue's questions.")]
 NoBank = Annotated[bool, typer.Option("--no-bank", help="Match without an item bank (less accurate).")]
-
-
-def build_matcher(data: Path, bank_files: list[Path] | None, no_bank: bool) -> Matcher:
-    """A matcher whose item bank is the catalogue's questions (or the files given); vectors share
-    the search index's cache, so texts the index encoded are not encoded again."""
-    cache = EmbeddingCache(index_paths(data).cache) if data.is_dir() else None
-    bank = None
-    if not no_bank:
-        texts: list[str] = []
-        if bank_files:
-            texts = [item.text for instrument in instruments_from_files([str(p) for p in bank_files])
-                     for item in instrument.items]
-        elif (data / CATALOGUE_FILE).exists():
-            texts = catalogue_question_texts(Catalogue(data))
-        if texts:
-            english = get_embedder("minilm")
-            bank = ItemBank.from_texts(texts, english, cache)
-    return Matcher(bank, cache)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -185,7 +185,7 @@ def to_json(result: Harmonisation) -> str:
         "matches": match_rows(result)}, ensure_ascii=False, indent=2)
 
 
-def write_xlsx(result: Harmonisation, path: Path) -> None:
+def write_xlsx(result: Harmonisation, path: Path | IO[bytes]) -> None:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -210,6 +210,18 @@ WRITERS: dict[str, Callable[[Harmonisation, Path], None]] = {
     "json": lambda result, path: path.write_text(to_json(result), encoding="utf-8"),
     "xlsx": write_xlsx,
 }
+
+
+def encoded(result: Harmonisation, fmt: str) -> bytes:
+    """The crosswalk file's bytes in one of EXPORT_FORMATS, for a download."""
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        write_xlsx(result, buffer)
+        return buffer.getvalue()
+    if fmt not in EXPORT_FORMATS:
+        raise DiscoveryError(f"cannot write .{fmt} crosswalks",
+                             hint=f"use one of: {', '.join('.' + f for f in EXPORT_FORMATS)}")
+    return (to_csv(result) if fmt == "csv" else to_json(result)).encode("utf-8")
 
 
 def export(result: Harmonisation, path: Path) -> None:

@@ -7,7 +7,7 @@ the crosswalk shows them and says whether two matched items share a response sca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from discovery.catalogue.store import Catalogue
@@ -87,6 +87,15 @@ def instrument_from_text(text: str, name: str = "pasted text") -> Instrument:
     instruments = instruments_from_document(doc)
     items = [item for instrument in instruments for item in instrument.items]
     return Instrument(name, name, "pasted text", items)
+
+
+def instrument_from_items(name: str, entries: Iterable[tuple[str, Sequence[str]]]) -> Instrument:
+    """Items given one by one, each a text with its response options (the JSON API's input);
+    numbered from 1 in the order given, blank texts skipped."""
+    items = [Item(f"{name}.{n}", " ".join(text.split()), name, str(n),
+                  tuple(option.strip() for option in options if option.strip()))
+             for n, (text, options) in enumerate(((t, o) for t, o in entries if t.strip()), start=1)]
+    return Instrument(name, name, "given items", items)
 
 
 def instrument_from_catalogue(catalogue: Catalogue, key: str) -> Instrument:

@@ -56,11 +56,16 @@ nerveux tendu anxieux inquiet triste déprimé désespéré effrayé en colère 
 nervioso tenso ansioso preocupado triste deprimido desesperado asustado enojado solo cansado
 nervoso tenso ansioso preocupado triste deprimido sem esperança assustado irritado sozinho cansado""".split()
 
+# Phrases whose negator says why, not whether: "scared for no good reason" is still scared.
+IDIOMS = re.compile(r"\b(?:for no (?:good |apparent |particular |obvious |real )?reason"
+                    r"|without (?:any |good |apparent )?reason|sans (?:aucune )?raison"
+                    r"|ohne (?:ersichtlichen |besonderen )?grund|sin (?:ningún |ninguna )?(?:motivo|razón)"
+                    r"|sem (?:motivo|razão))\b", re.IGNORECASE)
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|n['’]", re.UNICODE)
 
 
 def words(text: str) -> list[str]:
-    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+    return [w.lower().replace("’", "'") for w in WORD.findall(IDIOMS.sub(" ", text))]
 
 
 def is_negator(word: str) -> bool:

@@ -1,4 +1,4 @@
-"""The HTML pages: search, item, project, variable, explore, sitemap.xml and robots.txt.
+"""The HTML pages: search, item, project, variable, explore, harmonise, sitemap.xml and robots.txt.
 
 Every value from a record goes through Jinja2 autoescaping (metadata is untrusted); the one
 raw block, the JSON-LD script, is escaped for its context by `records.script_json`.
@@ -7,23 +7,28 @@ raw block, the JSON-LD script, is escaped for its context by `records.script_jso
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from discovery.api import records
+from discovery.api.harmonise_params import MAX_INSTRUMENTS, checked, unique_names
 from discovery.api.records import page_path
-from discovery.api.search_params import build_request, parse_filters, parse_ranges
+from discovery.api.routes import DOWNLOAD_TYPES
+from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
 from discovery.api.services import Services, ServiceUnavailable
 from discovery.api.urls import site_root, site_url
 from discovery.errors import DiscoveryError
 from discovery.export import citation
 from discovery.export.catalogue_summary import summarise
 from discovery.export.dataset_jsonld import dataset_description
+from discovery.harmonise import crosswalk
+from discovery.harmonise.items import Instrument, instrument_from_text
 from discovery.model import Kind, main_text
 from discovery.search.models import FACETS, MAX_PAGE_SIZE, RANGES, SearchResults
 
@@ -35,6 +40,9 @@ SIMILAR = 6
 FACET_LABELS = {"kind": "Kind", "source": "Source format", "catalogue": "Catalogue",
                 "country": "Country", "language": "Language", "topic": "Topic",
                 "design": "Study design", "resource_type": "Resource type", "funder": "Funder"}
+SHOWN_MATCHES = 500
+MAX_FORM_BYTES = 1_000_000
+MEASURED_STUDIES = 20
 RANGE_LABELS = {"year": "Years covered", "age": "Ages", "sample_size": "Sample size",
                 "variables": "Number of variables"}
 
@@ -208,6 +216,121 @@ def explore_page(request: Request) -> Response:
     return render(request, "explore.html", summary=summary, canonical=site_url(request, "/explore"))
 
 
+# ---- harmonise ---------------------------------------------------------------------------------
+
+Boxes = list[tuple[str, str]]  # (instrument name, its items one per line), one per textarea
+
+
+def _box_name(n: int) -> str:
+    return f"Instrument {n + 1}"
+
+
+async def _form_fields(request: Request) -> list[tuple[str, str]]:
+    """The posted form, read no further than MAX_FORM_BYTES (the page sends it url-encoded)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind != "application/x-www-form-urlencoded":
+        raise BadRequest(f"the form must be sent as application/x-www-form-urlencoded, not {kind!r}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadRequest(f"the form is over {MAX_FORM_BYTES:,} bytes",
+                             hint="harmonise fewer items at once, or run `discovery harmonise` on files")
+    return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _boxes(fields: list[tuple[str, str]]) -> Boxes:
+    names = [value for key, value in fields if key == "name"]
+    texts = [value for key, value in fields if key == "items"]
+    count = max(len(names), len(texts), 2)
+    if count > MAX_INSTRUMENTS:
+        raise BadRequest(f"{count} instruments; one request can harmonise at most {MAX_INSTRUMENTS}")
+    return [((names[n].strip() if n < len(names) else "") or _box_name(n),
+             texts[n] if n < len(texts) else "") for n in range(count)]
+
+
+def _threshold(fields: list[tuple[str, str]]) -> float:
+    text = dict(fields).get("threshold", "").strip()
+    if not text:
+        return crosswalk.DEFAULT_THRESHOLD
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadRequest(f"threshold {text!r} is not a number", hint="e.g. 0.25") from None
+    if not -1 <= value <= 1:
+        raise BadRequest(f"threshold {value:g} is outside -1 to 1", hint="scores are cosines; try 0.25")
+    return value
+
+
+def _instruments(boxes: Boxes) -> list[Instrument]:
+    """Each filled textarea read as pasted text (numbering and options as the text parser reads them)."""
+    filled = [(name, text) for name, text in boxes if text.strip()]
+    names = unique_names([name for name, _ in filled])
+    return checked([instrument_from_text(text, name)
+                    for name, (_, text) in zip(names, filled, strict=True)])
+
+
+def _measured(services: Services, q: str) -> tuple[Any, DiscoveryError | None]:
+    if not q.strip():
+        return None, None
+    try:
+        return services.measured(q, crosswalk.DEFAULT_THRESHOLD, MEASURED_STUDIES), None
+    except ServiceUnavailable as error:
+        return None, error
+
+
+def _harmonise_page(request: Request, boxes: Boxes, threshold: float | str, status: int = 200,
+                    **context: Any) -> HTMLResponse:
+    q = request.query_params.get("q", "")[:1000]
+    measured, unavailable = _measured(services_of(request), q)
+    kinds: dict[str, tuple[str, str]] = {}
+    if measured:
+        kinds = services_of(request).catalogue.titles({m.item.id for g in measured[1] for m in g.items})
+    return render(request, "harmonise.html", status=status, title="Harmonise questions", boxes=boxes,
+                  threshold=threshold, q=q, measured=measured, measured_unavailable=unavailable,
+                  item_kinds=kinds, measured_min=crosswalk.DEFAULT_THRESHOLD, max_boxes=MAX_INSTRUMENTS,
+                  shown_matches=SHOWN_MATCHES,
+                  canonical=site_url(request, "/harmonise"), **context)
+
+
+@router.get("/harmonise", response_class=HTMLResponse)
+def harmonise_page(request: Request) -> Response:
+    return _harmonise_page(request, [(_box_name(0), ""), (_box_name(1), "")],
+                           crosswalk.DEFAULT_THRESHOLD)
+
+
+@router.post("/harmonise", response_class=HTMLResponse)
+async def harmonise_submit(request: Request) -> Response:
+    """The add button comes back with one more textarea; the match button with the results."""
+    fields = await _form_fields(request)
+    boxes = _boxes(fields)
+    threshold_text = dict(fields).get("threshold", "")
+    if dict(fields).get("action") == "add":
+        if len(boxes) < MAX_INSTRUMENTS:
+            boxes.append((_box_name(len(boxes)), ""))
+        return await run_in_threadpool(_harmonise_page, request, boxes, threshold_text,
+                                       focus=len(boxes) - 1)
+    try:
+        threshold = _threshold(fields)
+        instruments = await run_in_threadpool(_instruments, boxes)
+    except DiscoveryError as error:
+        return await run_in_threadpool(_harmonise_page, request, boxes, threshold_text, 400,
+                                       form_error=error)
+    result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
+    return await run_in_threadpool(_harmonise_page, request, boxes, threshold, result=result)
+
+
+@router.post("/harmonise/crosswalk.{fmt}")
+async def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json"]) -> Response:
+    """The crosswalk file for the posted form (the results page's download buttons)."""
+    fields = await _form_fields(request)
+    threshold = _threshold(fields)
+    instruments = await run_in_threadpool(_instruments, _boxes(fields))
+    result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
+    return Response(crosswalk.encoded(result, fmt), media_type=DOWNLOAD_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="crosswalk.{fmt}"'})
+
+
 # ---- API reference ---------------------------------------------------------------------------
 
 def _schema_type(schema: dict[str, Any]) -> str:
@@ -247,7 +370,7 @@ def sitemap(request: Request) -> Response:
 
     def build() -> str:
         root = site_root(request)
-        urls = [root + "/", root + "/explore"]
+        urls = [root + "/", root + "/explore", root + "/harmonise"]
         for kind in (Kind.STUDY, Kind.DATASET, Kind.PROJECT, Kind.VARIABLE):
             for rid, _, _, _ in services.catalogue.list_records(kind.value, limit=SITEMAP_LIMIT):
                 urls.append(root + page_path(kind, rid))

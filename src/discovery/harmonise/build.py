@@ -1,0 +1,45 @@
+"""The matcher as the product builds it for a data folder, shared by the CLI and the web app.
+
+Its item bank is the catalogue's own questions (or the files given), and its vectors share the
+search index's embedding cache, so texts the index encoded already are not encoded again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from discovery.catalogue.store import Catalogue
+from discovery.errors import DiscoveryError
+from discovery.harmonise.bank import ItemBank, catalogue_question_texts
+from discovery.harmonise.items import instruments_from_files
+from discovery.harmonise.matcher import Matcher
+from discovery.index.build import index_paths
+from discovery.index.embed import EmbeddingCache, get_embedder
+
+CATALOGUE_FILE = "catalogue.sqlite"
+
+
+def build_matcher(data: Path, bank_files: list[Path] | None = None, no_bank: bool = False) -> Matcher:
+    """A matcher for the catalogue in `data` (a folder that need not exist: then no cache and, unless
+    bank files are given, no bank)."""
+    data = Path(data)
+    cache = EmbeddingCache(index_paths(data).cache) if data.is_dir() else None
+    bank = None
+    if no_bank:
+        return Matcher(None, cache)
+    if bank_files:
+        texts = [item.text for instrument in instruments_from_files([str(p) for p in bank_files])
+                 for item in instrument.items]
+        try:
+            bank = ItemBank.from_texts(texts, get_embedder("minilm"), cache)
+        except ValueError as error:
+            raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
+                                 hint="give English questionnaires as the bank, or --no-bank") from None
+    elif (data / CATALOGUE_FILE).exists():
+        with Catalogue(data) as catalogue:
+            texts = catalogue_question_texts(catalogue)
+        try:
+            bank = ItemBank.from_texts(texts, get_embedder("minilm"), cache)
+        except ValueError:  # no English questions catalogued yet: English pairs go without a bank
+            bank = None
+    return Matcher(bank, cache)

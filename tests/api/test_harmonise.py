@@ -1,0 +1,121 @@
+"""Harmonisation over the JSON API, against a real server on 127.0.0.1: a crosswalk between
+instruments (GAD-7 in English and Portuguese from the corpus), polarity, downloads, bounds, and
+"which studies measured this question?" over the search index."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from tests.api.site import Site
+
+FSD = "financial-awareness-of-finnish-people-2014"
+
+
+def post(site: Site, path: str, body: Any) -> httpx.Response:
+    return httpx.post(site.url + path, json=body, timeout=60)
+
+
+def gad7(corpus: Path, language: str) -> dict[str, Any]:
+    path = corpus / "instruments" / "harmony_original_csv" / f"GAD-7_{language}.csv"
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return {"name": f"GAD-7 {language}",
+            "items": [{"text": row["Question"], "options": row["Options"].split("/")} for row in rows]}
+
+
+def test_gad7_english_matches_its_portuguese_translation(search_site: Site, corpus: Path) -> None:
+    english, portuguese = gad7(corpus, "English"), gad7(corpus, "Portuguese")
+    response = post(search_site, "/api/harmonise", {"instruments": [english, portuguese]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(i["name"], i["items"]) for i in body["instruments"]] == [
+        ("GAD-7 English", len(english["items"])), ("GAD-7 Portuguese", len(portuguese["items"]))]
+    best = {}  # English item number -> its best Portuguese match's number
+    for match in body["matches"]:  # best first: the first match seen for an item is its best
+        if match["instrument_1"] == "GAD-7 English":
+            best.setdefault(match["item_1"], match["item_2"])
+    translated = sum(english.split(".")[-1] == portuguese.split(".")[-1]
+                     for english, portuguese in best.items())
+    assert translated >= 6, best
+    first = body["matches"][0]
+    assert first["score"] >= body["matches"][-1]["score"] and first["polarity"] == 1
+    assert len(body["clusters"]) >= 5
+    assert all(len(c["items"]) >= 2 and c["label"] for c in body["clusters"])
+
+
+def test_calm_and_nervous_are_one_construct_worded_the_other_way(search_site: Site) -> None:
+    # This catalogue holds no English questions, so the matcher has no item bank here and its
+    # scores on three items are low: threshold 0 keeps the pair; the unrelated item stays below it.
+    body = post(search_site, "/api/harmonise", {
+        "instruments": [{"name": "A", "items": ["I feel calm", "I own a car"]},
+                        {"name": "B", "items": ["I feel nervous"]}],
+        "threshold": 0.0}).json()
+    pairs = {(m["text_1"], m["text_2"]): m for m in body["matches"]}
+    assert pairs[("I feel calm", "I feel nervous")]["polarity"] == -1
+    assert ("I own a car", "I feel nervous") not in pairs
+    [cluster] = body["clusters"]
+    assert {i["text"]: i["polarity"] for i in cluster["items"]}["I feel nervous"] == \
+        -{i["text"]: i["polarity"] for i in cluster["items"]}["I feel calm"]
+
+
+def test_crosswalk_downloads_open_in_a_spreadsheet_reader(search_site: Site) -> None:
+    body = {"instruments": [{"name": "=cmd", "items": ["I feel calm", "I worry a lot"]},
+                            {"name": "B", "items": ["I feel nervous", "I worry too much"]}]}
+    xlsx = post(search_site, "/api/harmonise.xlsx", body)
+    assert xlsx.status_code == 200, xlsx.text
+    assert 'filename="crosswalk.xlsx"' in xlsx.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    rows = list(book["matches"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("instrument_1", "item_1", "text_1")
+    assert any(row[2] == "I worry a lot" and row[5] == "I worry too much" for row in rows[1:])
+    assert "'=cmd" in [row[2] for row in book["crosswalk"].iter_rows(values_only=True)]
+    text = post(search_site, "/api/harmonise.csv", body)
+    assert text.headers["content-type"].startswith("text/csv")
+    crosswalk = list(csv.DictReader(io.StringIO(text.text)))
+    assert {row["text"] for row in crosswalk} == {"I feel calm", "I worry a lot", "I feel nervous",
+                                                  "I worry too much"}
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"instruments": [{"name": "A", "items": ["x"]}]}, 422, ["instruments", "at least 2"]),
+    ({"instruments": [{"name": "A", "items": ["x"] * 1500}, {"name": "B", "items": ["y"] * 501}]},
+     400, ["2,001 items", "at most 2,000"]),
+    ({"instruments": [{"name": "A", "items": ["  "]}, {"name": "B", "items": ["y"]}]}, 400,
+     ["at least two instruments with items"]),
+    ({"instruments": [{"name": "A", "items": ["x"]}, {"name": "B", "items": ["y"]}], "threshold": 5},
+     422, ["threshold", "1"]),
+    ({"instruments": [{"name": "", "items": ["x"]}, {"name": "B", "items": ["y"]}]}, 422, ["name"]),
+    ({"instruments": [{"name": "A", "items": ["x" * 1001]}, {"name": "B", "items": ["y"]}]}, 422,
+     ["1000 characters"]),
+])
+def test_bad_harmonise_requests_are_json_errors(search_site: Site, body: dict[str, Any], status: int,
+                                                words: list[str]) -> None:
+    response = post(search_site, "/api/harmonise", body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    for word in words:
+        assert word in error["message"], error
+
+
+def test_which_studies_measured_a_question(search_site: Site) -> None:
+    response = httpx.get(search_site.url + "/api/measured", timeout=60,
+                         params={"q": "Have you saved money for your retirement?", "limit": 5})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["candidates"] > 0 and 0 < len(body["studies"]) <= 5
+    by_id = {study["id"]: study for study in body["studies"]}
+    assert FSD in by_id and by_id[FSD]["url"].endswith(f"/items/{FSD}")
+    items = by_id[FSD]["items"]
+    assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
+    assert items[0]["score"] == by_id[FSD]["best"] and "/variables/" in items[0]["url"]
+    assert [s["best"] for s in body["studies"]] == sorted((s["best"] for s in body["studies"]), reverse=True)
+
+    blank = httpx.get(search_site.url + "/api/measured", params={"q": " "}, timeout=30)
+    assert blank.status_code == 400 and "q is blank" in blank.json()["error"]["message"]
