@@ -306,20 +306,27 @@ def _parse_table(table: Table, provenance: Provenance, taken: set[str]) -> Parse
     return _questionnaires(table, provenance, taken)
 
 
+def _rows_with(table: Table, role: str, missing: str, result: ParseResult
+               ) -> Iterator[tuple[str, list[str], str]]:
+    """(record, cells, value) of the non-blank rows; a row without a value in `role` is reported
+    as a problem, with its cells, and skipped."""
+    for row_number, cells in table.rows:
+        if not any(cells):
+            continue
+        record = f"{table.record_prefix}row {row_number}"
+        value = clean(table.cell(cells, role))
+        if not value:
+            result.problems.append(Problem(record=record, reason=missing, raw="\t".join(cells)[:1000]))
+            continue
+        yield record, cells, value
+
+
 def _questionnaires(table: Table, provenance: Provenance, taken: set[str]) -> ParseResult:
     """Questions grouped by the instrument (or study) column, else one instrument per table."""
     result = ParseResult()
     groups: dict[str, Questionnaire] = {}
     group_role = "instrument" if "instrument" in table.roles else "study"
-    for row_number, cells in table.rows:
-        if not any(cells):
-            continue
-        record = f"{table.record_prefix}row {row_number}"
-        text = clean(table.cell(cells, "text"))
-        if not text:
-            result.problems.append(Problem(record=record, reason="no question text",
-                                           raw="\t".join(cells)[:1000]))
-            continue
+    for record, cells, text in _rows_with(table, "text", "no question text", result):
         title = clean(table.cell(cells, group_role)) or table.title
         if title not in groups:
             groups[title] = Questionnaire(title=title, language=language_of(title),
@@ -357,15 +364,7 @@ def _variable_list(table: Table, provenance: Provenance, taken: set[str]) -> Par
     result = ParseResult()
     groups: dict[str, _StudyGroup] = {}
     names: dict[tuple[str, str], str] = {}
-    for row_number, cells in table.rows:
-        if not any(cells):
-            continue
-        record = f"{table.record_prefix}row {row_number}"
-        name = clean(table.cell(cells, "name"))
-        if not name:
-            result.problems.append(Problem(record=record, reason="no variable name",
-                                           raw="\t".join(cells)[:1000]))
-            continue
+    for record, cells, name in _rows_with(table, "name", "no variable name", result):
         title = clean(table.cell(cells, "study")) or table.title
         group = groups.setdefault(title, _StudyGroup(title=title, record_key=record))
         key = (title, slug(name, max_length=60))  # as child_id will make its id
