@@ -18,11 +18,12 @@ from rich.table import Table
 
 from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.store import Catalogue
-from discovery.cli.common import DataDir, app, console, errors, open_catalogue, progress_bar
+from discovery.cli.common import DataDir, app, console, errors, fail, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
 from discovery.harvest.oai import harvest_oai, split_records
 from discovery.linking import link_catalogue
+from discovery.linking.jsonld import item_jsonld
 from discovery.model import Kind, Output, Predicate, Project, Record
 from discovery.sources.base import Document
 from discovery.sources.oai import oai_root, parse_datestamp, response_date
@@ -139,11 +140,10 @@ def show(record_id: Annotated[str, typer.Argument(help="Id, DOI, study number or
     try:
         record = catalogue.get(record_id)
     except DiscoveryError as error:
-        errors.print(escape(error.one_line()), style="red")
-        raise typer.Exit(1) from None
+        raise fail(error, 1) from None
     relations = catalogue.relations(record.id)
     if format == "jsonld":
-        console.print_json(json.dumps(record.to_schema_org(), ensure_ascii=False))
+        console.print_json(json.dumps(item_jsonld(catalogue, record.id), ensure_ascii=False))
     elif format == "json":
         payload = {"record": record.model_dump(mode="json"),
                    "aliases": catalogue.aliases_of(record.id),
@@ -314,8 +314,7 @@ def quarantine(raw: Annotated[Optional[int], typer.Option(
         try:
             content = catalogue.quarantined_raw(raw)
         except DiscoveryError as error:
-            errors.print(escape(error.one_line()), style="red")
-            raise typer.Exit(1) from None
+            raise fail(error, 1) from None
         sys.stdout.buffer.write(content or b"")
         return
     rows = catalogue.quarantined()
