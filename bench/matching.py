@@ -16,7 +16,6 @@ Our matcher's item bank is the Catalogue of Mental Health Measures item list in 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
@@ -32,6 +31,7 @@ from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.items import instruments_from_files
 from discovery.harmonise.language import detect_languages
 from discovery.harmonise.matcher import Matcher
+from discovery.harmonise.pairs import read_pairs
 from discovery.index.embed import EmbeddingCache, get_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +45,8 @@ SETS = (("mcelroy", "mcelroy_2020_childhood_binary.tsv", "auc"),
         ("gorilla", "gorilla_train_continuous.tsv", "corr"))
 
 
-def read_pairs(path: Path) -> tuple[list[str], list[str], np.ndarray]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+def labelled_pairs(path: Path) -> tuple[list[str], list[str], np.ndarray]:
+    _, rows = read_pairs(path)
     return [r["text_1"] for r in rows], [r["text_2"] for r in rows], np.array([float(r["y"]) for r in rows])
 
 
@@ -110,7 +109,7 @@ def accuracy(with_harmony: bool) -> None:
     print(f"{'benchmark':<10} {'metric':<9}" + "".join(f"{c:>16}" for c in columns))
     agreement: dict[str, float] = {}
     for name, file, kind in SETS:
-        left, right, y = read_pairs(BENCHMARKS / file)
+        left, right, y = labelled_pairs(BENCHMARKS / file)
         score, polarity = ours.score_pairs(left, right)
         results = [score, plain.score_pairs(left, right)[0]]
         if name == "gad7":

@@ -67,8 +67,8 @@ def harmonise_command(
         instruments += [instrument_from_text(block, f"pasted text {n}")
                         for n, block in enumerate(text or [], start=1)]
         if study:
-            catalogue = Catalogue(data)
-            instruments += [instrument_from_catalogue(catalogue, key) for key in study]
+            with Catalogue(data) as catalogue:
+                instruments += [instrument_from_catalogue(catalogue, key) for key in study]
         with encoding_progress("Encoding items") as progress:
             matcher = build_matcher(data, bank, no_bank)
             result = harmonise(instruments, matcher, threshold, progress)

@@ -8,16 +8,17 @@ variables are the natural bank, and any questionnaire files can serve as one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from discovery.catalogue.store import Catalogue
+from discovery.harmonise.items import ITEM_KINDS, item_of
 from discovery.harmonise.language import detect_languages
-from discovery.index.embed import Embedder, EmbeddingCache
+from discovery.index.embed import Embedder, EmbeddingCache, normalise
+from discovery.sources.base import clean
 
-QUESTION_KINDS = ("question", "variable")
 BANK_LANGUAGE = "en"
 
 
@@ -34,30 +35,20 @@ class ItemBank:
                    cache: EmbeddingCache | None = None) -> ItemBank:
         """The English texts among `texts`: the bank serves the English channel only, and other
         languages would only blur its mean and neighbourhoods."""
-        unique = sorted({" ".join(text.split()) for text in texts if text and text.strip()})
+        unique = sorted({text for text in map(clean, texts) if text})
         unique = [text for text, lang in zip(unique, detect_languages(unique), strict=True)
                   if lang == BANK_LANGUAGE]
         if not unique:
             raise ValueError("an item bank needs at least one English question text")
         raw = cache.encode(embedder, unique) if cache else embedder.encode(unique)
         mean = raw.astype(np.float64).mean(0)
-        return cls(embedder.name, unit(raw - mean), mean.astype(np.float32))
+        return cls(embedder.name, normalise(raw - mean), mean.astype(np.float32))
 
     def __len__(self) -> int:
         return len(self.vectors)
 
 
-def unit(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return vectors / norms
-
-
 def catalogue_question_texts(catalogue: Catalogue) -> list[str]:
     """Every question and variable text in the catalogue (a variable's question, else its label)."""
-    texts: list[str] = []
-    for record in catalogue.records_of_kinds(QUESTION_KINDS):
-        questions: Sequence[object] = getattr(record, "question_texts", [])
-        texts.append(questions[0].value if questions else record.title)  # type: ignore[attr-defined]
-    return texts
+    return [item.text for record in catalogue.records_of_kinds(ITEM_KINDS)
+            if (item := item_of(record, "")) is not None]

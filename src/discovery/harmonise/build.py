@@ -24,14 +24,15 @@ def build_matcher(data: Path, bank_files: list[Path] | None = None, no_bank: boo
     bank files are given, no bank)."""
     data = Path(data)
     cache = EmbeddingCache(index_paths(data).cache) if data.is_dir() else None
-    bank = None
     if no_bank:
         return Matcher(None, cache)
+    english = get_embedder("minilm")
+    bank = None
     if bank_files:
         texts = [item.text for instrument in instruments_from_files([str(p) for p in bank_files])
                  for item in instrument.items]
         try:
-            bank = ItemBank.from_texts(texts, get_embedder("minilm"), cache)
+            bank = ItemBank.from_texts(texts, english, cache)
         except ValueError as error:
             raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
                                  hint="give English questionnaires as the bank, or --no-bank") from None
@@ -39,7 +40,7 @@ def build_matcher(data: Path, bank_files: list[Path] | None = None, no_bank: boo
         with Catalogue(data) as catalogue:
             texts = catalogue_question_texts(catalogue)
         try:
-            bank = ItemBank.from_texts(texts, get_embedder("minilm"), cache)
+            bank = ItemBank.from_texts(texts, english, cache)
         except ValueError:  # no English questions catalogued yet: English pairs go without a bank
-            bank = None
-    return Matcher(bank, cache)
+            pass
+    return Matcher(bank, cache, english)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -123,21 +123,17 @@ def cluster(items: list[Item], scores: np.ndarray, polarity: np.ndarray,
 
 def crosswalk_rows(result: Harmonisation) -> list[dict[str, Any]]:
     """One row per item in a cluster, then one per unmatched item: the crosswalk sheet."""
-    rows: list[dict[str, Any]] = []
-    clustered: set[str] = set()
-    for group in result.clusters:
-        for item, sign in zip(group.items, group.polarity, strict=True):
-            clustered.add(item.id)
-            rows.append({"cluster": group.number, "cluster_label": group.label,
-                         "instrument": item.instrument, "item_id": item.id, "number": item.number or "",
-                         "text": item.text, "options": " | ".join(item.options), "polarity": sign,
-                         "reverse_code": "yes" if sign < 0 else ""})
-    for item in result.items:
-        if item.id not in clustered:
-            rows.append({"cluster": "", "cluster_label": "", "instrument": item.instrument,
-                         "item_id": item.id, "number": item.number or "", "text": item.text,
-                         "options": " | ".join(item.options), "polarity": "", "reverse_code": ""})
-    return rows
+    def row(item: Item, cluster: Cluster | None = None, sign: int | None = None) -> dict[str, Any]:
+        return {"cluster": cluster.number if cluster else "",
+                "cluster_label": cluster.label if cluster else "", "instrument": item.instrument,
+                "item_id": item.id, "number": item.number or "", "text": item.text,
+                "options": " | ".join(item.options),
+                "polarity": "" if sign is None else sign, "reverse_code": "yes" if sign and sign < 0 else ""}
+
+    rows = [row(item, group, sign) for group in result.clusters
+            for item, sign in zip(group.items, group.polarity, strict=True)]
+    clustered = {item.id for group in result.clusters for item in group.items}
+    return rows + [row(item) for item in result.items if item.id not in clustered]
 
 
 def match_rows(result: Harmonisation) -> list[dict[str, Any]]:
@@ -185,7 +181,7 @@ def to_json(result: Harmonisation) -> str:
         "matches": match_rows(result)}, ensure_ascii=False, indent=2)
 
 
-def write_xlsx(result: Harmonisation, path: Path | IO[bytes]) -> None:
+def to_xlsx(result: Harmonisation) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -198,36 +194,27 @@ def write_xlsx(result: Harmonisation, path: Path | IO[bytes]) -> None:
         for row in rows:
             sheet.append([spreadsheet_safe(row[column]) for column in columns])
         sheet.freeze_panes = "A2"
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 CROSSWALK_COLUMNS = ("cluster", "cluster_label", "instrument", "item_id", "number", "text", "options",
                      "polarity", "reverse_code")
 MATCH_COLUMNS = ("instrument_1", "item_1", "text_1", "instrument_2", "item_2", "text_2", "score",
                  "polarity", "same_options")
-WRITERS: dict[str, Callable[[Harmonisation, Path], None]] = {
-    "csv": lambda result, path: path.write_text(to_csv(result), encoding="utf-8"),
-    "json": lambda result, path: path.write_text(to_json(result), encoding="utf-8"),
-    "xlsx": write_xlsx,
-}
 
 
-def encoded(result: Harmonisation, fmt: str) -> bytes:
-    """The crosswalk file's bytes in one of EXPORT_FORMATS, for a download."""
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx(result, buffer)
-        return buffer.getvalue()
+def encoded(result: Harmonisation, fmt: str, file: str | None = None) -> bytes:
+    """The crosswalk file's bytes in one of EXPORT_FORMATS (`file` names it in the error)."""
     if fmt not in EXPORT_FORMATS:
-        raise DiscoveryError(f"cannot write .{fmt} crosswalks",
+        raise DiscoveryError(f"cannot write .{fmt} crosswalks", file=file,
                              hint=f"use one of: {', '.join('.' + f for f in EXPORT_FORMATS)}")
+    if fmt == "xlsx":
+        return to_xlsx(result)
     return (to_csv(result) if fmt == "csv" else to_json(result)).encode("utf-8")
 
 
 def export(result: Harmonisation, path: Path) -> None:
     """Write the crosswalk in the format the file name's suffix names."""
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix not in WRITERS:
-        raise DiscoveryError(f"cannot write .{suffix} crosswalks", file=str(path),
-                             hint=f"use one of: {', '.join('.' + f for f in EXPORT_FORMATS)}")
-    WRITERS[suffix](result, path)
+    path.write_bytes(encoded(result, path.suffix.lower().lstrip("."), str(path)))

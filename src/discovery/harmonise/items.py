@@ -17,6 +17,9 @@ from discovery.model import Kind, Predicate, Question, Record, Variable
 from discovery.sources.base import Document
 from discovery.sources.registry import parse_document
 
+ITEM_KINDS = ("question", "variable")  # the record kinds `item_of` reads
+
+
 @dataclass(frozen=True)
 class Item:
     id: str
@@ -46,13 +49,18 @@ def item_of(record: Record, instrument: str) -> Item | None:
     return None
 
 
+def owner_of(record: Record, default: str) -> str:
+    """The id an item belongs under: a question's instrument, a variable's study, else `default`."""
+    return getattr(record, "instrument_id", None) or getattr(record, "study_id", None) or default
+
+
 def instruments_from_records(records: Iterable[Record], source: str) -> list[Instrument]:
     """Group questions under their instrument and variables under their study, in source order."""
     records = list(records)
     names = {r.id: r.title for r in records if r.kind in (Kind.INSTRUMENT, Kind.STUDY, Kind.DATASET)}
     found: dict[str, Instrument] = {}
     for record in records:
-        owner = getattr(record, "instrument_id", None) or getattr(record, "study_id", None) or source
+        owner = owner_of(record, source)
         name = names.get(owner, owner)
         item = item_of(record, name)
         if item is None or not item.text.strip():

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from discovery.harmonise.bank import ItemBank, unit
+from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.language import detect_languages
 from discovery.harmonise.polarity import Valence, core_text, directions
-from discovery.index.embed import Embedder, EmbeddingCache, get_embedder
+from discovery.index.embed import Embedder, EmbeddingCache, get_embedder, normalise
 
 ENGLISH = "en"
 LANGUAGE_SHRINK = 3.0  # a language with n items loses n/(n+3) of its mean: little data, less taken
@@ -123,7 +123,7 @@ class Matcher:
         mean = self.bank.mean if self.bank is not None else np.vstack([text, core]).mean(0)
         parts = []
         for vectors, weight in ((text, 1 - CORE_WEIGHT), (core, CORE_WEIGHT)):
-            centred = unit(vectors - mean)
+            centred = normalise(vectors - mean)
             if self.bank is None:
                 parts.append(np.sqrt(weight) * centred)
                 continue
@@ -166,7 +166,7 @@ def language_centred(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarra
         rows = codes == lang
         n = int(rows.sum())
         centred[rows] -= n / (n + LANGUAGE_SHRINK) * centred[rows].mean(0)
-    return unit(centred)
+    return normalise(centred)
 
 
 def neighbourhood(vectors: np.ndarray, bank: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
@@ -178,4 +178,4 @@ def neighbourhood(vectors: np.ndarray, bank: np.ndarray, k: int = NEIGHBOURS) ->
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         weights = np.take_along_axis(sims, top, 1).clip(min=0)
         out[start:start + len(sims)] = np.einsum("nk,nkd->nd", weights, bank[top])
-    return unit(out)
+    return normalise(out)

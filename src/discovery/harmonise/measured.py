@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
-from discovery.harmonise.items import Item, item_of
+from discovery.harmonise.items import ITEM_KINDS, Item, item_of, owner_of
 from discovery.harmonise.matcher import Matcher
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
 
-ITEM_KINDS = ["variable", "question"]
 CANDIDATES = 300
 PAGE = 100
 
@@ -42,7 +41,7 @@ def candidate_ids(service: SearchService, question: str, limit: int = CANDIDATES
     ids: list[str] = []
     cursor = None
     while len(ids) < limit:
-        results = service.search(SearchRequest(q=question, filters={"kind": ITEM_KINDS}, group=False,
+        results = service.search(SearchRequest(q=question, filters={"kind": list(ITEM_KINDS)}, group=False,
                                                size=min(PAGE, limit - len(ids)), cursor=cursor,
                                                facets=False))
         ids += [hit.id for hit in results.hits]
@@ -62,7 +61,7 @@ def who_measured(question: str, ids: list[str], catalogue: Catalogue, matcher: M
     items: list[Item] = []
     for rid in ids:
         record = catalogue.get(rid)
-        owner = getattr(record, "instrument_id", None) or getattr(record, "study_id", None) or rid
+        owner = owner_of(record, rid)
         item = item_of(record, owner)
         if item is not None and item.text.strip():
             owners[item.id] = owner
