@@ -7,38 +7,21 @@ linking service adds (FUNDED_BY with evidence and confidence) appear here withou
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from discovery.api.schemas import Neighbour, Source
 from discovery.api.services import Services
+from discovery.api.urls import STUDY_KINDS, page_path
 from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
 from discovery.export.dataset_jsonld import dataset_jsonld
 from discovery.linking.jsonld import item_jsonld as linked_jsonld
 from discovery.model import Kind, Output, Predicate, Project, Record, Relation, Study, Variable
 
-STUDY_KINDS = (Kind.STUDY, Kind.DATASET)
-
-
-@dataclass
-class Neighbour:
-    """A record at the other end of a relation, with how sure the link is and why."""
-
-    id: str
-    kind: str
-    title: str
-    predicate: str
-    evidence: str | None = None
-    confidence: float = 1.0
-
-
-@dataclass
-class SourceView:
-    location: str
-    source: str
-    catalogue: str | None
-    record_key: str | None
-    fetched_at: str
+if TYPE_CHECKING:
+    from discovery.harmonise.measured import StudyMatches
 
 
 @dataclass
@@ -51,7 +34,7 @@ class GrantView:
 @dataclass
 class ItemView:
     study: Study
-    sources: list[SourceView]
+    sources: list[Source]
     variable_ids: list[str]
     instruments: list[Neighbour]
     children: list[Neighbour]
@@ -85,18 +68,6 @@ def get_kind(catalogue: Catalogue, key: str, kinds: tuple[Kind, ...], what: str)
     return record
 
 
-def page_path(kind: Kind | str, rid: str) -> str:
-    """The page a record of this kind is shown on (the canonical URL path)."""
-    kind = Kind(kind)
-    if kind in STUDY_KINDS:
-        return f"/items/{rid}"
-    if kind == Kind.PROJECT:
-        return f"/projects/{rid}"
-    if kind == Kind.VARIABLE:
-        return f"/variables/{rid}"
-    return f"/api/records/{rid}"
-
-
 def _neighbours(catalogue: Catalogue, relations: list[Relation], rid: str) -> list[Neighbour]:
     others = [r.object if r.subject == rid else r.subject for r in relations]
     titles = catalogue.titles(others)
@@ -104,8 +75,9 @@ def _neighbours(catalogue: Catalogue, relations: list[Relation], rid: str) -> li
     for relation, other in zip(relations, others, strict=True):
         if other in titles:
             kind, title = titles[other]
-            found.append(Neighbour(other, kind, title, relation.predicate.value,
-                                   relation.evidence, relation.confidence))
+            found.append(Neighbour(id=other, kind=kind, title=title,
+                                   predicate=relation.predicate.value, evidence=relation.evidence,
+                                   confidence=relation.confidence))
     return found
 
 
@@ -132,18 +104,18 @@ def item_view(services: Services, key: str) -> ItemView:
     shown = {Predicate.HAS_VARIABLE, Predicate.USES_INSTRUMENT, Predicate.HAS_PART,
              Predicate.FUNDED_BY}
     other = _neighbours(catalogue, [r for r in relations if r.predicate not in shown], rid)
-    sources = [SourceView(s.location, s.source, s.catalogue, s.record_key, s.fetched_at)
-               for s in catalogue.sources(rid)]
+    sources = [Source(location=s.location, source=s.source, catalogue=s.catalogue,
+                      record_key=s.record_key, fetched_at=s.fetched_at) for s in catalogue.sources(rid)]
     return ItemView(study, sources, variable_ids, instruments, children, parents, grants, other)
 
 
-def study_variables(services: Services, rid: str, variable_ids: list[str]) -> list[Variable]:
+def study_variables(services: Services, view: ItemView) -> list[Variable]:
     """Every variable of a study, read once and cached: the table filters and pages in memory."""
     def read() -> list[Variable]:
         catalogue = services.catalogue
-        found = [catalogue.get(vid) for vid in variable_ids]
+        found = [catalogue.get(vid) for vid in view.variable_ids]
         return [v for v in found if isinstance(v, Variable)]
-    return services.cached(("variables", rid, len(variable_ids)), read)
+    return services.cached(("variables", view.study.id, len(view.variable_ids)), read)
 
 
 def filter_variables(variables: list[Variable], query: str) -> list[Variable]:
@@ -195,16 +167,23 @@ def variable_view(services: Services, key: str) -> VariableView:
         titles = catalogue.titles([variable.study_id])
         if variable.study_id in titles:
             kind, title = titles[variable.study_id]
-            study = Neighbour(variable.study_id, kind, title, Predicate.HAS_VARIABLE.value)
+            study = Neighbour(id=variable.study_id, kind=kind, title=title,
+                              predicate=Predicate.HAS_VARIABLE.value)
     questions = _neighbours(catalogue, [r for r in catalogue.relations(variable.id)
                                         if r.predicate == Predicate.MEASURED_BY], variable.id)
     return VariableView(variable, study, questions)
 
 
+def item_kinds(catalogue: Catalogue, groups: Iterable[StudyMatches]) -> dict[str, str]:
+    """The kind of every matched item of `Services.measured`, for links to its page."""
+    ids = {m.item.id for g in groups for m in g.items}
+    titles = catalogue.titles(ids)
+    return {rid: titles.get(rid, (Kind.VARIABLE.value, ""))[0] for rid in ids}
+
 
 def item_jsonld(services: Services, view: ItemView, root: str) -> dict[str, Any]:
     """The item page's schema.org Dataset, with absolute URLs under `root`."""
-    variables = study_variables(services, view.study.id, view.variable_ids)
+    variables = study_variables(services, view)
     return services.cached(("jsonld", view.study.id, root), lambda: dataset_jsonld(
         view.study, url=root + page_path(view.study.kind, view.study.id),
         catalogue_name=services.site_name, catalogue_url=root + "/",

@@ -15,17 +15,15 @@ from fastapi.responses import Response
 
 from discovery.api import records
 from discovery.api.harmonise_params import HarmoniseRequest, instruments_of
-from discovery.api.records import Neighbour, page_path
 from discovery.api.schemas import (ErrorResponse, HarmoniseResponse, ItemResponse, Link,
-                                   MeasuredItem, MeasuredResponse, MeasuredStudy, ProjectResponse,
-                                   Source, StatsResponse, VariableResponse, VariablesPage)
+                                   MeasuredItem, MeasuredResponse, MeasuredStudy, Neighbour,
+                                   ProjectResponse, StatsResponse, VariableResponse, VariablesPage)
 from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
 from discovery.api.services import Services
-from discovery.api.urls import site_root, site_url
+from discovery.api.urls import page_url, site_root, site_url
 from discovery.export import citation, variables_table
-from discovery.export.catalogue_summary import summarise
 from discovery.harmonise import crosswalk
-from discovery.model import Kind
+from discovery.model import Kind, Record
 from discovery.search.models import MAX_PAGE_SIZE, Mode, SearchRequest, SearchResults, Sort
 
 MAX_VARIABLES_PAGE = 200
@@ -48,7 +46,18 @@ def services_of(request: Request) -> Services:
 
 
 def link(request: Request, neighbour: Neighbour) -> Link:
-    return Link(**vars(neighbour), url=site_url(request, page_path(neighbour.kind, neighbour.id)))
+    return Link(**neighbour.model_dump(), url=page_url(request, neighbour.kind, neighbour.id))
+
+
+def record_json(record: Record) -> dict[str, Any]:
+    """A record as the API returns it (provenance is shown as `sources`)."""
+    return record.model_dump(mode="json", exclude={"provenance"})
+
+
+def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
+    """A file download."""
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # ---- search ------------------------------------------------------------------------------------
@@ -97,8 +106,7 @@ def facet_counts(request: Request, q: Annotated[str, Query(max_length=1000)] = "
 @router.get("/stats", response_model=StatsResponse, tags=["catalogue"])
 def stats(request: Request) -> Any:
     """Counts by kind, source format, catalogue, topic, start year and country."""
-    services = services_of(request)
-    return vars(services.cached("summary", lambda: summarise(services.catalogue), 60.0))
+    return vars(services_of(request).summary())
 
 
 # ---- items -------------------------------------------------------------------------------------
@@ -127,13 +135,10 @@ def item_variables_download(request: Request, key: str, fmt: Literal["csv", "xls
     """Download the item's variables (all of them, or those matching q) as CSV, XLSX or JSON."""
     services = services_of(request)
     view = records.item_view(services, key)
-    variables = records.filter_variables(
-        records.study_variables(services, view.study.id, view.variable_ids), q)
+    variables = records.filter_variables(records.study_variables(services, view), q)
     body = {"csv": variables_table.to_csv, "json": variables_table.to_json,
             "xlsx": lambda v: variables_table.to_xlsx(v, view.study.id)}[fmt](variables)
-    filename = f"{view.study.id}-variables.{fmt}"
-    return Response(body, media_type=DOWNLOAD_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return attachment(body, DOWNLOAD_TYPES[fmt], f"{view.study.id}-variables.{fmt}")
 
 
 @router.get("/items/{key:path}/variables", response_model=VariablesPage, tags=["items"])
@@ -144,14 +149,13 @@ def item_variables(request: Request, key: str,
     """The item's variables, filtered by q (every word must appear), a page at a time."""
     services = services_of(request)
     view = records.item_view(services, key)
-    variables = records.filter_variables(
-        records.study_variables(services, view.study.id, view.variable_ids), q)
+    variables = records.filter_variables(records.study_variables(services, view), q)
     offset = _offset(cursor)
     page = variables[offset:offset + size]
     rows = []
     for variable in page:
         row = variables_table.variable_row(variable)
-        row["url"] = site_url(request, page_path(Kind.VARIABLE, variable.id))
+        row["url"] = page_url(request, Kind.VARIABLE, variable.id)
         rows.append(row)
     more = offset + size < len(variables)
     return VariablesPage(item=view.study.id, q=q, total=len(variables), size=size, cursor=cursor,
@@ -164,13 +168,12 @@ def item_variables(request: Request, key: str,
 def item_citation(request: Request, key: str, fmt: Literal["ris", "bib"]) -> Response:
     """Citation of the item for reference managers: RIS or BibTeX."""
     view = records.item_view(services_of(request), key)
-    url = site_url(request, page_path(view.study.kind, view.study.id))
+    url = page_url(request, view.study.kind, view.study.id)
     if fmt == "ris":
         body, media = citation.to_ris(view.study, url), "application/x-research-info-systems"
     else:
         body, media = citation.to_bibtex(view.study, url), "application/x-bibtex"
-    return Response(body, media_type=f"{media}; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{view.study.id}.{fmt}"'})
+    return attachment(body, f"{media}; charset=utf-8", f"{view.study.id}.{fmt}")
 
 
 @router.get("/items/{key:path}/jsonld", tags=["items"])
@@ -190,18 +193,16 @@ def item(request: Request, key: str) -> ItemResponse:
     rid = view.study.id
     base = site_url(request, f"/api/items/{rid}")
     return ItemResponse(
-        record=view.study.model_dump(mode="json", exclude={"provenance"}),
-        url=site_url(request, page_path(view.study.kind, rid)),
-        sources=[Source(**vars(s)) for s in view.sources],
+        record=record_json(view.study),
+        url=page_url(request, view.study.kind, rid),
+        sources=view.sources,
         variables={"total": len(view.variable_ids), "url": base + "/variables",
                    "downloads": {fmt: f"{base}/variables.{fmt}" for fmt in DOWNLOAD_TYPES}},
         instruments=[link(request, n) for n in view.instruments],
         children=[link(request, n) for n in view.children],
         parents=[link(request, n) for n in view.parents],
-        grants=[{"project": g.project.model_dump(mode="json", exclude={"provenance"}),
-                 "link": link(request, g.link),
-                 "outputs": [o.model_dump(mode="json", exclude={"provenance"}) for o in g.outputs]}
-                for g in view.grants],
+        grants=[{"project": record_json(g.project), "link": link(request, g.link),
+                 "outputs": [record_json(o) for o in g.outputs]} for g in view.grants],
         other_relations=[link(request, n) for n in view.other],
         jsonld=base + "/jsonld",
         citation={"ris": base + "/citation.ris", "bibtex": base + "/citation.bib"})
@@ -214,10 +215,8 @@ def project(request: Request, key: str) -> ProjectResponse:
     """A grant (by id or grant reference) with its outcomes by kind and the datasets it funded."""
     view = records.project_view(services_of(request), key)
     return ProjectResponse(
-        record=view.project.model_dump(mode="json", exclude={"provenance"}),
-        url=site_url(request, page_path(Kind.PROJECT, view.project.id)),
-        outputs={kind: [o.model_dump(mode="json", exclude={"provenance"}) for o in outputs]
-                 for kind, outputs in view.outputs.items()},
+        record=record_json(view.project), url=page_url(request, Kind.PROJECT, view.project.id),
+        outputs={kind: [record_json(o) for o in outputs] for kind, outputs in view.outputs.items()},
         datasets=[link(request, n) for n in view.datasets],
         organisations=[link(request, n) for n in view.organisations],
         people=[link(request, n) for n in view.people])
@@ -228,8 +227,7 @@ def variable(request: Request, key: str) -> VariableResponse:
     """A variable with its question text, categories and the study it belongs to."""
     view = records.variable_view(services_of(request), key)
     return VariableResponse(
-        record=view.variable.model_dump(mode="json", exclude={"provenance"}),
-        url=site_url(request, page_path(Kind.VARIABLE, view.variable.id)),
+        record=record_json(view.variable), url=page_url(request, Kind.VARIABLE, view.variable.id),
         study=link(request, view.study) if view.study else None,
         questions=[link(request, n) for n in view.questions])
 
@@ -260,8 +258,12 @@ def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json"],
                        body: HarmoniseRequest) -> Response:
     """The same harmonisation as a crosswalk file: CSV, XLSX (crosswalk and matches sheets) or JSON."""
     result = services_of(request).harmonise(instruments_of(body), body.threshold)
-    return Response(crosswalk.encoded(result, fmt), media_type=DOWNLOAD_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="crosswalk.{fmt}"'})
+    return crosswalk_download(result, fmt)
+
+
+def crosswalk_download(result: crosswalk.Harmonisation, fmt: str) -> Response:
+    """The crosswalk file in `fmt`; the harmonise page's download buttons send the same."""
+    return attachment(crosswalk.encoded(result, fmt), DOWNLOAD_TYPES[fmt], f"crosswalk.{fmt}")
 
 
 @router.get("/measured", response_model=MeasuredResponse, tags=["harmonise"])
@@ -277,14 +279,12 @@ def measured(request: Request,
         raise BadRequest("q is blank", hint='give the question text, e.g. q=I feel nervous')
     services = services_of(request)
     candidates, groups = services.measured(q, min_score, limit)
-    kinds = services.catalogue.titles({m.item.id for g in groups for m in g.items})
-
-    def url(kind: str, rid: str) -> str:
-        return site_url(request, page_path(kind, rid))
+    kinds = records.item_kinds(services.catalogue, groups)
     return MeasuredResponse(q=q, min_score=min_score, candidates=candidates, studies=[
-        MeasuredStudy(id=g.id, kind=g.kind, title=g.title, url=url(g.kind, g.id), best=round(g.best, 4),
+        MeasuredStudy(id=g.id, kind=g.kind, title=g.title, url=page_url(request, g.kind, g.id),
+                      best=round(g.best, 4),
                       items=[MeasuredItem(id=m.item.id, text=m.item.text, score=round(m.score, 4),
                                           polarity=m.polarity,
-                                          url=url(kinds.get(m.item.id, ("variable", ""))[0], m.item.id))
+                                          url=page_url(request, kinds[m.item.id], m.item.id))
                              for m in g.items])
         for g in groups])

@@ -18,8 +18,8 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class Link(BaseModel):
-    """A record at the other end of a relation."""
+class Neighbour(BaseModel):
+    """A record at the other end of a relation, with how sure the link is and why."""
 
     id: str
     kind: str
@@ -27,6 +27,11 @@ class Link(BaseModel):
     predicate: str
     evidence: str | None = None
     confidence: float = 1.0
+
+
+class Link(Neighbour):
+    """A neighbour with the absolute URL of its page."""
+
     url: str
 
 

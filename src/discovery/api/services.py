@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
+from discovery.export.catalogue_summary import CatalogueSummary, summarise
 from discovery.harmonise.build import build_matcher
 from discovery.harmonise.crosswalk import Harmonisation, harmonise
 from discovery.harmonise.items import Instrument
@@ -27,6 +28,7 @@ T = TypeVar("T")
 CACHE_SECONDS = 30.0  # pages reflect an ingest within this long; the catalogue rarely changes
 SEARCH_RETRY_SECONDS = 5.0
 SEARCH_CACHE_SECONDS = 10.0
+SUMMARY_CACHE_SECONDS = 60.0  # a pass over every study
 
 
 class ServiceUnavailable(DiscoveryError):
@@ -83,6 +85,10 @@ class Services:
             with self._search_call_lock:  # the index's query-embedding cache is one SQLite handle
                 return service.search(request)
         return self.cached(("search", request.model_dump_json()), run, SEARCH_CACHE_SECONDS)
+
+    def summary(self) -> CatalogueSummary:
+        """The catalogue's counts, for the explore page and `/api/stats`."""
+        return self.cached("summary", lambda: summarise(self.catalogue), SUMMARY_CACHE_SECONDS)
 
     def harmonise(self, instruments: list[Instrument], threshold: float) -> Harmonisation:
         """One harmonisation at a time on the one matcher: the work is CPU-bound, and the

@@ -1,11 +1,26 @@
-"""Absolute URLs of pages: from --base-url when the server sits behind a proxy, else from the
-request, so canonical links, JSON-LD and the sitemap agree."""
+"""Where records are shown, and absolute URLs of pages: from --base-url when the server sits behind
+a proxy, else from the request, so canonical links, JSON-LD and the sitemap agree."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from discovery.api.services import Services
+from discovery.model import Kind
+
+STUDY_KINDS = (Kind.STUDY, Kind.DATASET)
+
+
+def page_path(kind: Kind | str, rid: str) -> str:
+    """The page a record of this kind is shown on (the canonical URL path)."""
+    kind = Kind(kind)
+    if kind in STUDY_KINDS:
+        return f"/items/{rid}"
+    if kind == Kind.PROJECT:
+        return f"/projects/{rid}"
+    if kind == Kind.VARIABLE:
+        return f"/variables/{rid}"
+    return f"/api/records/{rid}"
 
 
 def site_root(request: Request) -> str:
@@ -15,3 +30,8 @@ def site_root(request: Request) -> str:
 
 def site_url(request: Request, path: str) -> str:
     return site_root(request) + path
+
+
+def page_url(request: Request, kind: Kind | str, rid: str) -> str:
+    """The absolute URL of a record's page."""
+    return site_url(request, page_path(kind, rid))

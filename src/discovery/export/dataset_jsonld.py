@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from discovery.model import Agent, Project, Study, Variable, as_list, normalise_doi
+from discovery.model import Agent, Project, Study, Variable, as_list
 
 DESCRIPTION_MIN = 50
 DESCRIPTION_MAX = 5000
@@ -35,7 +35,7 @@ def dataset_jsonld(study: Study, *, url: str, catalogue_name: str, catalogue_url
     data["@id"] = url
     data["url"] = url
     data["description"] = dataset_description(study, len(variables))
-    data["identifier"] = _identifiers(study) or [url]
+    data["identifier"] = _distinct(as_list(data.get("identifier"))) or [url]
     same_as = [link for link in [study.url, *data.get("sameAs", [])] if link and link != url]
     if same_as:
         data["sameAs"] = list(dict.fromkeys(same_as))
@@ -107,20 +107,9 @@ def _cut(text: str, limit: int) -> str:
     return text[:limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _identifiers(study: Study) -> list[Any]:
-    found: list[Any] = []
-    for identifier in study.identifiers:
-        if identifier.scheme == "doi":
-            found.append(f"https://doi.org/{normalise_doi(identifier.value)}")
-        elif identifier.scheme == "url":
-            found.append(identifier.value)
-        else:
-            found.append({"@type": "PropertyValue", "propertyID": identifier.scheme,
-                          "value": identifier.value})
-    unique: dict[str, Any] = {}
-    for item in found:
-        unique.setdefault(repr(item), item)
-    return list(unique.values())
+def _distinct(values: list[Any]) -> list[Any]:
+    """Each value once (the record's identifiers, as `to_schema_org` maps them, may repeat)."""
+    return list({repr(value): value for value in values}.values())
 
 
 def _agent(agent: Agent) -> dict[str, Any]:

@@ -18,14 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from discovery.api import records
 from discovery.api.harmonise_params import MAX_INSTRUMENTS, checked, unique_names
-from discovery.api.records import page_path
-from discovery.api.routes import DOWNLOAD_TYPES
+from discovery.api.routes import crosswalk_download
 from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
 from discovery.api.services import Services, ServiceUnavailable
-from discovery.api.urls import site_root, site_url
+from discovery.api.urls import page_path, page_url, site_root, site_url
 from discovery.errors import DiscoveryError
 from discovery.export import citation
-from discovery.export.catalogue_summary import summarise
 from discovery.export.dataset_jsonld import dataset_description
 from discovery.harmonise import crosswalk
 from discovery.harmonise.items import Instrument, instrument_from_text
@@ -163,8 +161,8 @@ def item_page(request: Request, key: str) -> Response:
     study = view.study
     if key != study.id:
         return _redirect(request, page_path(study.kind, study.id))
-    url = site_url(request, page_path(study.kind, study.id))
-    variables = records.study_variables(services, study.id, view.variable_ids)
+    url = page_url(request, study.kind, study.id)
+    variables = records.study_variables(services, view)
     vq = request.query_params.get("vq", "")[:200]
     shown = records.filter_variables(variables, vq)
     vpage = request.query_params.get("vpage", "1")
@@ -195,7 +193,7 @@ def project_page(request: Request, key: str) -> Response:
     if key != view.project.id:
         return _redirect(request, page_path(Kind.PROJECT, view.project.id))
     return render(request, "project.html", view=view, project=view.project,
-                  canonical=site_url(request, page_path(Kind.PROJECT, view.project.id)))
+                  canonical=page_url(request, Kind.PROJECT, view.project.id))
 
 
 @router.get("/variables/{key:path}", response_class=HTMLResponse)
@@ -206,14 +204,13 @@ def variable_page(request: Request, key: str) -> Response:
         return _redirect(request, page_path(Kind.VARIABLE, view.variable.id))
     return render(request, "variable.html", view=view, variable=view.variable,
                   similar=_similar(services, view.variable.id, (Kind.VARIABLE.value,)),
-                  canonical=site_url(request, page_path(Kind.VARIABLE, view.variable.id)))
+                  canonical=page_url(request, Kind.VARIABLE, view.variable.id))
 
 
 @router.get("/explore", response_class=HTMLResponse)
 def explore_page(request: Request) -> Response:
-    services = services_of(request)
-    summary = services.cached("summary", lambda: summarise(services.catalogue), 60.0)
-    return render(request, "explore.html", summary=summary, canonical=site_url(request, "/explore"))
+    return render(request, "explore.html", summary=services_of(request).summary(),
+                  canonical=site_url(request, "/explore"))
 
 
 # ---- harmonise ---------------------------------------------------------------------------------
@@ -283,9 +280,7 @@ def _harmonise_page(request: Request, boxes: Boxes, threshold: float | str, stat
                     **context: Any) -> HTMLResponse:
     q = request.query_params.get("q", "")[:1000]
     measured, unavailable = _measured(services_of(request), q)
-    kinds: dict[str, tuple[str, str]] = {}
-    if measured:
-        kinds = services_of(request).catalogue.titles({m.item.id for g in measured[1] for m in g.items})
+    kinds = records.item_kinds(services_of(request).catalogue, measured[1]) if measured else {}
     return render(request, "harmonise.html", status=status, title="Harmonise questions", boxes=boxes,
                   threshold=threshold, q=q, measured=measured, measured_unavailable=unavailable,
                   item_kinds=kinds, measured_min=crosswalk.DEFAULT_THRESHOLD, max_boxes=MAX_INSTRUMENTS,
@@ -327,8 +322,7 @@ async def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json
     threshold = _threshold(fields)
     instruments = await run_in_threadpool(_instruments, _boxes(fields))
     result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
-    return Response(crosswalk.encoded(result, fmt), media_type=DOWNLOAD_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="crosswalk.{fmt}"'})
+    return crosswalk_download(result, fmt)
 
 
 # ---- API reference ---------------------------------------------------------------------------
