@@ -14,10 +14,10 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from discovery.export.spreadsheet import spreadsheet_safe
 from discovery.model import Variable
 
 COLUMNS = ("id", "name", "label", "question", "categories", "data_type", "concepts")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def variable_row(variable: Variable) -> dict[str, Any]:
@@ -36,12 +36,8 @@ def to_csv(variables: Iterable[Variable]) -> bytes:
     writer.writerow(COLUMNS)
     for variable in variables:
         row = variable_row(variable)
-        writer.writerow([_inert(str(row[column])) for column in COLUMNS])
+        writer.writerow([spreadsheet_safe(str(row[column])) for column in COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _inert(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def to_xlsx(variables: Iterable[Variable], title: str = "variables") -> bytes:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from discovery.errors import DiscoveryError
+from discovery.export.spreadsheet import spreadsheet_safe
 from discovery.harmonise.items import Instrument, Item
 from discovery.harmonise.matcher import Matcher, Progress
 
@@ -150,13 +151,6 @@ def same_scale(left: Item, right: Item) -> bool:
     def options(item: Item) -> tuple[str, ...]:
         return tuple(" ".join(option.casefold().split()) for option in item.options)
     return bool(left.options) and options(left) == options(right)
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Metadata is hostile: a cell starting with = + - @ would run as a formula in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def to_csv(result: Harmonisation) -> str:
