@@ -61,12 +61,12 @@ def resolve(catalogue: Catalogue, ref: str) -> str:
     """The record id a label names: FILE, FILE#scheme:value or FILE#title=TITLE."""
     path, _, selector = ref.partition("#")
     rows = catalogue.db.execute(
-        "SELECT s.record_id, r.kind, r.title, s.data FROM record_sources s JOIN records r "
+        "SELECT s.record_id, r.kind, r.title FROM record_sources s JOIN records r "
         "ON r.id = s.record_id WHERE s.location LIKE ?", (f"%{path}",)).fetchall()
     rows = [row for row in rows if row[1] in TOP_KINDS]
     if selector.startswith("title="):
         title = selector.removeprefix("title=")
-        ids = {rid for rid, *_ in rows if catalogue.titles([rid])[rid][1] == title}
+        ids = {rid for rid, _, found in rows if found == title}
     elif selector:
         with_alias = {rid for (rid,) in catalogue.db.execute(
             "SELECT record_id FROM aliases WHERE alias=? AND location LIKE ?",
@@ -98,6 +98,7 @@ def main() -> None:
         link = link_catalogue(catalogue)
         print(link.summary())
         scores = {"same": Score(), "funded_by": Score(), "has_output": Score()}
+        links = Score()  # funded_by and has_output together
         wrong = []
         with args.labels.open(encoding="utf-8") as handle:
             lines = (line for line in handle if not line.startswith("#"))
@@ -111,12 +112,10 @@ def main() -> None:
                     predicted = any(r.predicate is EDGE[row["task"]] and {r.subject, r.object} == {ca, cb}
                                     for r in catalogue.relations(ca))
                 scores[row["task"]].add(truth, predicted)
+                if row["task"] != "same":
+                    links.add(truth, predicted)
                 if truth != predicted:
                     wrong.append({**row, "a_id": a, "b_id": b, "predicted": predicted})
-        links = Score()
-        for name in ("funded_by", "has_output"):
-            for field in ("tp", "fp", "fn", "tn"):
-                setattr(links, field, getattr(links, field) + getattr(scores[name], field))
         print(scores["same"].line("merges"))
         print(scores["funded_by"].line("funded_by"))
         print(scores["has_output"].line("has_output"))

@@ -59,6 +59,13 @@ def test_parent_fields_imply_containment_relations(catalogue):
     assert [(r.predicate, r.object) for r in relations] == [(Predicate.HAS_VARIABLE, "allbus-1996.v1")]
 
 
+def test_relations_of_every_record_can_be_read_by_predicate(catalogue):
+    apply(catalogue, ParseResult(records=[study(), variable("v1"), variable("v2")]))
+    assert [r.object for r in catalogue.relations(predicates=[Predicate.HAS_VARIABLE])] == \
+        ["allbus-1996.v1", "allbus-1996.v2"]
+    assert catalogue.relations(predicates=[Predicate.HAS_PART]) == []
+
+
 def test_reingesting_the_same_document_changes_nothing(catalogue):
     result = ParseResult(records=[study(), variable("v1")])
     apply(catalogue, result)

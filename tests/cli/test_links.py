@@ -9,12 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from discovery.cli import app
+from tests.linking.conftest import ALLBUS_25, ALLBUS_32, GOVERNING, RELATIONS, SEED_DATASET, SEED_GRANT
 
 runner = CliRunner()
-FILES = ["seeds/000_0feec249131aae36.txt", "seeds/002_c114f96cc0523e31.txt",
-         "ddi/ddi25_gesis_ZA2800_allbus_1996.xml", "ddi/ddi32_gesis_ZA2800_allbus_1996.xml"]
-RELATIONS = "relations-study-data-2021-2022"
-GOVERNING = "governing-parental-opioid-use-a-relational-ethnography"
+FILES = [SEED_DATASET, SEED_GRANT, ALLBUS_25, ALLBUS_32]
 
 
 def invoke(*args: str):

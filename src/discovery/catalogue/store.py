@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from discovery.errors import CatalogueError, NotFoundError
-from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Provenance,
-                             Record, Relation, content_hash, normalise_doi, record_from_json, slug,
-                             utcnow)
+from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Record, Relation,
+                             content_hash, normalise_doi, record_from_json, slug, utcnow)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -69,6 +68,11 @@ PARENT_PREDICATES = {Kind.VARIABLE: Predicate.HAS_VARIABLE, Kind.QUESTION: Predi
 CHUNK = 500
 LINKING = "linking:"  # relations derived by linking live under locations with this prefix
 STRONG_SCHEMES = frozenset({"doi", "ukds", "gesis", "fsd", "grant", "gtr", "ckan", "harmony"})
+# a merged record with its first source (the earliest fetched), which stands as its provenance
+_WITH_FIRST_SOURCE = (
+    "SELECT r.data, s.source, s.location, s.fetched_at, s.document_hash, s.record_key, s.catalogue "
+    "FROM records r JOIN record_sources s ON s.record_id = r.id AND s.rowid = (SELECT s2.rowid "
+    "FROM record_sources s2 WHERE s2.record_id = r.id ORDER BY s2.fetched_at, s2.location LIMIT 1)")
 
 
 @dataclass
@@ -397,15 +401,7 @@ class Catalogue:
 
     def get(self, key: str) -> Record:
         rid = self.resolve(key)
-        (data,) = self.db.execute("SELECT data FROM records WHERE id=?", (rid,)).fetchone()
-        sources = self.sources(rid)
-        first = sources[0]
-        payload = json.loads(data)
-        payload["provenance"] = Provenance(
-            source=first.source, location=first.location, fetched_at=first.fetched_at,
-            content_hash=first.document_hash, record_key=first.record_key,
-            catalogue=first.catalogue).model_dump()
-        return record_from_json(payload)
+        return _with_provenance(self.db.execute(f"{_WITH_FIRST_SOURCE} WHERE r.id=?", (rid,)).fetchone())
 
     def sources(self, rid: str) -> list[SourceRow]:
         return [SourceRow(location, source, key, cat, fetched, digest, json.loads(_unpack(data)))
@@ -417,14 +413,21 @@ class Catalogue:
         row = self.db.execute("SELECT raw FROM documents WHERE hash=?", (digest,)).fetchone()
         return zlib.decompress(row[0]) if row else None
 
-    def relations(self, rid: str) -> list[Relation]:
-        """Edges out of and into a record, each once."""
-        rows = self.db.execute(
+    def relations(self, rid: str | None = None, predicates: Iterable[Predicate] = ()) -> list[Relation]:
+        """Edges out of and into `rid` (every edge when None), only of these `predicates` when
+        given; each once, with its highest confidence."""
+        where, args = [], []
+        if rid is not None:
+            where.append("(subject=? OR object=?)")
+            args += [rid, rid]
+        values = [p.value for p in predicates]
+        if values:
+            where.append(f"predicate IN ({','.join('?' * len(values))})")
+            args += values
+        return _relations(self.db.execute(
             "SELECT subject, predicate, object, evidence, MAX(confidence) FROM relations "
-            "WHERE subject=? OR object=? GROUP BY subject, predicate, object "
-            "ORDER BY predicate, subject, object", (rid, rid))
-        return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
-                for s, p, o, e, c in rows]
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+            "GROUP BY subject, predicate, object ORDER BY predicate, subject, object", args))
 
     def titles(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Kind and title of each id that exists, for showing neighbours."""
@@ -457,43 +460,13 @@ class Catalogue:
         return row[0] if row else rid
 
     def records_of_kinds(self, kinds: Iterable[str]) -> Iterator[Record]:
-        """Every merged record of these kinds, with its first source as provenance: what linking
-        compares, read in one pass rather than one `get` per record."""
+        """Every merged record of these kinds, as `get` reads one: what linking compares, read in
+        one pass rather than one `get` per record."""
         kinds = list(kinds)
-        marks = ",".join("?" * len(kinds))
-        rows = self.db.execute(
-            f"SELECT r.data, s.source, s.location, s.fetched_at, s.document_hash, s.record_key, "
-            f"s.catalogue FROM records r JOIN record_sources s ON s.record_id = r.id "
-            f"AND s.rowid = (SELECT s2.rowid FROM record_sources s2 WHERE s2.record_id = r.id "
-            f"ORDER BY s2.fetched_at, s2.location LIMIT 1) WHERE r.kind IN ({marks}) ORDER BY r.id",
-            kinds)
-        for data, source, location, fetched_at, digest, key, catalogue in rows:
-            payload = json.loads(data)
-            payload["provenance"] = {"source": source, "location": location,
-                                     "fetched_at": fetched_at, "content_hash": digest,
-                                     "record_key": key, "catalogue": catalogue}
-            yield record_from_json(payload)
-
-    def all_aliases(self, kinds: Iterable[str]) -> dict[str, list[str]]:
-        """Aliases of every record of these kinds, by record id."""
-        kinds = list(kinds)
-        marks = ",".join("?" * len(kinds))
-        found: dict[str, list[str]] = {}
-        for rid, alias in self.db.execute(
-                f"SELECT DISTINCT a.record_id, a.alias FROM aliases a JOIN records r "
-                f"ON r.id = a.record_id WHERE r.kind IN ({marks}) ORDER BY a.record_id, a.alias",
-                kinds):
-            found.setdefault(rid, []).append(alias)
-        return found
-
-    def relations_with_predicates(self, predicates: Iterable[Predicate]) -> list[Relation]:
-        """Every edge of these types, once, whatever stated it."""
-        values = [p.value for p in predicates]
-        marks = ",".join("?" * len(values))
-        return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
-                for s, p, o, e, c in self.db.execute(
-                    f"SELECT subject, predicate, object, evidence, MAX(confidence) FROM relations "
-                    f"WHERE predicate IN ({marks}) GROUP BY subject, predicate, object", values)]
+        rows = self.db.execute(f"{_WITH_FIRST_SOURCE} WHERE r.kind IN ({','.join('?' * len(kinds))}) "
+                               "ORDER BY r.id", kinds)
+        for row in rows:
+            yield _with_provenance(row)
 
     def dangling_relations(self, prefix: str) -> list[Relation]:
         """Edges, stated by sources, with an end id starting with `prefix` that names no record:
@@ -506,8 +479,7 @@ class Catalogue:
             "(subject >= ? AND subject < ? AND NOT EXISTS (SELECT 1 FROM records WHERE id = subject)) OR "
             "(object >= ? AND object < ? AND NOT EXISTS (SELECT 1 FROM records WHERE id = object)))",
             (len(LINKING), LINKING, prefix, upper, prefix, upper))
-        return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
-                for s, p, o, e, c in rows]
+        return _relations(rows)
 
     def record_stats(self, ids: Iterable[str]) -> dict[str, tuple[str, int]]:
         """When each record was created and how many sources describe it: what decides which
@@ -633,6 +605,20 @@ def merge_with_origins(datas: list[dict[str, Any]]) -> tuple[dict[str, Any], dic
                 if value not in (None, "", [], {}):
                     origins[key] = [position]
     return merged, origins
+
+
+def _with_provenance(row: tuple[Any, ...]) -> Record:
+    """A record read with `_WITH_FIRST_SOURCE`."""
+    data, source, location, fetched_at, digest, key, catalogue = row
+    payload = json.loads(data)
+    payload["provenance"] = {"source": source, "location": location, "fetched_at": fetched_at,
+                             "content_hash": digest, "record_key": key, "catalogue": catalogue}
+    return record_from_json(payload)
+
+
+def _relations(rows: Iterable[tuple[str, str, str, str | None, float]]) -> list[Relation]:
+    return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
+            for s, p, o, e, c in rows]
 
 
 def _head(parsed: dict[str, Any]) -> dict[str, Any]:

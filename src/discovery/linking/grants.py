@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from discovery.linking.identifiers import grant_references, identity_keys, normalise_grant, url_keys
+from discovery.linking.identifiers import grant_references, identity_keys, normalise_grant
 from discovery.linking.identity import normalise_title
 from discovery.model import Output, Predicate, Project, Study
 
@@ -40,11 +40,11 @@ class Found:
 class GrantIndex:
     """Grants by reference and by normalised title."""
 
-    def __init__(self, projects: Iterable[Project], aliases: dict[str, list[str]]) -> None:
+    def __init__(self, projects: Iterable[Project]) -> None:
         self.by_reference: dict[str, str] = {}
         self.by_title: dict[str, str] = {}
         for project in projects:
-            references = [a.split(":", 1)[1] for a in aliases.get(project.id, []) if a.startswith("grant:")]
+            references = [i.value for i in project.identifiers if i.scheme == "grant"]
             if project.grant_reference:
                 references.append(project.grant_reference)
             for reference in references:
@@ -104,8 +104,7 @@ def links_stated(study: Study, grants: GrantIndex) -> list[Found]:
     return list(found.values())
 
 
-def links_from_outcomes(outputs: Iterable[Output], studies_by_key: dict[str, str],
-                        aliases: dict[str, list[str]]) -> list[Found]:
+def links_from_outcomes(outputs: Iterable[Output], studies_by_key: dict[str, str]) -> list[Found]:
     """Research-database outcomes of grants that are datasets in the catalogue: the dataset is
     funded by the outcome's grant, and the outcome is the same thing as the dataset."""
     found = []
@@ -113,9 +112,7 @@ def links_from_outcomes(outputs: Iterable[Output], studies_by_key: dict[str, str
         if output.output_type != RESEARCH_DATABASE or not output.project_id:
             continue
         urls = [u for u in [output.url, *output.fields.values()] if u and "://" in u]
-        keys = identity_keys(aliases.get(output.id, []), [])
-        for url in urls:
-            keys |= url_keys(url)
+        keys = identity_keys(output.aliases(), urls)
         matches = sorted({studies_by_key[k] for k in keys if k in studies_by_key})
         for study in matches:
             shared = sorted(k for k in keys if studies_by_key.get(k) == study)

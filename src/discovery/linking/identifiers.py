@@ -28,6 +28,8 @@ _UKDS_URL = re.compile(r"ukdataservice\.ac\.uk/(?:.*?(?:studies/study/|[?&]id=)|
                        r"\.ac\.uk/))(\d{3,7})\b")
 _GESIS_URL = re.compile(r"gesis\.org/.*?(?:[?&]no=|research_data/za)(\d{3,5})\b")
 _VERSION_SUFFIX = re.compile(r"(?:[-.]v?\d{1,3})$")
+# study-number schemes and the prefix their normal form carries (`za2800`, `fsd3271`)
+_STUDY_PREFIX = {"ukds": "", "gesis": "za", "fsd": "fsd", "icpsr": ""}
 
 # GtR grant references: research council forms (ES/T005912/1, AH/V001116/1, EP/R513179/1),
 # MRC unit codes (MC_PC_17210, MC_UU_00002/7) and old ESRC forms (RES-062-23-1234).
@@ -47,55 +49,44 @@ def alias_keys(alias: str) -> set[str]:
     value = value.strip().lower()
     if not value:
         return set()
-    keys: set[str] = set()
     if scheme == "doi":
-        doi = normalise_doi(value)
-        keys.add(f"doi:{doi}")
-        keys |= _doi_study_numbers(doi)
-    elif scheme == "url":
-        keys |= url_keys(value)
-    elif scheme == "ukds":
-        keys.add(f"ukds:{value.lstrip('0') or '0'}")
-    elif scheme == "gesis":
-        keys.add(f"gesis:za{value.removeprefix('za').lstrip('0')}")
-    elif scheme == "fsd":
-        keys.add(f"fsd:fsd{value.removeprefix('fsd').lstrip('0')}")
-    elif scheme == "icpsr":
-        keys.add(f"icpsr:{value.lstrip('0')}")
-    elif scheme == "grant":
-        keys.add(f"grant:{normalise_grant(value).lower()}")
-    elif scheme == "urn":
-        keys.add(f"urn:{value}")
-        if match := _FSD_URN.search(value):
-            keys.add(f"fsd:{match.group(1)}")
-    elif scheme in IDENTITY_SCHEMES:
-        keys.add(f"{scheme}:{value}")
-    return keys
+        return _doi_keys(normalise_doi(value))
+    if scheme == "url":
+        return url_keys(value)
+    if scheme in _STUDY_PREFIX:
+        return {_study_key(scheme, value)}
+    if scheme == "grant":
+        return {f"grant:{normalise_grant(value).lower()}"}
+    if scheme == "urn":
+        match = _FSD_URN.search(value)
+        return {f"urn:{value}", *([_study_key("fsd", match.group(1))] if match else [])}
+    return {f"{scheme}:{value}"} if scheme in IDENTITY_SCHEMES else set()
 
 
 def url_keys(url: str) -> set[str]:
     """Identity keys a landing-page URL gives away: a DOI, a UKDS, GESIS or FSD study number."""
     url = url.strip().lower()
-    keys: set[str] = set()
-    if "doi.org/" in url:
-        doi = normalise_doi(url)
-        keys.add(f"doi:{doi}")
-        keys |= _doi_study_numbers(doi)
-    if match := _UKDS_URL.search(url):
-        keys.add(f"ukds:{match.group(1).lstrip('0')}")
-    if match := _GESIS_URL.search(url):
-        keys.add(f"gesis:za{match.group(1).lstrip('0')}")
-    if match := _FSD_URN.search(url):
-        keys.add(f"fsd:{match.group(1)}")
+    keys = _doi_keys(normalise_doi(url)) if "doi.org/" in url else set()
+    for scheme, pattern in (("ukds", _UKDS_URL), ("gesis", _GESIS_URL), ("fsd", _FSD_URN)):
+        if match := pattern.search(url):
+            keys.add(_study_key(scheme, match.group(1)))
     return keys
 
 
-def _doi_study_numbers(doi: str) -> set[str]:
-    if match := _UKDS_DOI.match(doi):
-        return {f"ukds:{match.group(1).lstrip('0')}"}
-    if match := _ICPSR_DOI.match(doi):
-        return {f"icpsr:{match.group(1).lstrip('0')}"}
-    return set()
+def _doi_keys(doi: str) -> set[str]:
+    """A normalised DOI's key, and the UKDS or ICPSR study number it carries."""
+    keys = {f"doi:{doi}"}
+    for scheme, pattern in (("ukds", _UKDS_DOI), ("icpsr", _ICPSR_DOI)):
+        if match := pattern.match(doi):
+            keys.add(_study_key(scheme, match.group(1)))
+    return keys
+
+
+def _study_key(scheme: str, number: str) -> str:
+    """`gesis:ZA02800`, `gesis:2800` -> `gesis:za2800`: a study number without its prefix or
+    leading zeros, with the prefix the scheme writes it with."""
+    prefix = _STUDY_PREFIX[scheme]
+    return f"{scheme}:{prefix}{number.removeprefix(prefix).lstrip('0') or '0'}"
 
 
 def identity_keys(aliases: Iterable[str], urls: Iterable[str] = ()) -> set[str]:

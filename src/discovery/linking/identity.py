@@ -56,12 +56,12 @@ class Cluster:
     members: dict[str, tuple[float, str]] = field(default_factory=dict)  # id -> (confidence, why)
 
 
-def candidate(record: Record, aliases: Iterable[str], created_at: str, sources: int) -> Candidate | None:
+def candidate(record: Record, created_at: str, sources: int) -> Candidate | None:
     family = FAMILIES.get(record.kind)
     if family is None:
         return None
     urls = [link.url for link in record.links] if isinstance(record, Study) else []
-    keys = identity_keys(aliases, urls)
+    keys = identity_keys(record.aliases(), urls)
     if isinstance(record, Project) and record.grant_reference:
         keys |= identity_keys([f"grant:{record.grant_reference}"])
     people: set[str] = set()

@@ -53,14 +53,13 @@ def link_catalogue(catalogue: Catalogue, on_step: Callable[[str], None] | None =
     report = LinkReport()
     step("reading records")
     records = list(catalogue.records_of_kinds(KINDS))
-    aliases = catalogue.all_aliases(KINDS)
     stats = catalogue.record_stats(r.id for r in records)
     report.records = len(records)
 
     step("clustering")
     apart = {frozenset((r.subject, r.object))
-             for r in catalogue.relations_with_predicates([Predicate.HAS_PART])}
-    candidates = [c for r in records if (c := candidate(r, aliases.get(r.id, []), *stats[r.id]))]
+             for r in catalogue.relations(predicates=[Predicate.HAS_PART])}
+    candidates = [c for r in records if (c := candidate(r, *stats[r.id]))]
     clusters, report.kept_apart = cluster_records(candidates, apart)
     canonical = {member: c.canonical for c in clusters for member in c.members}
     report.clusters = len(clusters)
@@ -68,9 +67,9 @@ def link_catalogue(catalogue: Catalogue, on_step: Callable[[str], None] | None =
     relations: list[tuple[Relation, str]] = [(r, IDENTITY) for r in _same_as(clusters)]
 
     step("linking grants")
-    by_gtr = {alias.removeprefix("gtr:"): rid for rid, found_aliases in aliases.items()
-              for alias in found_aliases if alias.startswith("gtr:")}
-    found = _grant_links(records, aliases, canonical, by_gtr)
+    by_gtr = {alias.removeprefix("gtr:"): r.id for r in records
+              for alias in r.aliases() if alias.startswith("gtr:")}
+    found = _grant_links(records, canonical, by_gtr)
     found += [(item, GRANTS) for item in _resolved_references(catalogue, by_gtr)]
     edges: dict[tuple[str, Predicate, str], tuple[Found, str]] = {}
     for item, location in found:
@@ -127,8 +126,8 @@ def _gtr_record(rid: str, by_gtr: dict[str, str]) -> str | None:
     return by_gtr.get(rid.removeprefix(GTR_PREFIX)) or None
 
 
-def _grant_links(records: list[Record], aliases: dict[str, list[str]],
-                 canonical: dict[str, str], by_gtr: dict[str, str]) -> list[tuple[Found, str]]:
+def _grant_links(records: list[Record], canonical: dict[str, str],
+                 by_gtr: dict[str, str]) -> list[tuple[Found, str]]:
     studies = [r for r in records if isinstance(r, Study)]
     projects = [r for r in records if isinstance(r, Project)]
     project_ids = {p.id for p in projects}
@@ -139,7 +138,7 @@ def _grant_links(records: list[Record], aliases: dict[str, list[str]],
             outputs.append(output.model_copy(update={"project_id": project}))
     if not studies or not projects:
         return []
-    grants = GrantIndex(projects, aliases)
+    grants = GrantIndex(projects)
     found: list[tuple[Found, str]] = []
     linked: set[tuple[str, str]] = set()
     for study in studies:
@@ -148,9 +147,9 @@ def _grant_links(records: list[Record], aliases: dict[str, list[str]],
             linked.add((canonical.get(item.subject, item.subject), item.object))
     studies_by_key: dict[str, str] = {}
     for study in studies:
-        for key in identity_keys(aliases.get(study.id, []), [link.url for link in study.links]):
+        for key in identity_keys(study.aliases(), [link.url for link in study.links]):
             studies_by_key.setdefault(key, canonical.get(study.id, study.id))
-    for item in links_from_outcomes(outputs, studies_by_key, aliases):
+    for item in links_from_outcomes(outputs, studies_by_key):
         found.append((item, GRANTS))
         linked.add((item.subject, item.object))
 
