@@ -226,7 +226,7 @@ class Study(Record):
         _put(data, "datePublished", self.date_published)
         _put(data, "version", self.version)
         _put(data, "includedInDataCatalog",
-             [{"@type": "DataCatalog", "name": c.name, "url": c.url} for c in self.data_catalogs])
+             [{"@type": "DataCatalog", "name": c.name or c.url, "url": c.url} for c in self.data_catalogs])
         _put(data, "sameAs", [link.url for link in self.links])
         _put(data, "distribution", [{"@type": "DataDownload", "contentUrl": d.url,
                                      "encodingFormat": d.name} for d in self.distributions])
@@ -416,7 +416,7 @@ def _put(data: dict[str, Any], key: str, value: Any) -> None:
 def _agent_to_schema(agent: Agent) -> dict[str, Any]:
     data: dict[str, Any] = {"@type": agent.type, "name": agent.name}
     _put(data, "identifier", agent.identifier)
-    if agent.affiliation:
+    if agent.affiliation and agent.type == "Person":  # schema.org gives affiliation to people only
         data["affiliation"] = {"@type": "Organization", "name": agent.affiliation}
     return data
 

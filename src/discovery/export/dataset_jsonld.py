@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from discovery.model import Agent, Project, Study, Variable, as_list
+from discovery.model import Project, Study, Variable, as_list
 
 DESCRIPTION_MIN = 50
 DESCRIPTION_MAX = 5000
@@ -43,10 +43,7 @@ def dataset_jsonld(study: Study, *, url: str, catalogue_name: str, catalogue_url
         data["temporalCoverage"] = study.temporal_coverage
     else:
         data.pop("temporalCoverage", None)
-    if study.creators:
-        data["creator"] = [_agent(agent) for agent in study.creators]
     funders = [f for f in as_list(data.get("funder")) if isinstance(f, dict) and f.get("name")]
-    funders += [_agent(agent) for agent in study.funders]
     funders += [{"@type": "Organization", "name": project.funder} for project, _ in grants
                 if project.funder]
     if funders:
@@ -58,8 +55,7 @@ def dataset_jsonld(study: Study, *, url: str, catalogue_name: str, catalogue_url
         pages = {project.title: page for project, page in grants}
         data["funding"] = [{**node, "url": node.get("url") or pages.get(node.get("name"))}
                            if isinstance(node, dict) else node for node in as_list(data["funding"])]
-    catalogs = [{"@type": "DataCatalog", "name": link.name or link.url, "url": link.url}
-                for link in study.data_catalogs]
+    catalogs = as_list(data.get("includedInDataCatalog"))
     if study.provenance.catalogue and study.provenance.catalogue not in {c["name"] for c in catalogs}:
         catalogs.append({"@type": "DataCatalog", "name": study.provenance.catalogue})
     catalogs.append({"@type": "DataCatalog", "name": catalogue_name, "url": catalogue_url})
@@ -110,15 +106,6 @@ def _cut(text: str, limit: int) -> str:
 def _distinct(values: list[Any]) -> list[Any]:
     """Each value once (the record's identifiers, as `to_schema_org` maps them, may repeat)."""
     return list({repr(value): value for value in values}.values())
-
-
-def _agent(agent: Agent) -> dict[str, Any]:
-    data: dict[str, Any] = {"@type": agent.type, "name": agent.name}
-    if agent.identifier:
-        data["identifier"] = agent.identifier
-    if agent.affiliation and agent.type == "Person":
-        data["affiliation"] = {"@type": "Organization", "name": agent.affiliation}
-    return data
 
 
 def _grant(project: Project, page: str) -> dict[str, Any]:
