@@ -48,11 +48,11 @@ os.environ.setdefault("OMP_NUM_THREADS", THREADS)
 
 from discovery.catalogue import feed  # noqa: E402  (thread limits first)
 from discovery.catalogue.store import Catalogue  # noqa: E402
-from discovery.index.build import FORMAT, INDEX_MODEL, index_paths, model_key, write_meta  # noqa: E402
+from discovery.index.build import INDEX_MODEL, index_paths, read_documents, write_meta  # noqa: E402
 from discovery.index.columns import Columns  # noqa: E402
 from discovery.index.docstore import DocStore  # noqa: E402
-from discovery.index.documents import ITEM_KINDS, IndexDocument, index_document  # noqa: E402
-from discovery.index.embed import MODELS, EmbeddingCache, get_embedder  # noqa: E402
+from discovery.index.documents import ITEM_KINDS, IndexDocument  # noqa: E402
+from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key  # noqa: E402
 from discovery.index.lexical import LexicalIndex  # noqa: E402
 from discovery.index.vectors import VectorIndex  # noqa: E402
 
@@ -76,10 +76,7 @@ def peak_rss_mb() -> float:
 def real_documents(catalogue_dir: Path) -> tuple[list[IndexDocument], list[IndexDocument]]:
     """The catalogue's records as index documents: (top-level records, items)."""
     with Catalogue(catalogue_dir) as catalogue:
-        ids = feed.all_ids(catalogue)
-        children = feed.child_titles(catalogue, ids)
-        docs = [index_document(stored, children.get(stored.id, []))
-                for stored in feed.read_records(catalogue, ids)]
+        docs = read_documents(catalogue, feed.all_ids(catalogue))
     records = [d for d in docs if d.kind in ("study", "dataset", "instrument", "project")]
     items = [d for d in docs if d.kind in ITEM_KINDS]
     return records, items
@@ -210,9 +207,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     Columns.build(docs, row).save(out.columns)
     timings["columns"] = time.perf_counter() - s
     docs.close()
-    write_meta(out, {"format": FORMAT, "model": MODELS[key].name, "model_key": key,
-                     "dim": MODELS[key].dim, "seq": 0, "next_row": row, "documents": row,
-                     "exact": vectors.exact, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    write_meta(out, key, seq=0, next_row=row, documents=row, exact=vectors.exact)
     build_s = time.perf_counter() - t
     size_mb = sum(f.stat().st_size for f in out.root.rglob("*") if f.is_file()) / 2**20
     print(f"index build: {build_s:.1f} s for {row:,} documents ({row / build_s:,.0f} docs/s): "

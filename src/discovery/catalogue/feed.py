@@ -7,13 +7,15 @@ Kept apart from `store.py` so the index reads the catalogue without widening its
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from discovery.catalogue.store import Catalogue
 
 BATCH = 2000
+CHUNK = 500  # ids bound in one `IN (...)`: SQLite caps the parameters of a statement
 
 
 @dataclass
@@ -61,38 +63,31 @@ def changes_since(catalogue: Catalogue, seq: int) -> Changes:
     return Changes(upserted=upserted - gone, deleted=deleted | gone, seq=newest)
 
 
+def select_in(db: sqlite3.Connection, sql: str, ids: Sequence[Any], params: Sequence[Any] = ()
+              ) -> Iterator[Any]:
+    """The rows of `sql`, whose `{marks}` stands for the placeholders of `ids`, read CHUNK ids at a
+    time; `params` bind before the ids."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start:start + CHUNK])
+        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), [*params, *chunk])
+
+
 def existing_ids(catalogue: Catalogue, ids: list[str]) -> Iterator[str]:
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for (rid,) in catalogue.db.execute(f"SELECT id FROM records WHERE id IN ({marks})", chunk):
-            yield rid
+    for (rid,) in select_in(catalogue.db, "SELECT id FROM records WHERE id IN ({marks})", ids):
+        yield rid
 
 
 def all_ids(catalogue: Catalogue) -> list[str]:
     return [rid for (rid,) in catalogue.db.execute("SELECT id FROM records ORDER BY id")]
 
 
-def children_of(catalogue: Catalogue, parents: list[str]) -> list[str]:
-    """Ids whose parent is one of `parents`: they inherit its facets, so they follow it."""
-    found: list[str] = []
-    for start in range(0, len(parents), 500):
-        chunk = parents[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        found += [rid for (rid,) in catalogue.db.execute(
-            f"SELECT id FROM records WHERE parent IN ({marks})", chunk)]
-    return found
-
-
 def child_titles(catalogue: Catalogue, parents: list[str]) -> dict[str, list[str]]:
     """The titles (variable labels, question texts) of each parent's children, in stored order."""
     found: dict[str, list[str]] = {}
-    for start in range(0, len(parents), 500):
-        chunk = parents[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for parent, title in catalogue.db.execute(
-                f"SELECT parent, title FROM records WHERE parent IN ({marks}) ORDER BY rowid", chunk):
-            found.setdefault(parent, []).append(title)
+    for parent, title in select_in(
+            catalogue.db, "SELECT parent, title FROM records WHERE parent IN ({marks}) ORDER BY rowid",
+            parents):
+        found.setdefault(parent, []).append(title)
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, get_args
 
 import typer
 from rich.markup import escape
@@ -14,10 +14,10 @@ from discovery.cli.common import DataDir, app, console, fail, open_catalogue, pr
 from discovery.errors import DiscoveryError
 from discovery.index.build import UpdateReport, index_paths, update_index
 from discovery.search.evaluate import evaluate, load_judgments
-from discovery.search.models import RANGES, SearchRequest, SearchResults
+from discovery.search.models import RANGES, Mode, SearchRequest, SearchResults
 from discovery.search.service import SearchService
 
-MODES = ("hybrid", "lexical", "semantic")
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 def run_index_update(data: Path, model: str | None = None, rebuild: bool = False) -> UpdateReport:

@@ -25,7 +25,7 @@ from discovery.errors import DiscoveryError
 from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
 from discovery.index.documents import IndexDocument, index_document
-from discovery.index.embed import MODELS, EmbeddingCache, Embedder, get_embedder
+from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key
 from discovery.index.lexical import LexicalIndex
 from discovery.index.vectors import VectorIndex
 
@@ -40,33 +40,17 @@ class IndexBuildError(DiscoveryError):
     """The index is missing, stale in format, or cannot be written."""
 
 
-@dataclass
 class Paths:
-    root: Path
+    """The index's files under `root`."""
 
-    @property
-    def meta(self) -> Path:
-        return self.root / "meta.json"
-
-    @property
-    def docs(self) -> Path:
-        return self.root / "docs.sqlite"
-
-    @property
-    def lexical(self) -> Path:
-        return self.root / "lexical"
-
-    @property
-    def vectors(self) -> Path:
-        return self.root / "vectors.faiss"
-
-    @property
-    def columns(self) -> Path:
-        return self.root / "columns.npz"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / "embeddings.sqlite"
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.meta = root / "meta.json"
+        self.docs = root / "docs.sqlite"
+        self.lexical = root / "lexical"
+        self.vectors = root / "vectors.faiss"
+        self.columns = root / "columns.npz"
+        self.cache = root / "embeddings.sqlite"
 
 
 def index_paths(data_dir: Path) -> Paths:
@@ -80,10 +64,21 @@ def read_meta(paths: Paths) -> dict[str, Any] | None:
     return meta if meta.get("format") == FORMAT else None
 
 
-def write_meta(paths: Paths, meta: dict[str, Any]) -> None:
+def write_meta(paths: Paths, key: str, seq: int, next_row: int, documents: int, exact: bool) -> None:
+    """Record the model (by name and MODELS key), the history read so far and the row counter."""
+    meta = {"format": FORMAT, "model": MODELS[key].name, "model_key": key, "dim": MODELS[key].dim,
+            "seq": seq, "next_row": next_row, "documents": documents, "exact": exact,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     tmp = paths.meta.with_suffix(".tmp")
     tmp.write_text(json.dumps(meta, indent=1))
     tmp.replace(paths.meta)
+
+
+def read_documents(catalogue: Catalogue, ids: list[str]) -> list[IndexDocument]:
+    """The index documents of `ids` that still exist, each with its children's titles."""
+    children = feed.child_titles(catalogue, ids)
+    return [index_document(stored, children.get(stored.id, []))
+            for stored in feed.read_records(catalogue, ids)]
 
 
 @dataclass
@@ -109,15 +104,14 @@ def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
     paths.root.mkdir(parents=True, exist_ok=True)
     meta = read_meta(paths)
     key = model_key(model or (meta or {}).get("model_key") or INDEX_MODEL)
-    embedder_name = MODELS[key].name
-    full = rebuild or meta is None or meta["model"] != embedder_name
+    spec = MODELS[key]
+    full = rebuild or meta is None or meta["model"] != spec.name
+    seq = feed.last_seq(catalogue)
     if full:
         for path in (paths.docs, paths.docs.with_name("docs.sqlite-wal"),
                      paths.docs.with_name("docs.sqlite-shm"), paths.vectors, paths.meta):
             path.unlink(missing_ok=True)
         shutil.rmtree(paths.lexical, ignore_errors=True)
-    seq = feed.last_seq(catalogue)
-    if full:
         upserted, deleted = feed.all_ids(catalogue), []
     else:
         assert meta is not None
@@ -129,29 +123,27 @@ def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
         if not full:
             upserted = _with_parents(catalogue, docs, upserted, deleted)
         lexical = LexicalIndex(paths.lexical, create=full)
-        vectors = VectorIndex.load(paths.vectors, MODELS[key].dim) if not full and paths.vectors.exists() \
-            else VectorIndex.for_size(MODELS[key].dim, len(upserted))
-        next_row = (meta or {}).get("next_row", 0) if not full else 0
+        vectors = VectorIndex.load(paths.vectors) if paths.vectors.exists() \
+            else VectorIndex.for_size(spec.dim, len(upserted))
+        # rows are never reused; the table's own maximum covers a run that died before its meta
+        next_row = max((meta or {}).get("next_row", 0) if not full else 0, docs.max_row() + 1)
         old = docs.rows_of(upserted + deleted)
-        next_row = max(next_row, max(old.values(), default=-1) + 1, _max_row(docs) + 1)
         dead = np.fromiter(old.values(), np.int64, len(old))
         lexical.delete(dead.tolist())
         vectors.remove(dead)
         with docs.transaction():
             docs.delete(dead.tolist())
         cache = EmbeddingCache(paths.cache)
-        embedder: list[Embedder] = []  # loaded on first miss only
-        encoded = 0
-        done = 0
+        encoded = done = 0
         for start in range(0, len(upserted), BATCH):
             chunk = upserted[start:start + BATCH]
-            children = feed.child_titles(catalogue, chunk)
-            documents = [index_document(stored, children.get(stored.id, []))
-                         for stored in feed.read_records(catalogue, chunk)]
+            documents = read_documents(catalogue, chunk)
             rows = list(range(next_row, next_row + len(documents)))
             next_row += len(documents)
-            encoded += _embed_into(vectors, cache, key, embedder, rows, documents, progress,
-                                   done, len(upserted))
+            matrix, missing = _encode(cache, key, [doc.embed_text for doc in documents], progress,
+                                      done, len(upserted))
+            encoded += missing
+            vectors.add(np.asarray(rows, np.int64), matrix)
             lexical.add(rows, documents)
             with docs.transaction():
                 docs.put(rows, documents)
@@ -164,43 +156,29 @@ def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
         columns.save(paths.columns)
         live = int(columns.alive.sum())
         cache.close()
-        write_meta(paths, {"format": FORMAT, "model": embedder_name, "model_key": key,
-                           "dim": MODELS[key].dim, "seq": seq, "next_row": next_row,
-                           "documents": live, "exact": vectors.exact,
-                           "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        write_meta(paths, key, seq, next_row, live, vectors.exact)
     finally:
         docs.close()
-    return UpdateReport(model=embedder_name, full=full, indexed=len(upserted), deleted=len(deleted),
+    return UpdateReport(model=spec.name, full=full, indexed=len(upserted), deleted=len(deleted),
                         encoded=encoded, documents=live, seq=seq,
                         seconds=time.perf_counter() - started)
 
 
-def model_key(model: str) -> str:
-    for key, cls in MODELS.items():
-        if model in (key, cls.name):
-            return key
-    raise IndexBuildError(f"unknown embedding model {model!r}", hint=f"choose one of: {', '.join(MODELS)}")
-
-
-def _embed_into(vectors: VectorIndex, cache: EmbeddingCache, key: str, embedder: list[Embedder],
-                rows: list[int], documents: list[IndexDocument], progress: Progress | None,
-                done: int, total: int) -> int:
-    """Add the documents' vectors, encoding only texts the cache lacks; returns how many it encoded."""
-    texts = [doc.embed_text for doc in documents]
-    missing = cache.missing(MODELS[key].name, texts)
-    if missing and not embedder:
-        embedder.append(get_embedder(key))
-    encoded = [0]
+def _encode(cache: EmbeddingCache, key: str, texts: list[str], progress: Progress | None,
+            done: int, total: int) -> tuple[np.ndarray, int]:
+    """The texts' vectors, and how many of them the cache lacked; the model loads only for those."""
+    spec = MODELS[key]
+    missing = cache.missing(spec.name, texts)
+    encoded = 0
 
     def advance(n: int) -> None:
-        encoded[0] += n
+        nonlocal encoded
+        encoded += n
         if progress:
-            progress("encoding", done + encoded[0], total)
+            progress("encoding", done + encoded, total)
 
-    model = embedder[0] if embedder else _CachedOnly(MODELS[key].name, MODELS[key].dim)
-    matrix = cache.encode(model, texts, "passage", on_batch=advance)
-    vectors.add(np.asarray(rows, np.int64), matrix)
-    return missing
+    model = get_embedder(key) if missing else _CachedOnly(spec.name, spec.dim)
+    return cache.encode(model, texts, "passage", on_batch=advance), missing
 
 
 class _CachedOnly:
@@ -212,21 +190,13 @@ class _CachedOnly:
 
     def encode(self, texts: Any, role: str = "passage") -> np.ndarray:
         raise IndexBuildError("embedding cache lost a vector between reads",
-                          hint="run `discovery index --rebuild`")
+                              hint="run `discovery index --rebuild`")
 
 
 def _with_parents(catalogue: Catalogue, docs: DocStore, upserted: list[str], deleted: list[str]
                   ) -> list[str]:
     """Changed children change their parent's variable count: reindex those parents too."""
     parents = {stored.parent for stored in feed.read_records(catalogue, upserted) if stored.parent}
-    for start in range(0, len(deleted), 500):
-        chunk = deleted[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        parents |= {p for (p,) in docs.db.execute(
-            f"SELECT parent FROM docs WHERE id IN ({marks}) AND parent IS NOT NULL", chunk)}
+    parents |= docs.parents_of(deleted)
     extra = set(feed.existing_ids(catalogue, sorted(parents - set(upserted) - set(deleted))))
     return sorted(set(upserted) | extra)
-
-
-def _max_row(docs: DocStore) -> int:
-    return docs.db.execute("SELECT COALESCE(MAX(row), -1) FROM docs").fetchone()[0]

@@ -19,13 +19,14 @@ import numpy as np
 
 from discovery.errors import DiscoveryError
 from discovery.index.docstore import DocStore
+from discovery.index.documents import ITEM_KINDS
 
 FACETS = ("source", "catalogue", "country", "language", "topic", "design", "resource_type", "funder")
 KINDS = ("study", "dataset", "variable", "instrument", "question", "project", "output", "organisation",
          "person")
-GROUPED = {"variable", "question"}  # kinds shown under their parent
 RANGE_COLUMNS = ("year_start", "year_end", "age_min", "age_max", "sample_size", "variables")
 SPANS = {"year": ("year_start", "year_end"), "age": ("age_min", "age_max")}
+RANGES = (*SPANS, "sample_size", "variables")  # a span matches when it overlaps the asked one
 SORT_COLUMNS = {"recent": "year_end", "sample_size": "sample_size", "variables": "variables"}
 
 
@@ -79,7 +80,7 @@ class Columns:
             rows_by_id[rid] = row
             ids.append(rid)
             live_rows.append(row)
-            if parent and kind_name in GROUPED:
+            if parent and kind_name in ITEM_KINDS:
                 parents.append((row, parent))
             for name, value in json.loads(ranges_json).items():
                 if value is not None and name in numbers:
@@ -158,10 +159,10 @@ class Columns:
             if name in SPANS:  # the record's span overlaps the asked one
                 start, end = (self.numbers[c] for c in SPANS[name])
                 return (np.fmax(end, start) >= low) & (np.fmin(start, end) <= high)
-            if name in ("sample_size", "variables"):
+            if name in RANGES:
                 column = self.numbers[name]
                 return (column >= low) & (column <= high)
-        raise FilterError(f"unknown range {name!r}", hint="one of: year, age, sample_size, variables")
+        raise FilterError(f"unknown range {name!r}", hint=f"one of: {', '.join(RANGES)}")
 
     def counts(self, name: str, tops: np.ndarray, limit: int) -> list[tuple[str, int]]:
         """How many of the hits (top-level rows) carry each value of a facet, most first."""
@@ -202,9 +203,10 @@ def _pack(pairs: list[tuple[int, str]], size: int, top: np.ndarray) -> Facet:
     pairs.sort(key=lambda pair: pair[0])
     rows = np.fromiter((row for row, _ in pairs), np.int64, len(pairs))
     codes = np.fromiter((lookup[value] for _, value in pairs), np.int32, len(pairs))
-    offsets = np.zeros(size + 1, np.int64)
-    np.add.at(offsets, rows + 1, 1)
-    return Facet(vocab, np.cumsum(offsets), codes, _owners(np.cumsum(offsets)))
+    counts = np.zeros(size + 1, np.int64)
+    np.add.at(counts, rows + 1, 1)
+    offsets = np.cumsum(counts)
+    return Facet(vocab, offsets, codes, _owners(offsets))
 
 
 def _owners(offsets: np.ndarray) -> np.ndarray:

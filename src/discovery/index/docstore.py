@@ -9,9 +9,11 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from discovery.catalogue.feed import select_in
 from discovery.index.documents import IndexDocument
 
 SCHEMA = """
@@ -34,21 +36,19 @@ class DocStore:
         self.db.close()
 
     def rows_of(self, ids: Iterable[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        ids = list(ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(f"SELECT id, row FROM docs WHERE id IN ({marks})", chunk))
-        return found
+        return dict(select_in(self.db, "SELECT id, row FROM docs WHERE id IN ({marks})", list(ids)))
 
     def ids_of(self, rows: list[int]) -> list[str]:
-        found: list[str] = []
-        for start in range(0, len(rows), 500):
-            chunk = rows[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            found += [rid for (rid,) in self.db.execute(f"SELECT id FROM docs WHERE row IN ({marks})", chunk)]
-        return found
+        return [rid for (rid,) in select_in(self.db, "SELECT id FROM docs WHERE row IN ({marks})", rows)]
+
+    def parents_of(self, ids: list[str]) -> set[str]:
+        """The parents of those of `ids` that have one."""
+        return {parent for (parent,) in select_in(
+            self.db, "SELECT parent FROM docs WHERE id IN ({marks}) AND parent IS NOT NULL", ids)}
+
+    def max_row(self) -> int:
+        """The highest live row; -1 when there is none."""
+        return self.db.execute("SELECT COALESCE(MAX(row), -1) FROM docs").fetchone()[0]
 
     def put(self, rows: list[int], documents: list[IndexDocument]) -> None:
         self.db.executemany(
@@ -66,35 +66,25 @@ class DocStore:
 
     def bodies(self, rows: Iterable[int]) -> dict[int, dict[str, Any]]:
         """id, kind, title, parent, fields and display values of the given rows."""
-        rows = [int(r) for r in rows]
-        found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(rows), 500):
-            chunk = rows[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row, rid, kind, parent, title, ranges, body in self.db.execute(
-                    f"SELECT row, id, kind, parent, title, ranges, body FROM docs WHERE row IN ({marks})",
-                    chunk):
-                found[row] = {"id": rid, "kind": kind, "parent": parent, "title": title,
-                              "ranges": json.loads(ranges), **_unpack(body)}
-        return found
+        return {row: {"id": rid, "kind": kind, "parent": parent, "title": title,
+                      "ranges": json.loads(ranges), **_unpack(body)}
+                for row, rid, kind, parent, title, ranges, body in select_in(
+                    self.db, "SELECT row, id, kind, parent, title, ranges, body FROM docs "
+                    "WHERE row IN ({marks})", [int(r) for r in rows])}
 
     def count_below(self, rid: str) -> int:
         """How many live ids sort before `rid`: its place in id order even once it is gone."""
         return self.db.execute("SELECT COUNT(*) FROM docs WHERE id < ?", (rid,)).fetchone()[0]
 
-    def transaction(self) -> "_Transaction":
-        return _Transaction(self.db)
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
 
 def _pack(value: dict[str, Any]) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 
 from discovery.catalogue.feed import StoredRecord
 
-ITEM_KINDS = ("variable", "question")  # searched in their own lexical index (see lexical.py)
+ITEM_KINDS = ("variable", "question")  # shown under their parent; their own lexical index
 CONTENTS_LIMIT = 400  # child texts a parent carries: enough to say what it measures
 EMBED_CHARS = 1500  # the models read 512 tokens at most; the start of a description says most
 CATEGORY_LIMIT = 12  # a few response options help ("Not at all", "Several days"); hundreds drown the item
@@ -104,8 +104,7 @@ def facet_values(stored: StoredRecord) -> dict[str, list[str]]:
     places = data.get("spatial_coverage", []) + ([data["country"]] if data.get("country") else [])
     values = {
         "source": stored.sources,
-        "catalogue": stored.catalogues + [c["name"] for c in data.get("data_catalogs", [])
-                                          if c.get("name")],
+        "catalogue": _catalogues(stored),
         "country": [COUNTRIES.get(p.strip().lower(), p.strip()) for p in places],
         "language": [_language(code) for code in data.get("language", [])],
         "topic": [k.strip().lower() for k in data.get("topics", []) + data.get("keywords", [])
@@ -138,8 +137,13 @@ def display_values(stored: StoredRecord, descriptions: list[str], questions: lis
     return {"url": data.get("url"), "snippet": (descriptions[0][:300] if descriptions else None),
             "name": data.get("name"), "question": questions[0] if questions else None,
             "countries": data.get("spatial_coverage", []),
-            "catalogues": _unique(stored.catalogues + [c["name"] for c in data.get("data_catalogs", [])
-                                                       if c.get("name")])}
+            "catalogues": _catalogues(stored)}
+
+
+def _catalogues(stored: StoredRecord) -> list[str]:
+    """The publishing catalogues the sources name, then those the record lists."""
+    return _unique(stored.catalogues + [c["name"] for c in stored.data.get("data_catalogs", [])
+                                        if c.get("name")])
 
 
 def _language(code: str) -> str:

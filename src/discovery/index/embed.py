@@ -22,10 +22,10 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from discovery.catalogue.feed import select_in
 from discovery.errors import DiscoveryError
 
 Role = Literal["query", "passage"]
-DEFAULT_MODEL = "e5"
 MAX_TOKENS = 256
 
 
@@ -106,14 +106,23 @@ class E5:
 MODELS: dict[str, type[MiniLM] | type[E5]] = {"minilm": MiniLM, "e5": E5}
 
 
-@lru_cache(maxsize=4)
-def get_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """One loaded model per process; `model` is a key of MODELS or a model's full name."""
+def model_key(model: str) -> str:
+    """The MODELS key of `model`, given as a key or as a model's full name."""
     for key, cls in MODELS.items():
         if model in (key, cls.name):
-            return cls()
+            return key
     raise DiscoveryError(f"unknown embedding model {model!r}",
                          hint=f"choose one of: {', '.join(MODELS)}")
+
+
+def get_embedder(model: str) -> Embedder:
+    """One loaded model per process; `model` is a key of MODELS or a model's full name."""
+    return _load(model_key(model))
+
+
+@lru_cache(maxsize=len(MODELS))
+def _load(key: str) -> Embedder:
+    return MODELS[key]()
 
 
 def text_key(text: str) -> bytes:
@@ -133,28 +142,18 @@ class EmbeddingCache:
     def missing(self, model: str, texts: Sequence[str], role: Role = "passage") -> int:
         """How many distinct texts have no cached vector yet (what encoding them would cost)."""
         keys = list(dict.fromkeys(text_key(text) for text in texts))
-        found = 0
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            found += self.db.execute(
-                f"SELECT COUNT(*) FROM vectors WHERE model=? AND role=? AND key IN ({marks})",
-                (model, role, *chunk)).fetchone()[0]
+        found = sum(n for (n,) in select_in(
+            self.db, "SELECT COUNT(*) FROM vectors WHERE model=? AND role=? AND key IN ({marks})",
+            keys, (model, role)))
         return len(keys) - found
 
     def encode(self, embedder: Embedder, texts: Sequence[str], role: Role = "passage",
                on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for `texts`, encoding only those not cached; `on_batch(n)` reports progress."""
         keys = [text_key(text) for text in texts]
-        found: dict[bytes, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, blob in self.db.execute(
-                    f"SELECT key, vector FROM vectors WHERE model=? AND role=? AND key IN ({marks})",
-                    (embedder.name, role, *chunk)):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
+        found = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in select_in(
+            self.db, "SELECT key, vector FROM vectors WHERE model=? AND role=? AND key IN ({marks})",
+            list(dict.fromkeys(keys)), (embedder.name, role))}
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
         # similar lengths batch together, so little of each batch is padding
         todo = sorted(missing.items(), key=lambda item: len(item[1]))

@@ -35,7 +35,7 @@ class IndexReader:
         self.meta: dict[str, Any] = meta
         self.docs = DocStore(self.paths.docs)
         self.lexical = LexicalIndex(self.paths.lexical)
-        self.vectors = VectorIndex.load(self.paths.vectors, meta["dim"])
+        self.vectors = VectorIndex.load(self.paths.vectors)
         self.columns = Columns.load(self.paths.columns)
         self.live = int(np.count_nonzero(self.columns.alive))
         self._queries: dict[str, np.ndarray] = {}  # oldest first

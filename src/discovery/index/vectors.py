@@ -19,17 +19,16 @@ HNSW_EF_CONSTRUCTION = 80
 
 
 class VectorIndex:
-    def __init__(self, dim: int, index: faiss.Index | None = None) -> None:
-        self.dim = dim
-        self.index = index if index is not None else _new_index(dim, exact=True)
+    def __init__(self, index: faiss.Index) -> None:
+        self.index = index
 
     @classmethod
     def for_size(cls, dim: int, expected: int) -> "VectorIndex":
-        return cls(dim, _new_index(dim, exact=expected <= EXACT_LIMIT))
+        return cls(_new_index(dim, exact=expected <= EXACT_LIMIT))
 
     @classmethod
-    def load(cls, path: Path, dim: int) -> "VectorIndex":
-        return cls(dim, faiss.read_index(str(path)))
+    def load(cls, path: Path) -> "VectorIndex":
+        return cls(faiss.read_index(str(path)))
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -39,9 +38,6 @@ class VectorIndex:
     @property
     def exact(self) -> bool:
         return isinstance(faiss.downcast_index(self.index.index), faiss.IndexFlat)
-
-    def __len__(self) -> int:
-        return self.index.ntotal
 
     def add(self, rows: np.ndarray, vectors: np.ndarray) -> None:
         if len(rows):

@@ -10,12 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from discovery.index import columns
+
 Mode = Literal["hybrid", "lexical", "semantic"]
 Sort = Literal["relevance", "recent", "sample_size", "variables"]
 
-FACETS = ("kind", "source", "catalogue", "country", "language", "topic", "design",
-          "resource_type", "funder")
-RANGES = ("year", "age", "sample_size", "variables")  # year and age match an overlapping span
+FACETS = ("kind", *columns.FACETS)
+RANGES = columns.RANGES  # year and age match an overlapping span
 MAX_PAGE_SIZE = 100
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
 from discovery.index.columns import FACETS
+from discovery.index.documents import ITEM_KINDS
 from discovery.index.lexical import terms
 from discovery.index.reader import IndexReader
 from discovery.search import cursor as cursors
@@ -32,7 +33,7 @@ from discovery.search.models import (Explanation, FacetValue, Hit, SearchRequest
 DEPTH = 1000  # candidate rows per retriever
 FACET_VALUES = 20  # values listed per facet
 DEFAULT_FUSION = "weighted"
-CHILD_NOUNS = {"variable": "variable", "question": "question"}
+NOTHING = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))  # a retriever that was not asked
 
 
 @dataclass
@@ -111,8 +112,7 @@ class SearchService:
         return Pool(fused, columns.top[fused.rows].astype(np.int64))
 
     def _query(self, request: SearchRequest, allowed: np.ndarray) -> Fused:
-        empty = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))
-        lexical = semantic = empty
+        lexical = semantic = NOTHING
         weight = {"lexical": 0.0, "semantic": 1.0}.get(request.mode, request.semantic_weight)
         if request.mode in ("hybrid", "lexical"):
             lexical = Ranked(*self.index.lexical_search(terms(request.q), self.depth, allowed))
@@ -131,7 +131,7 @@ class SearchService:
         allowed = allowed.copy()
         allowed[row] = False
         semantic = Ranked(*self.index.semantic_search(vector, self.depth, allowed))
-        return fuse(Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32)), semantic, 1.0, self.fusion)
+        return fuse(NOTHING, semantic, 1.0, self.fusion)
 
     def _resolve(self, key: str) -> str:
         if self.index.row_of(key) is not None:
@@ -242,7 +242,10 @@ class SearchService:
 
 def _child_noun(bodies: dict[int, dict[str, Any]], rows: list[int]) -> str:
     kinds = {bodies[r]["kind"] for r in rows}
-    return CHILD_NOUNS.get(kinds.pop(), "record") if len(kinds) == 1 else "item"
+    if len(kinds) != 1:
+        return "item"
+    kind = kinds.pop()
+    return kind if kind in ITEM_KINDS else "record"
 
 
 def _snippet(explanation: Explanation, display: dict[str, Any]) -> str | None:
