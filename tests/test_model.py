@@ -117,3 +117,14 @@ def test_kinds_and_refusals() -> None:
         record_from_schema_org({"@type": "BreadcrumbList", "name": "x"}, provenance=PROVENANCE)
     with pytest.raises(ValueError, match="has no name"):
         record_from_schema_org({"@type": "Dataset", "description": "x"}, provenance=PROVENANCE)
+
+
+def test_aliases_put_study_numbers_and_grant_references_in_one_form() -> None:
+    def alias(scheme: str, value: str) -> str:
+        return Identifier(scheme=scheme, value=value).alias()
+
+    assert alias("gesis", "ZA02800") == alias("gesis", "2800") == "gesis:za2800"
+    assert alias("fsd", "FSD3271") == alias("fsd", "3271") == "fsd:fsd3271"
+    assert alias("ukds", "0857133") == "ukds:857133"
+    assert alias("grant", " ES/T005912/1") == alias("grant", "es/t005912/1\n") == "grant:es/t005912/1"
+    assert alias("doi", "https://doi.org/10.5255/UKDA-SN-857133") == "doi:10.5255/ukda-sn-857133"

@@ -68,6 +68,25 @@ def content_hash(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# Catalogue study numbers, with the prefix each scheme writes them with (GESIS ZA2800, FSD3271).
+STUDY_NUMBER_PREFIXES = {"ukds": "", "gesis": "za", "fsd": "fsd", "icpsr": ""}
+# Identifiers that name exactly one study or grant: two records disagreeing on one are different.
+STRONG_SCHEMES = frozenset({"doi", "grant", "gtr", "ckan", "harmony", *STUDY_NUMBER_PREFIXES})
+
+
+def normalise_grant(reference: str) -> str:
+    """`es/t005912/1 ` and `ES/T005912/1` are one grant (spacing collapsed, case folded)."""
+    return " ".join(reference.split()).upper()
+
+
+def study_number_alias(scheme: str, number: str) -> str:
+    """`gesis:ZA02800`, `gesis:2800` -> `gesis:za2800`: the number without leading zeros, with the
+    prefix the scheme writes it with."""
+    prefix = STUDY_NUMBER_PREFIXES[scheme]
+    number = number.strip().lower()
+    return f"{scheme}:{prefix}{number.removeprefix(prefix).lstrip('0') or '0'}"
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -98,10 +117,15 @@ class Identifier(Strict):
     value: str
 
     def alias(self) -> str:
-        """The normalised form stored in the alias table, e.g. `doi:10.5255/ukda-sn-857133`."""
+        """The normalised form stored in the alias table, e.g. `doi:10.5255/ukda-sn-857133`,
+        `gesis:za2800` (also for `ZA02800` or `2800`), `grant:es/t005912/1`."""
         value = self.value.strip()
         if self.scheme == "doi":
             value = normalise_doi(value)
+        elif self.scheme == "grant":
+            value = normalise_grant(value)
+        elif self.scheme in STUDY_NUMBER_PREFIXES:
+            return study_number_alias(self.scheme, value)
         return f"{self.scheme}:{value.lower()}"
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from discovery.errors import CatalogueError, NotFoundError
-from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Record, Relation,
-                             content_hash, normalise_doi, record_from_json, slug, utcnow)
+from discovery.model import (STRONG_SCHEMES, Deletion, Identifier, Kind, ParseResult, Predicate, Record,
+                             Relation, content_hash, normalise_doi, record_from_json, slug, utcnow)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -67,7 +67,6 @@ PARENT_PREDICATES = {Kind.VARIABLE: Predicate.HAS_VARIABLE, Kind.QUESTION: Predi
                      Kind.OUTPUT: Predicate.HAS_OUTPUT}
 CHUNK = 500
 LINKING = "linking:"  # relations derived by linking live under locations with this prefix
-STRONG_SCHEMES = frozenset({"doi", "ukds", "gesis", "fsd", "grant", "gtr", "ckan", "harmony"})
 # a merged record with its first source (the earliest fetched), which stands as its provenance
 _WITH_FIRST_SOURCE = (
     "SELECT r.data, s.source, s.location, s.fetched_at, s.document_hash, s.record_key, s.catalogue "

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from discovery.linking.identifiers import grant_references, identity_keys, normalise_grant
+from discovery.linking.identifiers import grant_references, identity_keys
 from discovery.linking.identity import normalise_title
-from discovery.model import Output, Predicate, Project, Study
+from discovery.model import Output, Predicate, Project, Study, normalise_grant
 
 RESEARCH_DATABASE = "research database and model"
 STATED, OUTCOME, MENTIONED, TITLED = 1.0, 0.95, 0.9, 0.85

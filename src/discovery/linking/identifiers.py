@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from discovery.model import normalise_doi
+from discovery.model import (STRONG_SCHEMES, STUDY_NUMBER_PREFIXES, normalise_doi, normalise_grant,
+                             study_number_alias)
 
 # Schemes whose values name exactly one thing: sharing one is evidence of sameness.
-IDENTITY_SCHEMES = frozenset({"doi", "ukds", "gesis", "fsd", "icpsr", "grant", "gtr", "ckan",
-                              "harmony", "dataguid", "minid", "urn"})
+IDENTITY_SCHEMES = STRONG_SCHEMES | {"dataguid", "minid", "urn"}
 # Schemes a study has exactly one value of: two different values mean two different studies.
-STUDY_NUMBER_SCHEMES = ("ukds", "gesis", "fsd", "icpsr")
+STUDY_NUMBER_SCHEMES = tuple(STUDY_NUMBER_PREFIXES)
 # ...and a grant exactly one of these.
 GRANT_SCHEMES = ("grant", "gtr")
 
@@ -29,7 +29,6 @@ _UKDS_URL = re.compile(r"ukdataservice\.ac\.uk/(?:.*?(?:studies/study/|[?&]id=)|
 _GESIS_URL = re.compile(r"gesis\.org/.*?(?:[?&]no=|research_data/za)(\d{3,5})\b")
 _VERSION_SUFFIX = re.compile(r"(?:[-.]v?\d{1,3})$")
 # study-number schemes and the prefix their normal form carries (`za2800`, `fsd3271`)
-_STUDY_PREFIX = {"ukds": "", "gesis": "za", "fsd": "fsd", "icpsr": ""}
 
 # GtR grant references: research council forms (ES/T005912/1, AH/V001116/1, EP/R513179/1),
 # MRC unit codes (MC_PC_17210, MC_UU_00002/7) and old ESRC forms (RES-062-23-1234).
@@ -38,13 +37,9 @@ GRANT_REFERENCE = re.compile(
     r"|RES-\d{3}-\d{2}-\d{4}(?:-[A-Z])?)\b")
 
 
-def normalise_grant(reference: str) -> str:
-    """`es/t005912/1 ` and `ES/T005912/1` are one grant."""
-    return "".join(reference.split()).upper()
-
-
 def alias_keys(alias: str) -> set[str]:
-    """The identity keys one stored alias stands for (none for local ids, OAI ids, checksums)."""
+    """The identity keys one stored alias (`Identifier.alias()`, so study numbers and grant
+    references are already in normal form) stands for; none for local ids, OAI ids, checksums."""
     scheme, _, value = alias.partition(":")
     value = value.strip().lower()
     if not value:
@@ -53,13 +48,9 @@ def alias_keys(alias: str) -> set[str]:
         return _doi_keys(normalise_doi(value))
     if scheme == "url":
         return url_keys(value)
-    if scheme in _STUDY_PREFIX:
-        return {_study_key(scheme, value)}
-    if scheme == "grant":
-        return {f"grant:{normalise_grant(value).lower()}"}
     if scheme == "urn":
         match = _FSD_URN.search(value)
-        return {f"urn:{value}", *([_study_key("fsd", match.group(1))] if match else [])}
+        return {f"urn:{value}", *([study_number_alias("fsd", match.group(1))] if match else [])}
     return {f"{scheme}:{value}"} if scheme in IDENTITY_SCHEMES else set()
 
 
@@ -69,7 +60,7 @@ def url_keys(url: str) -> set[str]:
     keys = _doi_keys(normalise_doi(url)) if "doi.org/" in url else set()
     for scheme, pattern in (("ukds", _UKDS_URL), ("gesis", _GESIS_URL), ("fsd", _FSD_URN)):
         if match := pattern.search(url):
-            keys.add(_study_key(scheme, match.group(1)))
+            keys.add(study_number_alias(scheme, match.group(1)))
     return keys
 
 
@@ -78,15 +69,8 @@ def _doi_keys(doi: str) -> set[str]:
     keys = {f"doi:{doi}"}
     for scheme, pattern in (("ukds", _UKDS_DOI), ("icpsr", _ICPSR_DOI)):
         if match := pattern.match(doi):
-            keys.add(_study_key(scheme, match.group(1)))
+            keys.add(study_number_alias(scheme, match.group(1)))
     return keys
-
-
-def _study_key(scheme: str, number: str) -> str:
-    """`gesis:ZA02800`, `gesis:2800` -> `gesis:za2800`: a study number without its prefix or
-    leading zeros, with the prefix the scheme writes it with."""
-    prefix = _STUDY_PREFIX[scheme]
-    return f"{scheme}:{prefix}{number.removeprefix(prefix).lstrip('0') or '0'}"
 
 
 def identity_keys(aliases: Iterable[str], urls: Iterable[str] = ()) -> set[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from discovery.linking.identifiers import (GRANT_SCHEMES, IDENTITY_SCHEMES, STUDY_NUMBER_SCHEMES,
                                            disagreement, identity_keys)
-from discovery.model import Kind, Project, Record, Study
+from discovery.model import Identifier, Kind, Project, Record, Study
 
 # kinds that may be the same thing as each other; variables and questions follow their parents
 FAMILIES: dict[Kind, str] = {Kind.STUDY: "study", Kind.DATASET: "study", Kind.PROJECT: "project",
@@ -63,7 +63,7 @@ def candidate(record: Record, created_at: str, sources: int) -> Candidate | None
     urls = [link.url for link in record.links] if isinstance(record, Study) else []
     keys = identity_keys(record.aliases(), urls)
     if isinstance(record, Project) and record.grant_reference:
-        keys |= identity_keys([f"grant:{record.grant_reference}"])
+        keys |= identity_keys([Identifier(scheme="grant", value=record.grant_reference).alias()])
     people: set[str] = set()
     publisher = None
     years: set[str] = set(_YEAR.findall(record.title))
