@@ -31,6 +31,10 @@ class Kind(StrEnum):
     PERSON = "person"
 
 
+# Records that are items of a study or an instrument: listed under their parent, matched one by one.
+ITEM_KINDS = (Kind.VARIABLE.value, Kind.QUESTION.value)
+
+
 class Predicate(StrEnum):
     """Typed edges of the graph, named from the subject's side."""
 

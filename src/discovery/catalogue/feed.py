@@ -7,15 +7,13 @@ Kept apart from `store.py` so the index reads the catalogue without widening its
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.store import Catalogue, select_in
 
 BATCH = 2000
-CHUNK = 500  # ids bound in one `IN (...)`: SQLite caps the parameters of a statement
 
 
 @dataclass
@@ -61,15 +59,6 @@ def changes_since(catalogue: Catalogue, seq: int) -> Changes:
     # a record deleted and created again ends as an upsert; one that no longer exists is a delete
     gone = upserted - set(existing_ids(catalogue, sorted(upserted)))
     return Changes(upserted=upserted - gone, deleted=deleted | gone, seq=newest)
-
-
-def select_in(db: sqlite3.Connection, sql: str, ids: Sequence[Any], params: Sequence[Any] = ()
-              ) -> Iterator[Any]:
-    """The rows of `sql`, whose `{marks}` stands for the placeholders of `ids`, read CHUNK ids at a
-    time; `params` bind before the ids."""
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start:start + CHUNK])
-        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), [*params, *chunk])
 
 
 def existing_ids(catalogue: Catalogue, ids: list[str]) -> Iterator[str]:

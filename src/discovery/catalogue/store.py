@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,13 +217,10 @@ class Catalogue:
         incoming = {r.id for r in records}
         stale = [rid for rid in previous if rid not in incoming]
         old_aliases: dict[tuple[str, str], str] = {}
-        for chunk in _chunks(stale):
-            marks = ",".join("?" * len(chunk))
-            for alias, rid, kind in db.execute(
-                    f"SELECT a.alias, a.record_id, r.kind FROM aliases a JOIN records r "
-                    f"ON r.id = a.record_id WHERE a.location=? AND a.record_id IN ({marks})",
-                    [location, *chunk]):
-                old_aliases[(kind, alias)] = rid
+        for alias, rid, kind in select_in(
+                db, "SELECT a.alias, a.record_id, r.kind FROM aliases a JOIN records r "
+                "ON r.id = a.record_id WHERE a.location=? AND a.record_id IN ({marks})", stale, [location]):
+            old_aliases[(kind, alias)] = rid
         renames: dict[str, str] = {}
         for record in records:
             if record.id in previous or record.kind in PARENT_FIELDS:
@@ -243,12 +240,10 @@ class Catalogue:
         candidates = [r for r in records if r.id not in previous and r.id not in taken
                       and r.kind not in PARENT_FIELDS and _strong(r.aliases())]
         theirs: dict[str, list[str]] = {}
-        for chunk in _chunks([r.id for r in candidates]):
-            marks = ",".join("?" * len(chunk))
-            for rid, alias in db.execute(
-                    f"SELECT record_id, alias FROM aliases WHERE location != ? "
-                    f"AND record_id IN ({marks})", [location, *chunk]):
-                theirs.setdefault(rid, []).append(alias)
+        for rid, alias in select_in(
+                db, "SELECT record_id, alias FROM aliases WHERE location != ? AND record_id IN ({marks})",
+                [r.id for r in candidates], [location]):
+            theirs.setdefault(rid, []).append(alias)
         renames: dict[str, str] = {}
         for record in candidates:
             mine = _strong(record.aliases())
@@ -271,7 +266,7 @@ class Catalogue:
     def _merge(self, db: sqlite3.Connection, ids: list[str], now: str, location: str,
                applied: Applied) -> None:
         """Recompute the merged record of each id from all its sources (or delete it if none)."""
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             marks = ",".join("?" * len(chunk))
             sources: dict[str, list[str]] = {}
             for rid, data in db.execute(
@@ -431,11 +426,9 @@ class Catalogue:
     def titles(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Kind and title of each id that exists, for showing neighbours."""
         found: dict[str, tuple[str, str]] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            marks = ",".join("?" * len(chunk))
-            for rid, kind, title in self.db.execute(
-                    f"SELECT id, kind, title FROM records WHERE id IN ({marks})", chunk):
-                found[rid] = (kind, title)
+        query = "SELECT id, kind, title FROM records WHERE id IN ({marks})"
+        for rid, kind, title in select_in(self.db, query, list(dict.fromkeys(ids))):
+            found[rid] = (kind, title)
         return found
 
     def aliases_of(self, rid: str) -> list[str]:
@@ -484,11 +477,9 @@ class Catalogue:
         """When each record was created and how many sources describe it: what decides which
         member of a cluster stands for it."""
         found: dict[str, tuple[str, int]] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            marks = ",".join("?" * len(chunk))
-            for rid, created, count in self.db.execute(
-                    f"SELECT r.id, r.created_at, COUNT(s.location) FROM records r JOIN record_sources s "
-                    f"ON s.record_id = r.id WHERE r.id IN ({marks}) GROUP BY r.id", chunk):
+        for rid, created, count in select_in(
+                self.db, "SELECT r.id, r.created_at, COUNT(s.location) FROM records r JOIN record_sources s "
+                "ON s.record_id = r.id WHERE r.id IN ({marks}) GROUP BY r.id", list(dict.fromkeys(ids))):
                 found[rid] = (created, count)
         return found
 
@@ -663,6 +654,15 @@ def _parent_relations(records: list[Record], relations: list[Relation]) -> list[
     return implied
 
 
-def _chunks(items: list[str]) -> Iterator[list[str]]:
+def chunks(items: Sequence[Any]) -> Iterator[list[Any]]:
+    """Slices of at most CHUNK items: SQLite caps the parameters of one statement."""
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield list(items[start:start + CHUNK])
+
+
+def select_in(db: sqlite3.Connection, sql: str, ids: Sequence[Any], params: Sequence[Any] = ()
+              ) -> Iterator[Any]:
+    """The rows of `sql`, whose `{marks}` stands for the placeholders of `ids`, read CHUNK ids at a
+    time; `params` bind before the ids."""
+    for chunk in chunks(ids):
+        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), [*params, *chunk])

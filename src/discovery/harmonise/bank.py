@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from discovery.catalogue.store import Catalogue
-from discovery.harmonise.items import ITEM_KINDS, item_of
+from discovery.harmonise.items import item_of
 from discovery.harmonise.language import detect_languages
 from discovery.index.embed import Embedder, EmbeddingCache, normalise
+from discovery.model import ITEM_KINDS
 from discovery.sources.base import clean
 
 BANK_LANGUAGE = "en"

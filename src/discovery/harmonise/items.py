@@ -17,7 +17,6 @@ from discovery.model import Kind, Predicate, Question, Record, Variable
 from discovery.sources.base import Document
 from discovery.sources.registry import parse_document
 
-ITEM_KINDS = ("question", "variable")  # the record kinds `item_of` reads
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
-from discovery.harmonise.items import ITEM_KINDS, Item, item_of, owner_of
+from discovery.harmonise.items import Item, item_of, owner_of
 from discovery.harmonise.matcher import Matcher
+from discovery.model import ITEM_KINDS
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from discovery.errors import DiscoveryError
 from discovery.index.docstore import DocStore
-from discovery.index.documents import ITEM_KINDS
+from discovery.model import ITEM_KINDS
 
 FACETS = ("source", "catalogue", "country", "language", "topic", "design", "resource_type", "funder")
 KINDS = ("study", "dataset", "variable", "instrument", "question", "project", "output", "organisation",

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from discovery.catalogue.feed import select_in
+from discovery.catalogue.store import select_in
 from discovery.index.documents import IndexDocument
 
 SCHEMA = """

@@ -10,7 +10,6 @@ from typing import Any
 
 from discovery.catalogue.feed import StoredRecord
 
-ITEM_KINDS = ("variable", "question")  # shown under their parent; their own lexical index
 CONTENTS_LIMIT = 400  # child texts a parent carries: enough to say what it measures
 EMBED_CHARS = 1500  # the models read 512 tokens at most; the start of a description says most
 CATEGORY_LIMIT = 12  # a few response options help ("Not at all", "Several days"); hundreds drown the item

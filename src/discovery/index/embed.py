@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from discovery.catalogue.feed import select_in
+from discovery.catalogue.store import select_in
 from discovery.errors import DiscoveryError
 
 Role = Literal["query", "passage"]

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
-from discovery.index.documents import ITEM_KINDS, IndexDocument
+from discovery.index.documents import IndexDocument
+from discovery.model import ITEM_KINDS
 
 ANALYZER = "discovery_en"
 TITLE_BOOST = 2.0

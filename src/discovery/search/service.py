@@ -21,7 +21,7 @@ import numpy as np
 from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
 from discovery.index.columns import FACETS
-from discovery.index.documents import ITEM_KINDS
+from discovery.model import ITEM_KINDS
 from discovery.index.lexical import terms
 from discovery.index.reader import IndexReader
 from discovery.search import cursor as cursors
