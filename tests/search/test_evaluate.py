@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from discovery.search.evaluate import JudgmentsError, load_judgments, score_ranking
+from discovery.search.evaluate import (JudgmentsError, interval, load_judgments,
+                                       ratio_interval, score_ranking)
 
 GRADES = {"a": 2, "b": 1, "c": 0, "d": 2}
 
@@ -49,3 +50,19 @@ def test_bad_judgments_are_named_with_the_file(tmp_path, content, reason):
     with pytest.raises(JudgmentsError, match=reason) as raised:
         load_judgments(path)
     assert str(path) in raised.value.one_line()
+
+
+def test_an_interval_holds_its_mean_and_narrows_with_agreement():
+    spread = interval([0.0, 1.0] * 10)
+    assert spread.low < spread.mean < spread.high and spread.mean == pytest.approx(0.5)
+    steady = interval([0.7] * 20)
+    assert (steady.mean, steady.low, steady.high) == pytest.approx((0.7, 0.7, 0.7))
+    assert interval([]).mean == 0.0
+
+
+def test_a_ratio_is_paired_query_by_query():
+    hybrid = [0.9, 0.5, 0.8, 0.6] * 5
+    ratio = ratio_interval(hybrid, [h / 2 for h in hybrid])
+    # every resample keeps the pairs, so a uniform 2x gain has no spread at all
+    assert (ratio.mean, ratio.low, ratio.high) == pytest.approx((2.0, 2.0, 2.0))
+    assert math.isnan(ratio_interval([1.0], [0.0]).mean)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional, get_args
+from typing import Annotated, Any, Optional, get_args
 
 import typer
 from rich.markup import escape
@@ -13,7 +14,7 @@ from rich.table import Table
 from discovery.cli.common import DataDir, app, console, fail, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.index.build import UpdateReport, index_paths, update_index
-from discovery.search.evaluate import evaluate, load_judgments
+from discovery.search.evaluate import Interval, Scores, evaluate, interval, load_judgments, ratio_interval
 from discovery.search.models import RANGES, Mode, SearchRequest, SearchResults
 from discovery.search.service import SearchService
 
@@ -151,35 +152,74 @@ def print_results(results: SearchResults) -> None:
 
 @app.command("eval")
 def eval_command(
-        judgments: Annotated[Path, typer.Argument(help="TSV with columns query, id, grade (0-2)")],
+        judgments: Annotated[list[Path], typer.Argument(help="TSV files with columns query, id, "
+                                                         "grade (0-2); each is reported on its own")],
         mode: Annotated[str, typer.Option(help="hybrid, lexical, semantic or all")] = "all",
         weight: Annotated[float, typer.Option(help="Semantic weight in hybrid mode, 0..1")] = 0.5,
         per_query: Annotated[bool, typer.Option("--per-query", help="Also list each query")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
         data: DataDir = Path("data")) -> None:
-    """nDCG@10, MRR and recall@10 of the search modes on graded judgments, side by side."""
+    """nDCG@10, MRR and recall@10 of the search modes on graded judgments, side by side, with 95%
+    bootstrap intervals and the hybrid gain over each single retriever."""
     modes = MODES if mode == "all" else (mode,)
     if any(m not in MODES for m in modes):
         raise fail(DiscoveryError(f"unknown mode {mode!r}", hint="hybrid, lexical, semantic or all"))
     try:
-        judged = load_judgments(judgments)
+        sets = {path: load_judgments(path) for path in judgments}
         service = SearchService(data)
-        results = {m: evaluate(lambda r: [h.id for h in service.search(r).hits], judged, m, weight)
-                   for m in modes}
+        reports = {path: {m: evaluate(lambda r: [h.id for h in service.search(r).hits], judged, m,
+                                      weight)[1] for m in modes}
+                   for path, judged in sets.items()}
     except DiscoveryError as error:
         raise fail(error) from None
-    queries = len(next(iter(results.values()))[1])
-    table = Table(title=f"{queries} queries, {escape(service.model)}")
+    if as_json:
+        print(json.dumps({str(path): _eval_summary(report) for path, report in reports.items()},
+                         indent=1))
+        return
+    for path, report in reports.items():
+        _print_eval(path, report, service.model, per_query)
+
+
+METRICS = (("ndcg", "nDCG@10"), ("mrr", "MRR"), ("recall", "recall@10"))
+
+
+def _eval_summary(report: dict[str, dict[str, Scores]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {m: {metric: vars(interval([getattr(s, metric) for s in per.values()]))
+                                   for metric, _ in METRICS} for m, per in report.items()}
+    if "hybrid" in report:
+        summary["ratios"] = {f"hybrid/{other}": vars(_ndcg_ratio(report, other))
+                             for other in ("lexical", "semantic") if other in report}
+    summary["per_query"] = {m: {q: s.ndcg for q, s in per.items()} for m, per in report.items()}
+    return summary
+
+
+def _ndcg_ratio(report: dict[str, dict[str, Scores]], other: str) -> Interval:
+    queries = list(report["hybrid"])
+    return ratio_interval([report["hybrid"][q].ndcg for q in queries],
+                          [report[other][q].ndcg for q in queries])
+
+
+def _print_eval(path: Path, report: dict[str, dict[str, Scores]], model: str, per_query: bool) -> None:
+    modes = list(report)
+    queries = len(report[modes[0]])
+    table = Table(title=f"{escape(path.name)}: {queries} queries, {escape(model)} "
+                        "(mean [95% bootstrap interval])")
     table.add_column("metric")
     for m in modes:
         table.add_column(m, justify="right")
-    for metric, label in (("ndcg", "nDCG@10"), ("mrr", "MRR"), ("recall", "recall@10")):
-        table.add_row(label, *(f"{getattr(results[m][0], metric):.3f}" for m in modes))
+    for metric, label in METRICS:
+        table.add_row(label, *(str(interval([getattr(s, metric) for s in report[m].values()]))
+                               for m in modes))
     console.print(table)
+    if "hybrid" in report:
+        for other in ("lexical", "semantic"):
+            if other in report:
+                console.print(f"nDCG@10 hybrid / {other}: {_ndcg_ratio(report, other)}")
     if per_query:
         detail = Table(title="nDCG@10 per query")
         detail.add_column("query")
         for m in modes:
             detail.add_column(m, justify="right")
-        for query in results[modes[0]][1]:
-            detail.add_row(escape(query), *(f"{results[m][1][query].ndcg:.2f}" for m in modes))
+        for query in report[modes[0]]:
+            detail.add_row(escape(query), *(f"{report[m][query].ndcg:.2f}" for m in modes))
         console.print(detail)

@@ -1,8 +1,11 @@
-"""Ranking quality against graded judgments: nDCG@10, MRR and recall@10 per search mode.
+"""Ranking quality against graded judgments: nDCG@10, MRR and recall@10 per search mode, with
+bootstrap intervals, so that a difference smaller than the noise of a few dozen queries is seen
+as such.
 
 Judgments are a TSV with columns `query`, `id`, `grade` (0 not relevant, 1 relevant, 2 highly
 relevant), ids being top-level hits (a study, an instrument...). Unjudged hits count as not
-relevant.
+relevant. Intervals resample queries with replacement (percentile bootstrap, fixed seed, so a
+report is reproducible); the ratio of two modes is resampled paired, query by query.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from discovery.errors import DiscoveryError
 from discovery.search.models import Mode, SearchRequest
 
 CUTOFF = 10
+RESAMPLES = 2000
+SEED = 20261130
 
 
 class JudgmentsError(DiscoveryError):
@@ -28,6 +35,18 @@ class Scores:
     ndcg: float
     mrr: float
     recall: float
+
+
+@dataclass
+class Interval:
+    """A mean and its 95% bootstrap interval."""
+
+    mean: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.mean:.3f} [{self.low:.2f}, {self.high:.2f}]"
 
 
 def load_judgments(path: Path) -> dict[str, dict[str, int]]:
@@ -81,3 +100,30 @@ def evaluate(search: Callable[[SearchRequest], list[str]], judgments: dict[str, 
                   mrr=sum(s.mrr for s in per_query.values()) / n,
                   recall=sum(s.recall for s in per_query.values()) / n)
     return mean, per_query
+
+
+def _resamples(n: int) -> np.ndarray:
+    """The same query resamples for every metric and mode, so comparisons are paired."""
+    return np.random.default_rng(SEED).integers(0, n, size=(RESAMPLES, n))
+
+
+def interval(values: list[float]) -> Interval:
+    """The mean of per-query values with its 95% percentile bootstrap interval."""
+    array = np.asarray(values, dtype=np.float64)
+    if not len(array):
+        return Interval(0.0, 0.0, 0.0)
+    means = array[_resamples(len(array))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Interval(float(array.mean()), float(low), float(high))
+
+
+def ratio_interval(numerator: list[float], denominator: list[float]) -> Interval:
+    """mean(numerator) / mean(denominator) over the same queries, with a paired 95% interval."""
+    top, bottom = np.asarray(numerator, np.float64), np.asarray(denominator, np.float64)
+    if not len(top) or bottom.sum() == 0:
+        return Interval(math.nan, math.nan, math.nan)
+    picks = _resamples(len(top))
+    sums = bottom[picks].sum(axis=1)
+    ratios = top[picks].sum(axis=1) / np.where(sums > 0, sums, np.nan)
+    low, high = np.nanpercentile(ratios, [2.5, 97.5])
+    return Interval(float(top.sum() / bottom.sum()), float(low), float(high))
