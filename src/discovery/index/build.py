@@ -30,7 +30,7 @@ from discovery.index.lexical import LexicalIndex
 from discovery.index.vectors import VectorIndex
 
 BATCH = 2000
-FORMAT = 2  # bump when the layout changes: an older index is then rebuilt
+FORMAT = 3  # bump when the layout changes: an older index is then rebuilt
 # The search index's model, chosen by `discovery eval` on the development judgments (README,
 # "Search"): MiniLM ranked better than multilingual-e5-small there, cross-language queries included.
 INDEX_MODEL = "minilm"

@@ -47,11 +47,12 @@ class Facet:
 
 class Columns:
     def __init__(self, alive: np.ndarray, kind: np.ndarray, top: np.ndarray, order: np.ndarray,
-                 numbers: dict[str, np.ndarray], facets: dict[str, Facet]) -> None:
+                 family: np.ndarray, numbers: dict[str, np.ndarray], facets: dict[str, Facet]) -> None:
         self.alive = alive
         self.kind = kind
         self.top = top
         self.order = order  # rank of the row's id among live ids: ties break by id
+        self.family = family  # versions of one instrument share a number; a row with none has its own
         self.numbers = numbers
         self.facets = facets
         self._lookups = {name: facet.lookup() for name, facet in facets.items()}
@@ -74,8 +75,12 @@ class Columns:
         ids: list[str] = []
         live_rows: list[int] = []
         kind_codes = {k: i for i, k in enumerate(KINDS)}
-        for row, rid, kind_name, parent, facets_json, ranges_json in docs.scan():
+        family = np.arange(size, dtype=np.int64) + size  # unique unless a key is shared
+        families: dict[str, int] = {}
+        for row, rid, kind_name, parent, facets_json, ranges_json, key in docs.scan():
             alive[row] = True
+            if key:
+                family[row] = families.setdefault(key, len(families))
             kind[row] = kind_codes.get(kind_name, -1)
             rows_by_id[rid] = row
             ids.append(rid)
@@ -96,11 +101,12 @@ class Columns:
         if ids:
             ranked = np.argsort(np.array(ids, dtype=object), kind="stable")
             order[np.asarray(live_rows)[ranked]] = np.arange(len(ids), dtype=np.int32)
-        return cls(alive, kind, top, order, numbers,
+        return cls(alive, kind, top, order, family, numbers,
                    {name: _pack(pairs, size, top) for name, pairs in values.items()})
 
     def save(self, path: Path) -> None:
-        arrays = {"alive": self.alive, "kind": self.kind, "top": self.top, "order": self.order}
+        arrays = {"alive": self.alive, "kind": self.kind, "top": self.top, "order": self.order,
+                  "family": self.family}
         arrays.update({f"n_{name}": column for name, column in self.numbers.items()})
         for name, facet in self.facets.items():
             arrays.update({f"o_{name}": facet.offsets, f"c_{name}": facet.codes})
@@ -120,8 +126,8 @@ class Columns:
                 offsets = arrays[f"o_{name}"]
                 facets[name] = Facet(vocab[name], offsets, arrays[f"c_{name}"],
                                      _owners(offsets))
-            return cls(arrays["alive"], arrays["kind"], arrays["top"], arrays["order"], numbers,
-                       facets)
+            return cls(arrays["alive"], arrays["kind"], arrays["top"], arrays["order"],
+                       arrays["family"], numbers, facets)
 
     # ---- querying ----------------------------------------------------------------------
 
@@ -164,8 +170,11 @@ class Columns:
                 return (column >= low) & (column <= high)
         raise FilterError(f"unknown range {name!r}", hint=f"one of: {', '.join(RANGES)}")
 
-    def counts(self, name: str, tops: np.ndarray, limit: int) -> list[tuple[str, int]]:
-        """How many of the hits (top-level rows) carry each value of a facet, most first."""
+    def counts(self, name: str, tops: np.ndarray, limit: int, groups: np.ndarray | None = None
+               ) -> list[tuple[str, int]]:
+        """How many of the hits (top-level rows) carry each value of a facet, most first. With
+        `groups` (one number per hit: versions shown as one hit share it), a group counts once
+        for a value if any of its members carries it: what a click on the value then shows."""
         facet = self.facets[name]
         if not len(tops):
             return []
@@ -175,13 +184,18 @@ class Columns:
         if not total:
             return []
         index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        codes = facet.codes[index].astype(np.int64)
+        if groups is not None:
+            pairs = np.unique(np.repeat(groups, lengths) * len(facet.vocab) + codes)
+            codes = pairs % len(facet.vocab)
         # one count per hit even if a value repeats in it (it does not: values are unique per row)
-        counted = np.bincount(facet.codes[index], minlength=len(facet.vocab))
+        counted = np.bincount(codes, minlength=len(facet.vocab))
         best = np.argsort(-counted, kind="stable")[:limit]
         return [(facet.vocab[c], int(counted[c])) for c in best if counted[c] > 0]
 
     def kind_counts(self, rows: np.ndarray, tops: np.ndarray) -> list[tuple[str, int]]:
-        """Hits holding a match of each kind (a study counts under `variable` if its variables matched)."""
+        """Hits holding a match of each kind (a study counts under `variable` if its variables
+        matched); `tops` may be group numbers instead, so versions shown as one count once."""
         if not len(rows):
             return []
         pairs = np.unique(tops.astype(np.int64) * 16 + self.kind[rows].astype(np.int64))

@@ -15,12 +15,17 @@ from typing import Any
 
 from discovery.catalogue.store import select_in
 from discovery.index.documents import IndexDocument
+from discovery.index.vocabulary import Vocabulary
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, parent TEXT,
-    title TEXT NOT NULL, facets TEXT NOT NULL, ranges TEXT NOT NULL, body BLOB NOT NULL);
+    title TEXT NOT NULL, facets TEXT NOT NULL, ranges TEXT NOT NULL, family TEXT,
+    body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_parent ON docs(parent);
+CREATE TABLE IF NOT EXISTS aliases (key TEXT NOT NULL, row INTEGER NOT NULL, code INTEGER NOT NULL,
+    PRIMARY KEY (key, row)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_row ON aliases(row);
 """
 
 
@@ -31,6 +36,7 @@ class DocStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.vocabulary = Vocabulary(self.db)  # kept in step with the documents, in their transaction
 
     def close(self) -> None:
         self.db.close()
@@ -52,17 +58,33 @@ class DocStore:
 
     def put(self, rows: list[int], documents: list[IndexDocument]) -> None:
         self.db.executemany(
-            "INSERT INTO docs VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
             [(row, doc.id, doc.kind, doc.parent, doc.title, json.dumps(doc.facets, ensure_ascii=False),
-              json.dumps(doc.ranges), _pack({"fields": doc.fields, "display": doc.display}))
+              json.dumps(doc.ranges), doc.family, _pack({"fields": doc.fields, "display": doc.display}))
              for row, doc in zip(rows, documents, strict=True)])
+        self.vocabulary.add(_text(doc.fields) for doc in documents)
+        self.db.executemany("INSERT INTO aliases VALUES (?,?,?)",
+                            [(key, row, int(code)) for row, doc in zip(rows, documents, strict=True)
+                             for key, code in doc.aliases.items()])
 
     def delete(self, rows: list[int]) -> None:
+        self.vocabulary.remove(_text(body["fields"]) for body in self.bodies(rows).values())
         self.db.executemany("DELETE FROM docs WHERE row=?", [(row,) for row in rows])
+        self.db.executemany("DELETE FROM aliases WHERE row=?", [(row,) for row in rows])
 
-    def scan(self) -> Iterator[tuple[int, str, str, str | None, str, str]]:
-        """(row, id, kind, parent, facets JSON, ranges JSON) of every live document."""
-        yield from self.db.execute("SELECT row, id, kind, parent, facets, ranges FROM docs ORDER BY row")
+    def alias_rows(self, keys: list[str], codes_only: bool = False) -> dict[str, list[int]]:
+        """Rows named exactly by each of `keys` (alias keys); with `codes_only`, only by an
+        abbreviation or identifier, not a whole title."""
+        found: dict[str, list[int]] = {}
+        for key, row in select_in(self.db, "SELECT key, row FROM aliases WHERE key IN ({marks})"
+                                  + (" AND code=1" if codes_only else ""), keys):
+            found.setdefault(key, []).append(row)
+        return found
+
+    def scan(self) -> Iterator[tuple[int, str, str, str | None, str, str, str | None]]:
+        """(row, id, kind, parent, facets JSON, ranges JSON, family) of every live document."""
+        yield from self.db.execute(
+            "SELECT row, id, kind, parent, facets, ranges, family FROM docs ORDER BY row")
 
     def bodies(self, rows: Iterable[int]) -> dict[int, dict[str, Any]]:
         """id, kind, title, parent, fields and display values of the given rows."""
@@ -85,6 +107,10 @@ class DocStore:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+
+def _text(fields: dict[str, str]) -> str:
+    return "\n".join(fields.values())
 
 
 def _pack(value: dict[str, Any]) -> bytes:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from discovery.catalogue.feed import StoredRecord
+from discovery.index.aliases import family_key, record_aliases
 
 CONTENTS_LIMIT = 400  # child texts a parent carries: enough to say what it measures
 EMBED_CHARS = 1500  # the models read 512 tokens at most; the start of a description says most
@@ -40,6 +41,8 @@ class IndexDocument:
     facets: dict[str, list[str]] = field(default_factory=dict)
     ranges: dict[str, float | None] = field(default_factory=dict)  # year_start, year_end, ...
     display: dict[str, Any] = field(default_factory=dict)  # what a hit shows without the catalogue
+    aliases: dict[str, bool] = field(default_factory=dict)  # exact-name keys -> is a code
+    family: str | None = None  # versions of one instrument or study share it
 
 
 def index_document(stored: StoredRecord, children: list[str] | None = None) -> IndexDocument:
@@ -76,7 +79,9 @@ def index_document(stored: StoredRecord, children: list[str] | None = None) -> I
         embed_text=embed_text(kind, titles, questions, descriptions, keywords, categories, contents),
         facets=facet_values(stored),
         ranges=range_values(data, len(children)),
-        display=display_values(stored, descriptions, questions))
+        display=display_values(stored, descriptions, questions),
+        aliases=record_aliases(kind, titles, data.get("identifiers", [])),
+        family=family_key(kind, title))
 
 
 def embed_text(kind: str, titles: list[str], questions: list[str], descriptions: list[str],

@@ -9,7 +9,8 @@ normalised against its own kind, and their scores merge on a comparable scale.
 Each document has two fields: `title` (boosted) and `text` (everything searchable: title,
 question, description, keywords, categories, names and, for a study or instrument, its items).
 Queries are built from analysed terms rather than parsed, so user input is never query syntax;
-a record holding every term gets its match counted twice (coordination, which BM25 lacks).
+a record holding every term gets its match counted again (coordination, which BM25 lacks), and
+a word may come in several spellings (behaviour, behavior) that count as one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from discovery.model import ITEM_KINDS
 ANALYZER = "discovery_en"
 TITLE_BOOST = 2.0
 TIE_BREAKER = 0.3  # how much a term's match in the other field adds to its best one
+COORDINATION = 1.0  # what holding every query term adds, relative to the terms' own scores
 SIDES = ("records", "items")
 
 
@@ -89,21 +91,23 @@ class _Side:
         self.index.reload()
         self.searcher = self.index.searcher()
 
-    def query(self, query_terms: list[str]) -> tantivy.Query:
+    def query(self, query_terms: list[list[str]]) -> tantivy.Query:
         per_term = []
-        for term in query_terms:
-            fields = [tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, "title", term),
-                                                TITLE_BOOST),
-                      tantivy.Query.term_query(self.schema, "text", term)]
+        for spellings in query_terms:
+            fields = [query for term in spellings for query in (
+                tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, "title", term),
+                                          TITLE_BOOST),
+                tantivy.Query.term_query(self.schema, "text", term))]
             per_term.append(tantivy.Query.disjunction_max_query(fields, TIE_BREAKER))
         any_term = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_term])
         if len(per_term) == 1:
             return any_term
-        every_term = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in per_term])
+        every_term = tantivy.Query.boost_query(
+            tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in per_term]), COORDINATION)
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, any_term),
                                             (tantivy.Occur.Should, every_term)])
 
-    def search(self, query_terms: list[str], limit: int, groups: list[str] | None = None
+    def search(self, query_terms: list[list[str]], limit: int, groups: list[str] | None = None
                ) -> tuple[np.ndarray, np.ndarray, int]:
         query = self.query(query_terms)
         if groups is not None:
@@ -144,10 +148,11 @@ class LexicalIndex:
         for side in self.sides.values():
             side.commit()
 
-    def search(self, query_terms: list[str], limit: int, groups: list[str] | None = None
+    def search(self, query_terms: list[list[str]], limit: int, groups: list[str] | None = None
                ) -> tuple[np.ndarray, np.ndarray, int]:
         """Rows and BM25 scores of the best `limit` matches of both sides, and how many match;
-        with `groups`, only documents that are, or are grouped under, one of those ids."""
+        with `groups`, only documents that are, or are grouped under, one of those ids. Each of
+        `query_terms` is one query word's index terms in its accepted spellings."""
         if not query_terms or limit <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), 0
         found = [side.search(query_terms, limit, groups) for side in self.sides.values()]

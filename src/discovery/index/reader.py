@@ -60,7 +60,7 @@ class IndexReader:
             self._queries[text] = vector
             return vector
 
-    def lexical_search(self, query_terms: list[str], k: int, allowed: np.ndarray
+    def lexical_search(self, query_terms: list[list[str]], k: int, allowed: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
         """The best `k` allowed rows by BM25, best first.
 

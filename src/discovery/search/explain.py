@@ -17,15 +17,6 @@ SNIPPET_CHARS = 200
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-def query_words(q: str) -> dict[str, str]:
-    """Index term -> the word as the user typed it."""
-    words: dict[str, str] = {}
-    for word in re.findall(r"\w+", q):
-        for term in terms(word):
-            words.setdefault(term, word)
-    return words
-
-
 def matched_fields(fields: dict[str, str], words: dict[str, str]) -> list[MatchedField]:
     found = []
     for name in FIELD_ORDER:
@@ -47,8 +38,9 @@ def _snippet(text: str, present: set[str]) -> str:
 
 
 def summary(fields: list[MatchedField], semantic_score: float | None, semantic_rank: int | None,
-            matched_children: int, child_noun: str, similar_to: str | None = None) -> str:
-    parts = []
+            matched_children: int, child_noun: str, similar_to: str | None = None,
+            named: bool = False) -> str:
+    parts = ["named by the query"] if named else []
     if fields:
         words = list(dict.fromkeys(w for f in fields for w in f.terms))
         labels = ", ".join(FIELD_LABELS[f.field] for f in fields[:3])

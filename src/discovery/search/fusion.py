@@ -4,9 +4,14 @@ Two rules, both weighted by `semantic_weight` (0 = lexical only, 1 = semantic on
 
 - `rrf`: reciprocal rank fusion, w / (k + rank). Needs no score calibration, but throws away
   how far apart two scores are.
-- `weighted`: each retriever's scores scaled to [0, 1] within the candidate pool (BM25 by its
-  maximum, cosine between the pool's lowest and highest), then a weighted sum. Keeps the
-  margins: a row far ahead lexically stays ahead.
+- `weighted`: each retriever's scores scaled to [0, 1] against the unfiltered query's own
+  range (BM25 by its best score, cosine between the cosine at the retrieval depth and the best),
+  then a weighted sum. Keeps the margins: a row far ahead lexically stays ahead; and a filter
+  does not change a row's score, so pages and facets of one query agree.
+
+A record named exactly by the query (an abbreviation, study number or whole title; see
+`index/aliases.py`) gets `EXACT_BOOST` on top, half of it when the name is only a phrase of the
+query.
 
 Which one is the default, and the weight, were chosen on the development judgments
 (`discovery eval`); see the README's search section.
@@ -19,14 +24,18 @@ from dataclasses import dataclass
 import numpy as np
 
 RRF_K = 60
+EXACT_BOOST = 1.0
 
 
 @dataclass
 class Ranked:
-    """One retriever's result: rows best first, with their scores."""
+    """One retriever's result: rows best first, with their scores, and the unfiltered query's
+    best score and the score at the retrieval depth (what scaling measures against)."""
 
     rows: np.ndarray
     scores: np.ndarray
+    best: float = 0.0
+    low: float = 0.0
 
 
 @dataclass
@@ -39,20 +48,29 @@ class Fused:
     lexical_score: np.ndarray
     semantic_rank: np.ndarray
     semantic_score: np.ndarray
+    exact: np.ndarray  # 1 named by the whole query, 0.5 by a phrase of it, 0 not named
+
+    def take(self, keep: np.ndarray) -> Fused:
+        return Fused(*(getattr(self, name)[keep] for name in self.__dataclass_fields__))
 
 
-def fuse(lexical: Ranked, semantic: Ranked, semantic_weight: float, method: str = "weighted") -> Fused:
-    rows = np.union1d(lexical.rows, semantic.rows).astype(np.int64)
+def fuse(lexical: Ranked, semantic: Ranked, semantic_weight: float, method: str = "weighted",
+         exact: dict[int, float] | None = None) -> Fused:
+    exact = exact or {}
+    rows = np.union1d(np.union1d(lexical.rows, semantic.rows),
+                      np.fromiter(exact, np.int64, len(exact))).astype(np.int64)
     lex_rank, lex_score = _place(rows, lexical)
     sem_rank, sem_score = _place(rows, semantic)
+    named = np.array([exact.get(int(row), 0.0) for row in rows]) if exact else np.zeros(len(rows))
     w = semantic_weight
     if method == "rrf":
         scores = (1 - w) * _rrf(lex_rank) + w * _rrf(sem_rank)
     elif method == "weighted":
-        scores = (1 - w) * _scaled_bm25(lex_score, lex_rank) + w * _scaled_cosine(sem_score, sem_rank)
+        scores = ((1 - w) * _scaled_bm25(lex_score, lex_rank, lexical.best)
+                  + w * _scaled_cosine(sem_score, sem_rank, semantic))
     else:
         raise ValueError(f"unknown fusion {method!r}")
-    return Fused(rows, scores, lex_rank, lex_score, sem_rank, sem_score)
+    return Fused(rows, scores + EXACT_BOOST * named, lex_rank, lex_score, sem_rank, sem_score, named)
 
 
 def _place(rows: np.ndarray, ranked: Ranked) -> tuple[np.ndarray, np.ndarray]:
@@ -69,15 +87,16 @@ def _rrf(rank: np.ndarray) -> np.ndarray:
     return np.where(rank > 0, 1.0 / (RRF_K + rank), 0.0)
 
 
-def _scaled_bm25(score: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    top = score.max() if len(score) else 0.0
+def _scaled_bm25(score: np.ndarray, rank: np.ndarray, best: float) -> np.ndarray:
+    top = max(best, score.max() if len(score) else 0.0)
     return np.where(rank > 0, score / top, 0.0) if top > 0 else np.zeros(len(score))
 
 
-def _scaled_cosine(score: np.ndarray, rank: np.ndarray) -> np.ndarray:
+def _scaled_cosine(score: np.ndarray, rank: np.ndarray, ranked: Ranked) -> np.ndarray:
     present = score[rank > 0]
     if not len(present):
         return np.zeros(len(score))
-    low, high = present.min(), present.max()
+    high = max(ranked.best, present.max())
+    low = min(ranked.low, present.min()) if ranked.low else present.min()
     span = high - low if high > low else 1.0
-    return np.where(rank > 0, (score - low) / span, 0.0)
+    return np.where(rank > 0, np.clip((score - low) / span, 0.0, 1.0), 0.0)

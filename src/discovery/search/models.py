@@ -31,6 +31,8 @@ class SearchRequest(BaseModel):
     cursor: str | None = None  # opaque, from SearchResults.next_cursor
     similar_to: str | None = None  # a record id: rank by closeness to it instead of q
     group: bool = True  # variables grouped under their study; False lists every record as a hit
+    collapse: bool = True  # versions of one instrument or study shown as one hit
+    spellcheck: bool = True  # a word the index has never seen is corrected (False: search as typed)
     variables_per_hit: int = Field(5, ge=0, le=50)
     facets: bool = True
 
@@ -49,6 +51,7 @@ class Explanation(BaseModel):
     fused_score: float
     fields: list[MatchedField] = Field(default_factory=list)
     matched_variables: int = 0
+    named: bool = False  # the query is, or holds, one of the record's exact names (PHQ-9, ZA5300)
     summary: str  # one readable sentence: why this hit is here
 
 
@@ -59,6 +62,11 @@ class VariableHit(BaseModel):
     question: str | None = None
     score: float
     explanation: Explanation
+
+
+class Version(BaseModel):
+    id: str
+    title: str
 
 
 class Hit(BaseModel):
@@ -76,6 +84,8 @@ class Hit(BaseModel):
     score: float
     explanation: Explanation
     variables: list[VariableHit] = Field(default_factory=list)  # the matching ones, best first
+    versions: int = 1  # how many versions of one instrument or study this hit stands for
+    other_versions: list[Version] = Field(default_factory=list)  # the others that fit, best first
 
 
 class FacetValue(BaseModel):
@@ -85,7 +95,10 @@ class FacetValue(BaseModel):
 
 class SearchResults(BaseModel):
     request: SearchRequest
-    total: int  # hits (studies after grouping) that match the query and filters
+    total: int  # hits (studies after grouping) that fit the query and filters
+    total_exact: bool = True  # False: a retriever reached its depth, there may be more
+    nothing_fits: bool = False  # no record fits: `hits` are the nearest records, offered as such
+    searched_for: str | None = None  # the corrected query searched instead of `request.q`
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
     next_cursor: str | None = None

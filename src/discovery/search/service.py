@@ -1,11 +1,15 @@
 """Search over the index: hybrid retrieval, grouping under studies, filters, facets, sorting,
 cursor paging, "similar to", and an explanation for every hit.
 
-The result list of a query is its candidate pool: the best `depth` allowed rows of each
-retriever, fused, then grouped so that a variable or question is shown under its study or
-instrument (whose score is its best matching row). Without a query (browsing), the pool is every
-record that passes the filters. Facet counts and `total` describe that whole list; the cursor walks
-all of it.
+The result list of a query is the set of records that fit it: rows sharing enough of its words
+(a BM25 score at least `LEXICAL_FLOOR` of the query's best), rows close enough in meaning (a
+cosine above the model's calibrated cut, `relevance.py`) and records named exactly by it. The
+cuts are fixed by the unfiltered query, so a filter only narrows the list: facet counts are the
+totals a click on them gives. Rows are then grouped so that a variable or question is shown
+under its study or instrument, scored by its own match and its items' evidence (`grouping.py`).
+Without a query (browsing), the list is every record that passes the filters. When nothing fits,
+the nearest records are offered as such. Each retriever reads at most `DEPTH` rows; a list that
+reached it says its total is a lower bound.
 """
 
 from __future__ import annotations
@@ -20,17 +24,23 @@ import numpy as np
 
 from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
+from discovery.index.aliases import query_phrases
 from discovery.index.columns import FACETS
-from discovery.model import ITEM_KINDS
-from discovery.index.lexical import terms
 from discovery.index.reader import IndexReader
+from discovery.model import ITEM_KINDS
 from discovery.search import cursor as cursors
-from discovery.search.explain import matched_fields, query_words, summary
+from discovery.search.explain import matched_fields, summary
 from discovery.search.fusion import Fused, Ranked, fuse
+from discovery.search.grouping import Grouped, group
 from discovery.search.models import (Explanation, FacetValue, Hit, SearchRequest, SearchResults,
-                                     VariableHit)
+                                     VariableHit, Version)
+from discovery.search.relevance import LEXICAL_FLOOR, semantic_cut
+from discovery.search.query import Understood, understand
+from discovery.search.spelling import Speller
 
 DEPTH = 1000  # candidate rows per retriever
+NEAREST = 10  # records offered when nothing fits
+VERSIONS_LISTED = 10  # other versions named under a hit
 FACET_VALUES = 20  # values listed per facet
 DEFAULT_FUSION = "weighted"
 NOTHING = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))  # a retriever that was not asked
@@ -38,14 +48,26 @@ NOTHING = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))  # a retriever 
 
 @dataclass
 class Pool:
-    """Candidate rows with their fused scores, and the top-level row each is grouped under."""
+    """Candidate rows with their fused scores, the top-level row each is grouped under, and what
+    kind of list it is."""
 
     fused: Fused
     tops: np.ndarray
+    complete: bool = True  # no retriever stopped at DEPTH: the list holds every fitting record
+    nearest: bool = False  # nothing fits: these are the nearest records, not matches
 
     @property
     def rows(self) -> np.ndarray:
         return self.fused.rows
+
+
+@dataclass
+class Versions:
+    """The sorted hits' families: `first` indexes the hit shown for each family."""
+
+    first: np.ndarray
+    families: np.ndarray
+    tops: np.ndarray
 
 
 class SearchService:
@@ -60,6 +82,8 @@ class SearchService:
         self.index = IndexReader(self.data_dir)
         self.depth = depth
         self.fusion = fusion
+        self.cut = semantic_cut(self.index.model)
+        self.speller = Speller(self.index.docs.vocabulary.frequencies())
 
     @property
     def model(self) -> str:
@@ -70,56 +94,109 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
-        pool = self._pool(request)
-        hit_tops, hit_scores = self._group(pool, request)
-        facets = self._facets(pool, hit_tops) if request.facets else {}
-        keys = self._sort_keys(request, hit_tops)
-        order = np.lexsort((self.index.columns.order[hit_tops], -hit_scores, -keys))
-        hit_tops, hit_scores, keys = hit_tops[order], hit_scores[order], keys[order]
+        query = understand(request.q, self.speller, request.spellcheck)
+        pool = self._pool(request, query)
+        grouped = self._group(pool, request)
+        facets = self._facets(pool, grouped.tops, request) if request.facets and not pool.nearest \
+            else {}
+        keys = self._sort_keys(request, grouped.tops)
+        order = np.lexsort((self.index.columns.order[grouped.tops], -grouped.scores, -keys))
+        hit_tops, hit_scores, keys = grouped.tops[order], grouped.scores[order], keys[order]
+        versions = self._versions(hit_tops, request)
+        if versions is not None:
+            hit_tops, hit_scores, keys = hit_tops[versions.first], hit_scores[versions.first], \
+                keys[versions.first]
         start = 0
         if request.cursor:
             start = self._after(cursors.decode(request.cursor, request), hit_tops, hit_scores, keys)
         page = slice(start, start + request.size)
-        hits = self._hits(pool, request, hit_tops[page], hit_scores[page])
+        hits = self._hits(pool, request, query, hit_tops[page], hit_scores[page])
+        if versions is not None:
+            self._add_versions(hits, hit_tops[page], versions)
         next_cursor = None
         if start + request.size < len(hit_tops) and hits:
             last = start + request.size - 1
             next_cursor = cursors.encode(
                 cursors.Position(float(keys[last]), float(hit_scores[last]), hits[-1].id), request)
-        return SearchResults(request=request, total=len(hit_tops), hits=hits, facets=facets,
-                             next_cursor=next_cursor, model=self.model,
+        return SearchResults(request=request, total=0 if pool.nearest else len(hit_tops),
+                             total_exact=pool.complete, nothing_fits=pool.nearest, hits=hits,
+                             facets=facets, next_cursor=next_cursor, model=self.model,
+                             searched_for=query.text if query.correction else None,
                              took_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def facets(self, request: SearchRequest) -> dict[str, list[FacetValue]]:
         """Facet counts alone (what a filter sidebar needs), for the same result list."""
-        pool = self._pool(request)
-        return self._facets(pool, self._group(pool, request)[0])
+        pool = self._pool(request, understand(request.q, self.speller, request.spellcheck))
+        return {} if pool.nearest else self._facets(pool, self._group(pool, request).tops, request)
 
     # ---- candidates --------------------------------------------------------------------
 
-    def _pool(self, request: SearchRequest) -> Pool:
+    def _pool(self, request: SearchRequest, query: Understood) -> Pool:
         columns = self.index.columns
         allowed = columns.mask(request.filters, request.ranges)
         if request.similar_to:
-            fused = self._similar(request, allowed)
-        elif request.q.strip():
-            fused = self._query(request, allowed)
-        else:
+            return self._pool_of(self._similar(request, allowed), complete=False)
+        if not request.q.strip():
             rows = np.flatnonzero(allowed).astype(np.int64)
-            zeros = np.zeros(len(rows), np.int64)
-            fused = Fused(rows, np.zeros(len(rows)), zeros, zeros.astype(float), zeros,
-                          zeros.astype(float))
-        return Pool(fused, columns.top[fused.rows].astype(np.int64))
+            return self._pool_of(fuse(NOTHING, Ranked(rows, np.zeros(len(rows))), 1.0, self.fusion))
+        pool = self._query(request, query, allowed)
+        if len(pool.rows):
+            return pool
+        vector = self.index.embed_query(query.text)
+        nearest = Ranked(*self.index.semantic_search(vector, NEAREST, allowed))
+        return Pool(fuse(NOTHING, nearest, 1.0, self.fusion),
+                    columns.top[nearest.rows].astype(np.int64), complete=True, nearest=True)
 
-    def _query(self, request: SearchRequest, allowed: np.ndarray) -> Fused:
+    def _pool_of(self, fused: Fused, complete: bool = True) -> Pool:
+        return Pool(fused, self.index.columns.top[fused.rows].astype(np.int64), complete)
+
+    def _query(self, request: SearchRequest, query: Understood, allowed: np.ndarray) -> Pool:
+        """The rows that fit the query within `allowed`, by the cuts of the unfiltered query."""
         lexical = semantic = NOTHING
         weight = {"lexical": 0.0, "semantic": 1.0}.get(request.mode, request.semantic_weight)
+        filtered = not np.array_equal(allowed, self.index.columns.alive)
+        complete = True
         if request.mode in ("hybrid", "lexical"):
-            lexical = Ranked(*self.index.lexical_search(terms(request.q), self.depth, allowed))
+            lexical, full = self._lexical(query.term_groups, allowed, filtered)
+            complete &= full
         if request.mode in ("hybrid", "semantic"):
-            vector = self.index.embed_query(request.q)
-            semantic = Ranked(*self.index.semantic_search(vector, self.depth, allowed))
-        return fuse(lexical, semantic, weight, self.fusion)
+            semantic, full = self._semantic(query.text, allowed, filtered)
+            complete &= full
+        exact = self._exact(query.text, allowed)
+        return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact), complete)
+
+    def _lexical(self, query_terms: list[list[str]], allowed: np.ndarray, filtered: bool
+                 ) -> tuple[Ranked, bool]:
+        rows, scores = self.index.lexical_search(query_terms, self.depth, allowed)
+        best = float(scores[0]) if len(scores) else 0.0
+        if filtered:
+            best = float(self.index.lexical_search(query_terms, 1, self.index.columns.alive)[1].max(
+                initial=0.0))
+        keep = scores >= LEXICAL_FLOOR * best
+        return Ranked(rows[keep], scores[keep], best=best), bool(len(rows) < self.depth or not keep.all())
+
+    def _semantic(self, q: str, allowed: np.ndarray, filtered: bool) -> tuple[Ranked, bool]:
+        vector = self.index.embed_query(q)
+        rows, scores = self.index.semantic_search(vector, self.depth, allowed)
+        reference = scores
+        if filtered:
+            reference = self.index.semantic_search(vector, self.depth, self.index.columns.alive)[1]
+        if not len(reference):
+            return NOTHING, True
+        best, low = float(reference[0]), float(reference[-1])
+        keep = scores >= self.cut.threshold(best)
+        return (Ranked(rows[keep], scores[keep], best=best, low=low),
+                bool(len(rows) < self.depth or not keep.all()))
+
+    def _exact(self, q: str, allowed: np.ndarray) -> dict[int, float]:
+        """Rows named exactly by the whole query (1.0) or by a code in it (0.5)."""
+        whole, phrases = query_phrases(q)
+        named: dict[int, float] = {}
+        for rows in self.index.docs.alias_rows(phrases, codes_only=True).values():
+            named.update(dict.fromkeys(rows, 0.5))
+        for rows in self.index.docs.alias_rows([whole]).values():
+            named.update(dict.fromkeys(rows, 1.0))
+        return {row: boost for row, boost in named.items() if row < len(allowed) and allowed[row]}
 
     def _similar(self, request: SearchRequest, allowed: np.ndarray) -> Fused:
         rid = self._resolve(request.similar_to or "")
@@ -141,25 +218,43 @@ class SearchService:
 
     # ---- grouping, facets, order -------------------------------------------------------
 
-    def _group(self, pool: Pool, request: SearchRequest) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct hits and the score of each: its best matching row."""
+    def _group(self, pool: Pool, request: SearchRequest) -> Grouped:
+        """Distinct hits, each scored by its own match and its items' evidence."""
         tops = pool.tops if request.group else pool.rows
-        if not len(tops):
-            return np.zeros(0, np.int64), np.zeros(0)
-        order = np.lexsort((-pool.fused.scores, tops))
-        sorted_tops = tops[order]
-        first = np.ones(len(order), bool)
-        first[1:] = sorted_tops[1:] != sorted_tops[:-1]
-        return sorted_tops[first], pool.fused.scores[order][first]
+        return group(pool.rows, tops, pool.fused.scores)
 
-    def _facets(self, pool: Pool, hit_tops: np.ndarray) -> dict[str, list[FacetValue]]:
+    def _facets(self, pool: Pool, hit_tops: np.ndarray, request: SearchRequest
+                ) -> dict[str, list[FacetValue]]:
+        """Counts of the hits as they are shown: versions collapsed into one count once."""
         columns = self.index.columns
+        collapse = request.collapse and request.group
+        owners = columns.family[pool.tops] if collapse else pool.tops
+        groups = columns.family[hit_tops] if collapse else None
         found = {"kind": [FacetValue(value=v, count=n)
-                          for v, n in columns.kind_counts(pool.rows, pool.tops)]}
+                          for v, n in columns.kind_counts(pool.rows, owners)]}
         for name in FACETS:
             found[name] = [FacetValue(value=v, count=n)
-                           for v, n in columns.counts(name, hit_tops, FACET_VALUES)]
+                           for v, n in columns.counts(name, hit_tops, FACET_VALUES, groups)]
         return found
+
+    def _versions(self, hit_tops: np.ndarray, request: SearchRequest) -> Versions | None:
+        """Where each family of versions is first in the sorted hits (it stands for the rest)."""
+        if not (request.collapse and request.group) or not len(hit_tops):
+            return None
+        families = self.index.columns.family[hit_tops]
+        _, first = np.unique(families, return_index=True)
+        return Versions(np.sort(first), families, hit_tops)
+
+    def _add_versions(self, hits: list[Hit], tops: np.ndarray, versions: Versions) -> None:
+        family = self.index.columns.family
+        members = {int(top): versions.tops[versions.families == family[top]] for top in tops}
+        others = {top: rows[rows != top] for top, rows in members.items()}
+        titles = self.index.docs.bodies([int(r) for rows in others.values()
+                                         for r in rows[:VERSIONS_LISTED]])
+        for hit, top in zip(hits, tops.tolist(), strict=True):
+            hit.versions = len(members[top])
+            hit.other_versions = [Version(id=titles[r]["id"], title=titles[r]["title"])
+                                  for r in others[top][:VERSIONS_LISTED].tolist()]
 
     def _sort_keys(self, request: SearchRequest, hit_tops: np.ndarray) -> np.ndarray:
         if request.sort == "relevance":
@@ -180,8 +275,8 @@ class SearchService:
 
     # ---- hits ----------------------------------------------------------------------------
 
-    def _hits(self, pool: Pool, request: SearchRequest, tops: np.ndarray, scores: np.ndarray
-              ) -> list[Hit]:
+    def _hits(self, pool: Pool, request: SearchRequest, query: Understood, tops: np.ndarray,
+              scores: np.ndarray) -> list[Hit]:
         if not len(tops):
             return []
         fused = pool.fused
@@ -194,7 +289,7 @@ class SearchService:
                 children[int(pool.tops[i])].append(int(fused.rows[i]))
         shown = {t: rows[:request.variables_per_hit] for t, rows in children.items()}
         bodies = self.index.docs.bodies(list(children) + [r for rows in shown.values() for r in rows])
-        words = query_words(request.q) if not request.similar_to else {}
+        words = query.words if not request.similar_to else {}
         hits = []
         for top, score in zip(tops.tolist(), scores.tolist(), strict=True):
             body = bodies[top]
@@ -232,12 +327,13 @@ class SearchService:
                 lex_rank, lex_score = int(fused.lexical_rank[i]), round(float(fused.lexical_score[i]), 4)
             if fused.semantic_rank[i]:
                 sem_rank, sem_score = int(fused.semantic_rank[i]), round(float(fused.semantic_score[i]), 4)
+        named = i is not None and bool(fused.exact[i])
         return Explanation(
             lexical_rank=lex_rank, lexical_score=lex_score, semantic_rank=sem_rank,
             semantic_score=sem_score, fused_score=round(score, 6), fields=fields,
-            matched_variables=matched_children,
+            matched_variables=matched_children, named=named,
             summary=summary(fields if lex_rank else [], sem_score, sem_rank, matched_children, noun,
-                            request.similar_to))
+                            request.similar_to, named))
 
 
 def _child_noun(bodies: dict[int, dict[str, Any]], rows: list[int]) -> str:
