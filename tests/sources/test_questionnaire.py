@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
 
 from discovery.errors import ParseError
-from discovery.model import Instrument, Kind, ParseResult, Predicate, Question
+from discovery.model import Instrument, Kind, ParseResult, Predicate, Question, slug
 from discovery.sources import questionnaire
 from discovery.sources.base import Document
 from discovery.sources.registry import head_text
@@ -65,6 +66,82 @@ def test_annotated_text_question_counts(corpus: Path, name: str, count: int, fir
     assert len(result.relations) == count
     assert {relation.predicate for relation in result.relations} == {Predicate.HAS_QUESTION}
     assert result.problems == []
+
+
+# the header names the instrument; ids still derive from the file name (judgments cite them)
+@pytest.mark.parametrize(("name", "title"), [
+    ("031_ghq12.txt", "Short General Health Questionnaire (GHQ 12)"),
+    ("000_mfqchildselfreportshort.txt", "MOOD AND FEELINGS QUESTIONNAIRE: Short Version"),
+    ("022_cesd.txt", "Center for Epidemiologic Studies Depression Scale (CES-D), NIMH"),
+    ("008_gad7anxietyupdated0.txt", "GAD-7 Anxiety"),
+    ("006_apadsm5severitymeasurefordepre.txt", "Severity Measure for Depression—Child Age 11–17 "
+     "(adapted from PHQ-9 modified for Adolescents [PHQ-A])"),  # "PHQ-" / "9 modified..."
+    ("074_mos_core_36item_survey.txt", "36-Item Short Form Survey Instrument (SF-36)"),
+    ("094_womac-osteoarthritis-index.txt", "WOMAC OSTEOARTHRITIS INDEX QUESTIONNAIRE"),
+    ("039_selfmeasuresforlonelinessandin.txt", "UCLA LONELINESS SCALE"),
+    ("102_haem.txt", "HAEM-A- QOL Questionnaire for Adults"),
+    ("100_llfdi_function.txt", "Late Life FDI: Function component"),
+    ("041_rcadschildreported818.txt", "RCADS—Child / Young Person"),  # a running footer
+    ("062_eoin_no_numbers.txt", "eoin no numbers"),  # no header: the file name, cleaned
+    ("003_bhrcsselfreporteddeliberartese.txt", "bhrcsselfreporteddeliberartese"),
+    ("uk.alspac_a2ea1325-cd4d-45a2-aa53-f4b8f56bc6c7.txt",
+     "ALSPAC: Year 11 Questionnaire for Young People"),
+    ("uk.alspac_1f930232-c543-4e8b-bcef-38e252d928e6.txt", "ALSPAC: YOUR OWN QUESTIONNAIRE"),
+    ("uk.alspac_90b780c5-cfdf-448e-92e8-d9dd5d073357.txt", "ALSPAC: MOTHER AND HOME"),
+    ("uk.alspac_3a967246-d322-484d-a13b-88e2bf7fb6c9.txt",
+     "ALSPAC: Mother/Daughter Questionnaire – GROWING AND CHANGING (4)"),
+    ("uk.alspac_8c6786c5-012c-466c-beef-c21b65a698ca.txt", "ALSPAC questionnaire"),
+    ("uk.cls.bcs70_b557cb48-fb1e-4011-aa67-bed7498b8d7d.txt",
+     "BCS70: Age 42 Survey – Self-completion Questionnaire"),
+    ("uk.cls.bcs70_708cab2e-86ba-4e51-93a1-142c2091b779.txt", "BCS70: Where Are You Now?"),
+    ("uk.mrcleu-uos.hcs_e4561ec5-f699-4a7f-8e38-493077c06bc2.txt",
+     "Hertfordshire Cohort Study: SOCIAL HEALTH QUESTIONNAIRE"),
+    ("uk.mrcleu-uos.hcs_26353f0c-ae7e-42d7-8308-4f9f860ae7a9.txt",
+     "Hertfordshire Cohort Study: SPIROMETRY"),
+])
+def test_annotated_questionnaires_are_titled_by_their_header(corpus: Path, name: str,
+                                                              title: str) -> None:
+    (instrument,) = instruments(parse(corpus / ANNOTATED / name))
+    assert instrument.title == title
+    assert instrument.id == slug(Path(name).stem.replace("_", " "))
+
+
+def test_no_annotated_questionnaire_is_titled_by_its_file_name_code(corpus: Path) -> None:
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-", re.I)
+    for path in sorted((corpus / ANNOTATED).glob("*.txt")):
+        if path.name.startswith("005_"):  # no <q> marks at all
+            continue
+        (instrument,) = instruments(parse(path))
+        assert not uuid.search(instrument.title), path.name
+        assert not re.match(r"\d{3} ", instrument.title), path.name
+        assert instrument.titles[0].value == instrument.title
+        if path.name.startswith("uk.alspac_"):
+            assert instrument.title.startswith("ALSPAC"), path.name
+            assert "Avon Longitudinal Study of Parents and Children" in instrument.keywords
+        if path.name.startswith("uk.cls.bcs70_"):
+            assert instrument.title.startswith("BCS70: "), path.name
+        if path.name.startswith("uk.mrcleu-uos.hcs_"):
+            assert instrument.title.startswith("Hertfordshire Cohort Study: "), path.name
+
+
+def test_file_name_stays_an_alternative_title_only_when_it_adds_words(corpus: Path) -> None:
+    (ghq,) = instruments(parse(corpus / ANNOTATED / "031_ghq12.txt"))
+    assert [title.value for title in ghq.titles] == [ghq.title]  # "ghq12" is in "(GHQ 12)"
+    (ysi,) = instruments(parse(corpus / ANNOTATED / "002_bhrcsparentreportysi.txt"))
+    assert [title.value for title in ysi.titles] == [
+        "Youth Strengths Inventory", "bhrcsparentreportysi"]
+
+
+def test_plain_text_header_names_the_questionnaire(tmp_path: Path) -> None:
+    path = tmp_path / "021_phq9english.txt"
+    path.write_text("Page 1 of 1\nPATIENT HEALTH QUESTIONNAIRE-9\n(PHQ-9)\n"
+                    "Over the last 2 weeks, how often have you been bothered by any of the "
+                    "following problems?\n1. Little interest or pleasure in doing things\n"
+                    "2. Feeling down, depressed, or hopeless\n", encoding="utf-8")
+    (instrument,) = instruments(parse(path))
+    assert (instrument.id, instrument.title) == (
+        "021-phq9english", "PATIENT HEALTH QUESTIONNAIRE-9 (PHQ-9)")
+    assert [title.value for title in instrument.titles] == [instrument.title, "phq9english"]
 
 
 def test_gad7_grid_headings_go_to_each_item_and_trailing_options_to_the_last(corpus: Path) -> None:
@@ -139,7 +216,7 @@ def test_gad7_pdf_numbered_items_from_the_text_layer(corpus: Path) -> None:
     result = parse(corpus / "instruments/GAD-7.pdf")
     (instrument,) = instruments(result)
     items = questions(result)
-    assert (instrument.id, instrument.title) == ("gad-7", "GAD-7")
+    assert (instrument.id, instrument.title) == ("gad-7", "GAD-7 Anxiety")  # its header
     assert instrument.provenance.source == "questionnaire-pdf"
     assert [item.number for item in items] == ["1", "2", "3", "4", "5", "6", "7"]
     assert items[0].title == "Feeling nervous, anxious, or on edge"

@@ -112,6 +112,12 @@ def test_variable_list_groups_variables_under_studies(corpus: Path) -> None:
     assert {relation.predicate for relation in result.relations} == {Predicate.HAS_VARIABLE}
     advance = studies[0]
     assert (advance.title, advance.temporal_coverage) == ("ADVANCE", "2016/2019")
+    # the study column holds a CLOSER agency code and a UUID there: the title names the study
+    sws = studies[-1]
+    assert sws.title == "Southampton Women's Survey"
+    assert [title.value for title in sws.titles] == [
+        "Southampton Women's Survey",
+        "Southampton Women's Survey (MRC Lifecourse Epidemiology Unit, University of Southampton)"]
     first = variables[0]
     assert (first.id, first.name, first.study_id) == ("advance.q1", "Q1", "advance")
     assert first.title == first.question_text == "Little interest or pleasure in doing things"

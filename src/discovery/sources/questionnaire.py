@@ -28,6 +28,7 @@ from discovery.model import (
     child_id, slug,
 )
 from discovery.sources.base import Document, clean, decode_text, strip_markup
+from discovery.sources.titles import questionnaire_title
 
 FORMAT = "questionnaire"
 
@@ -58,6 +59,8 @@ class Questionnaire:
     title: str
     items: list[Item] = field(default_factory=list)
     language: str | None = None
+    key: str | None = None  # what the instrument's id derives from, when not its title
+    alternative_titles: list[str] = field(default_factory=list)
     description: str | None = None
     keywords: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -175,12 +178,14 @@ def instrument_records(provenance: Provenance, questionnaire: Questionnaire,
     document's, made once: each record gets a copy with its own record key."""
     result = ParseResult()
     lang = questionnaire.language
-    instrument_id = unique_id(questionnaire.title, taken_ids)
+    instrument_id = unique_id(questionnaire.key or questionnaire.title, taken_ids)
     items = questionnaire.items
     keywords = list(dict.fromkeys(
         questionnaire.keywords + [keyword for item in items for keyword in item.keywords]))
+    titles = [Text(value=title) for title in dict.fromkeys(
+        [questionnaire.title, *questionnaire.alternative_titles])]
     result.records.append(Instrument(
-        id=instrument_id, title=questionnaire.title, titles=[Text(value=questionnaire.title)],
+        id=instrument_id, title=questionnaire.title, titles=titles,
         description=questionnaire.description,
         descriptions=_texts(questionnaire.description, lang), keywords=keywords,
         language=[lang] if lang else [], question_count=len(items),
@@ -258,16 +263,32 @@ def parse(doc: Document) -> ParseResult:
 
 def _parse_text(doc: Document) -> ParseResult:
     text = decode_text(doc)
-    annotated = bool(_ANNOTATION.search(text))
+    first_mark = _ANNOTATION.search(text)
+    annotated = first_mark is not None
     items = _annotated_items(text) if annotated else _plain_items(text)
     if not items:
         hint = ("the file has <o> option marks but no <q> question marks" if annotated
                 else "expected one question per line")
         raise doc.fail("no questionnaire items found", hint=hint)
-    title = readable_stem(doc.location)
-    questionnaire = Questionnaire(title=title, items=items, language=language_of(title))
+    if first_mark is not None:
+        header = text[:first_mark.start()].splitlines()
+        body = _ANNOTATION.sub("\n", text).splitlines()
+    else:
+        header, body = _plain_header(text), text.splitlines()
+    questionnaire = _titled(doc, items, header, body)
     source = "questionnaire-annotated-text" if annotated else "questionnaire-text"
     return instrument_records(doc.provenance(source), questionnaire, set())
+
+
+def _titled(doc: Document, items: list[Item], header: list[str], body: list[str],
+            metadata_title: str | None = None) -> Questionnaire:
+    """A questionnaire titled by its own header (see sources/titles.py); its id still derives
+    from the file name (or the PDF's metadata title), as it always has: ids must not move."""
+    key = metadata_title or readable_stem(doc.location)
+    named = questionnaire_title(doc.location, header, body, metadata_title)
+    return Questionnaire(
+        title=named.title, items=items, key=key, alternative_titles=named.alternatives,
+        keywords=named.keywords, language=language_of(key) or language_of(named.title))
 
 
 # --- annotated text
@@ -338,6 +359,14 @@ _LEADING_NUMBER = re.compile(r"^(?:(?:Q|Question\s*)?([A-Z]?\d{1,3}[a-z]?)[.):]"
                              r"|Q(\d{1,3}[a-z]?)(?=\s)|\(?([a-z]|[ivx]{2,5})\))\s+")
 
 
+def _plain_header(text: str) -> list[str]:
+    """The lines before the first numbered item; none when every line is an item."""
+    lines = text.splitlines()
+    numbered = [index for index, line in enumerate(lines)
+                if (value := plain_text(line)) and _LEADING_NUMBER.match(value)]
+    return lines[:numbered[0]] if len(numbered) >= 2 else []
+
+
 def _plain_items(text: str) -> list[Item]:
     """One item per line that has letters. When the text numbers its items ("1.", "Q3)", "a)"),
     only numbered lines are items (the rest is headings, instructions and scores) and a line
@@ -384,8 +413,7 @@ def _parse_pdf(doc: Document) -> ParseResult:
     items = _plain_items(text)
     if not items:
         raise doc.fail("no questionnaire items found")
-    title = _pdf_title(reader) or readable_stem(doc.location)
-    questionnaire = Questionnaire(title=title, items=items, language=language_of(title))
+    questionnaire = _titled(doc, items, _plain_header(text), text.splitlines(), _pdf_title(reader))
     result.extend(instrument_records(doc.provenance("questionnaire-pdf"), questionnaire, set()))
     return result
 

@@ -30,6 +30,7 @@ from discovery.sources.questionnaire import (
     Item, Questionnaire, at_record, categories, file_suffix, instrument_records, item_number,
     language_of, readable_stem, small_extra, split_options, unique_id,
 )
+from discovery.sources.titles import named_collection
 
 FORMAT = "tabular"
 
@@ -329,8 +330,10 @@ def _questionnaires(table: Table, provenance: Provenance, taken: set[str]) -> Pa
     for record, cells, text in _rows_with(table, "text", "no question text", result):
         title = clean(table.cell(cells, group_role)) or table.title
         if title not in groups:
-            groups[title] = Questionnaire(title=title, language=language_of(title),
-                                          record_key=record)
+            coded = named_collection(title)
+            groups[title] = Questionnaire(
+                title=coded[0] if coded else title, key=title, language=language_of(title),
+                keywords=[coded[1]] if coded else [], record_key=record)
         questionnaire = groups[title]
         intro = clean(table.cell(cells, "intro"))
         questionnaire.description = questionnaire.description or intro
@@ -411,8 +414,10 @@ def _study_records(table: Table, group: _StudyGroup, provenance: Provenance,
     result = ParseResult()
     study_id = unique_id(group.title, taken)
     lang = language_of(group.title)
+    coded = named_collection(group.title)  # "UK.MRCLEU-UOS.SWS/<uuid>": a study code, no title
+    title, titles = (coded[0], [coded[0], coded[1]]) if coded else (group.title, [group.title])
     result.records.append(Study(
-        id=study_id, title=group.title, titles=[Text(value=group.title)],
+        id=study_id, title=title, titles=[Text(value=text) for text in dict.fromkeys(titles)],
         temporal_coverage=_year_span(group.years), topics=group.topics,
         instruments=group.instruments, variable_count=len(group.rows),
         language=[lang] if lang else [], provenance=at_record(provenance, group.record_key)))
