@@ -322,6 +322,66 @@ def test_insee_variables_point_at_their_questions(parsed: dict[str, ParseResult]
     assert len({record.id for record in result.records}) == len(result.records)
 
 
+@pytest.mark.parametrize(("name", "instrument_id", "id_prefix"), [
+    (EHIS, "ehis-2025-questionnaire-test-es0-sequence-1-questionnaire",
+     "ehis-2025-questionnaire-test-es0-sequence-1"),
+    (ESEM, "enquete-sur-les-entreprises-mahoraises-questionnaire",
+     "enquete-sur-les-entreprises-mahoraises")])
+def test_insee_variables_belong_to_the_questionnaire(parsed: dict[str, ParseResult], name: str,
+                                                     instrument_id: str, id_prefix: str) -> None:
+    """The StudyUnit of a Pogues/Eno questionnaire has no title: the instrument holds the
+    variables (they were orphans, search hits titled "PL3 label"); their ids do not move."""
+    result = parsed[name]
+    variables = list(_variables(result).values())
+    assert variables and all(variable.study_id == instrument_id for variable in variables)
+    assert all(variable.id.startswith(f"{id_prefix}.") for variable in variables)
+    assert {(instrument_id, variable.id) for variable in variables} <= \
+        _edges(result, Predicate.HAS_VARIABLE)
+    assert not [variable.title for variable in variables if variable.title.endswith(" label")]
+    assert not [t.value for variable in variables for t in variable.titles
+                if t.value.endswith(" label")]
+
+
+def test_placeholder_labels_give_way_to_the_question_or_the_name(parsed: dict[str, ParseResult]
+                                                                 ) -> None:
+    ehis = _variables(parsed[EHIS])
+    assert ehis["PL3"].title == ehis["PL3"].question_text == "Portez-vous un appareil auditif ?"
+    assert ehis["PL3"].titles[0].lang == "fr-FR"
+    assert ehis["PHQSCORE"].title == "PHQScore"  # a label in another case still says something
+    esem = _variables(parsed[ESEM])
+    assert esem["SOMME_COLONNE"].title == "Somme colonne"  # no label, no question: its name
+    assert esem["EFF3112"].title.startswith("Combien l'entreprise compte de salariés au 31/12")
+    assert esem["CA"].title == "Chiffre d'affaires net de l'exercice"  # a real label stays
+
+
+def test_every_ddi_item_has_a_parent(parsed: dict[str, ParseResult]) -> None:
+    for name, result in parsed.items():
+        parents = {record.id for record in result.records
+                   if not isinstance(record, (Variable, Question))}
+        for record in result.records:
+            if isinstance(record, Variable):
+                assert record.study_id in parents, (name, record.id)
+            elif isinstance(record, Question):
+                assert record.instrument_id in parents, (name, record.id)
+
+
+def test_variables_of_a_bare_variable_scheme_get_a_study() -> None:
+    xml = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ddi:FragmentInstance xmlns:ddi="ddi:instance:3_3" xmlns:r="ddi:reusable:3_3"
+    xmlns:l="ddi:logicalproduct:3_3">
+  <ddi:Fragment><l:VariableScheme><r:Agency>x</r:Agency><r:ID>vs</r:ID><r:Version>1</r:Version>
+    <l:Variable><r:Agency>x</r:Agency><r:ID>v1</r:ID><r:Version>1</r:Version>
+      <l:VariableName><r:String>AIDE_VOIS2</r:String></l:VariableName>
+      <r:Label><r:Content>AIDE_VOIS2 label</r:Content></r:Label></l:Variable>
+  </l:VariableScheme></ddi:Fragment></ddi:FragmentInstance>"""
+    result = ddi.parse(Document("/data/insee_variables.xml", xml))
+    [study] = [record for record in result.records if isinstance(record, Study)]
+    [variable] = [record for record in result.records if isinstance(record, Variable)]
+    assert (study.id, study.title) == ("insee-variables-xml", "insee variables")
+    assert (variable.study_id, variable.title) == (study.id, "Aide vois2")
+    assert (study.id, variable.id) in _edges(result, Predicate.HAS_VARIABLE)
+
+
 def test_insee_business_survey_in_flow_order(parsed: dict[str, ParseResult]) -> None:
     result = parsed[ESEM]
     [instrument] = [r for r in result.records if isinstance(r, Instrument)]

@@ -190,6 +190,38 @@ def _unique(values: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(value for value in values if value))
 
 
+def _placeholder_label(label: str, name: str) -> bool:
+    """A label that only repeats the variable's name: "PL3 label" (Pogues/Eno writes one for
+    every variable nobody labelled), "PL3". "PHQScore" for PHQSCORE still says how to read it."""
+    text = label.strip()
+    return text == name or " ".join(text.lower().split()) == f"{name.lower()} label"
+
+
+def _readable_name(name: str) -> str:
+    """A variable's name as words when it is all there is: "AIDE_VOIS2" -> "Aide vois2";
+    a name without underscores ("PHQScore", "EFF3112") is kept as it is."""
+    if "_" not in name.strip("_"):
+        return name
+    words = " ".join(name.replace("_", " ").split())
+    return words.capitalize() if words.isupper() else words
+
+
+class _Owners:
+    """Who holds variables that no study holds: the instrument of the question a variable is
+    bound to, else the file's first instrument; `id_prefix` keeps variable ids as they were."""
+
+    def __init__(self, id_prefix: str, question_owners: dict[str, str],
+                 instrument_ids: list[str]) -> None:
+        self.id_prefix = id_prefix
+        self.question_owners = question_owners
+        self.instrument_ids = instrument_ids
+
+    def parent_of(self, question_key: str | None) -> str | None:
+        if question_key in self.question_owners:
+            return self.question_owners[question_key]
+        return self.instrument_ids[0] if self.instrument_ids else None
+
+
 def _unique_id(candidate: str, used: set[str]) -> str:
     """Two variables whose names slug alike (`V1`, `v1`) still get distinct, stable ids."""
     identifier, number = candidate, 2
@@ -513,15 +545,17 @@ class _Codebook:
         parts = _VariableParts(lang)
         for child in var:
             parts.add(child)
+        labels = [label for label in parts.labels if not _placeholder_label(label.value, name)]
         extra = {"ddi_id": var.get("ID"), "files": var.get("files"), "interval": var.get("intrvl"),
                  "groups": groups.get(var.get("ID") or ""), "summary": parts.summary,
                  "pre_question": [t.value for t in parts.pre_question],
                  "post_question": [t.value for t in parts.post_question]}
         return Variable(
             id=_unique_id(child_id(study_id, name), used), name=name, study_id=study_id,
-            title=_main(parts.labels) or name, titles=parts.labels,
+            title=_main(labels) or _main(parts.questions) or _readable_name(name),
+            titles=labels,
             description=_main(parts.descriptions), descriptions=parts.descriptions,
-            language=_languages(parts.labels, parts.questions),
+            language=_languages(labels, parts.questions),
             provenance=provenance.model_copy(update={"record_key": var.get("ID") or name}),
             question_texts=parts.questions, instructions=parts.instructions,
             categories=parts.categories, universe=parts.universe, concepts=_unique(parts.concepts),
@@ -698,18 +732,32 @@ class _Lifecycle:
         instruments = self._instruments(result, studies)
         question_ids = {key: question_id for _, _, mapping in instruments
                         for key, question_id in mapping.items()}
-        parent_id = studies[0][1].id if studies else self._container_id(
+        question_owners = {key: instrument.id for instrument, _, mapping in instruments
+                           for key in mapping}
+        id_prefix = studies[0][1].id if studies else self._container_id(
             {instrument.id for instrument, _, _ in instruments})
-        self._variables(result, studies, parent_id, question_ids)
+        self._variables(result, studies, _Owners(id_prefix, question_owners, [
+            instrument.id for instrument, _, _ in instruments]), question_ids)
         return result
 
     def _container_id(self, taken: set[str]) -> str:
-        """Parent id for variables outside any titled study: the instance's title. It must differ
+        """Id prefix for variables outside any titled study: the instance's title. It must differ
         from the instruments' ids, or a variable `HS1` would take the id of question `HS1`."""
         citation = _kid(self.root, "Citation")
         title = _main(self._named(citation, "Title")) if citation is not None else None
         container = slug(title or self._key(self.root) or self.doc.location.rsplit("/", 1)[-1])
         return child_id(container, "variables") if container in taken else container
+
+    def _container_study(self, study_id: str) -> Study:
+        """A study to hold variables when the document describes neither a titled study nor an
+        instrument (a bare VariableScheme): titled by the instance's citation, else the file."""
+        citation = _kid(self.root, "Citation")
+        titles = self._named(citation, "Title") if citation is not None else []
+        title = _main(titles) or clean(self.doc.location.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+                                       .replace("_", " ")) or study_id
+        return Study(id=study_id, title=title, titles=titles or [Text(value=title)],
+                     language=_languages(titles), provenance=self.provenance.model_copy(
+                         update={"record_key": self.record_key or self._key(self.root)}))
 
     # studies
 
@@ -1041,39 +1089,51 @@ class _Lifecycle:
 
     # variables
 
-    def _variables(self, result: ParseResult, studies: list[tuple[_Element, Study]], parent_id: str,
+    def _variables(self, result: ParseResult, studies: list[tuple[_Element, Study]], owners: _Owners,
                    question_ids: dict[str, str]) -> None:
-        owners = {}
+        """Every variable under a parent: the StudyUnit that holds it, else the file's only (or
+        first) study, else the instrument whose question it is bound to, else the file's first
+        instrument, else a study made for the document. INSEE's Pogues/Eno questionnaires have
+        a StudyUnit with no title and one instrument: their variables belong to the instrument."""
+        in_unit = {}
         for unit, study in studies if len(studies) > 1 else ():
-            owners.update({self._key(v): study for v in unit.iter("{*}Variable")})
-        single = studies[0][1] if len(studies) == 1 else None
+            in_unit.update({self._key(v): study for v in unit.iter("{*}Variable")})
+        first = studies[0][1] if studies else None
         used: set[str] = set()
         counts: dict[str, int] = {}
         for element in self.root.iter("{*}Variable"):
-            study = owners.get(self._key(element), single)
+            study = in_unit.get(self._key(element), first)
             try:
-                variable, question_key = self._variable(element, study, parent_id, used)
+                variable, question_key = self._variable(element, study, owners.id_prefix, used)
             except ValueError as error:
                 result.problems.append(Problem(record=self._key(element), reason=f"Variable skipped: {error}",
                                                raw=_raw(element)))
                 continue
+            if variable.study_id is None:
+                parent_id = owners.parent_of(question_key)
+                if parent_id is None:
+                    parent_id = owners.id_prefix
+                    result.records.append(self._container_study(parent_id))
+                    owners.instrument_ids.append(parent_id)  # made once, reused
+                variable = variable.model_copy(update={"study_id": parent_id})
             result.records.append(variable)
-            if study is not None:
-                counts[study.id] = counts.get(study.id, 0) + 1
-                result.relations.append(Relation(subject=study.id, predicate=Predicate.HAS_VARIABLE,
-                                                 object=variable.id))
+            counts[variable.study_id] = counts.get(variable.study_id, 0) + 1
+            result.relations.append(Relation(subject=variable.study_id, predicate=Predicate.HAS_VARIABLE,
+                                             object=variable.id))
             if question_key in question_ids:
                 result.relations.append(Relation(subject=variable.id, predicate=Predicate.MEASURED_BY,
                                                  object=question_ids[question_key]))
         for _, study in studies:
             study.variable_count = counts.get(study.id) or study.variable_count
 
-    def _variable(self, element: _Element, study: Study | None, parent_id: str,
+    def _variable(self, element: _Element, study: Study | None, id_prefix: str,
                   used: set[str]) -> tuple[Variable, str | None]:
         name = _main(self._named(element, "VariableName")) or self._key(element)
         if not name:
             raise ValueError("<Variable> has neither a VariableName nor an ID")
-        labels = self._named(element, "Label")
+        # Pogues writes "PL3 label" where nobody wrote a label: it names nothing
+        labels = [label for label in self._named(element, "Label")
+                  if not _placeholder_label(label.value, name)]
         question_reference = _kid(element, "QuestionReference")
         question = self.resolve(question_reference)
         representation = _kid(element, "VariableRepresentation")
@@ -1082,9 +1142,11 @@ class _Lifecycle:
         if not categories and question is not None:
             categories = self._response_categories(question)
         questions = self._question_texts(question) if question is not None else []
+        title = _main(labels) or _main(questions) or _readable_name(name)
         variable = Variable(
-            id=_unique_id(child_id(study.id if study else parent_id, name), used), name=name,
-            study_id=study.id if study else None, title=_main(labels) or name, titles=labels,
+            id=_unique_id(child_id(study.id if study else id_prefix, name), used), name=name,
+            study_id=study.id if study else None, title=title,
+            titles=labels or [Text(value=title, lang=_main_lang(questions))],
             description=_main(self._named(element, "Description", block=True)),
             language=_languages(labels, questions),
             provenance=self.provenance.model_copy(update={"record_key": self._key(element)}),
