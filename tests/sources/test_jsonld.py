@@ -346,3 +346,22 @@ def test_a_record_without_a_name_is_a_problem(corpus: Path) -> None:
 def test_sniff_leaves_other_formats_alone(corpus: Path, name: str) -> None:
     doc = load(corpus / name)
     assert not jsonld.sniff(doc, head_text(doc))
+
+
+def test_top_level_variables_and_questions_join_their_parent() -> None:
+    """A PropertyValue beside its Dataset is a variable of it (named by isPartOf, or the only
+    dataset); a Question with no survey to belong to is reported, not made an orphan hit."""
+    graph = {"@context": "https://schema.org/", "@graph": [
+        {"@type": "Dataset", "@id": "https://example.org/sleep", "name": "Sleep Study 2020"},
+        {"@type": "PropertyValue", "name": "Hours of sleep", "propertyID": "SLEEP_H",
+         "isPartOf": {"@id": "https://example.org/sleep"}},
+        {"@type": "PropertyValue", "name": "Naps", "propertyID": "NAPS"},
+        {"@type": "Question", "name": "How well do you sleep?"}]}
+    result = jsonld.parse(Document("sleep.jsonld", json.dumps(graph).encode()))
+    variables = [record for record in result.records if isinstance(record, Variable)]
+    assert [(v.id, v.study_id) for v in variables] == [
+        ("sleep-study-2020.sleep-h", "sleep-study-2020"), ("sleep-study-2020.naps", "sleep-study-2020")]
+    assert {(r.subject, r.predicate, r.object) for r in result.relations} == {
+        ("sleep-study-2020", Predicate.HAS_VARIABLE, v.id) for v in variables}
+    assert [problem.reason.split(":")[0] for problem in result.problems] == [
+        "a question outside any dataset or questionnaire"]

@@ -179,16 +179,74 @@ def _read_nodes(doc: Document, nodes: Iterator[dict[str, Any]] | list[dict[str, 
                 source: str, key: str) -> ParseResult:
     """A record per node of a record type; types like WebSite or BreadcrumbList are skipped."""
     result = ParseResult()
+    part_of: dict[int, list[str]] = {}  # item record (by position) -> what its node is part of
     for number, node in enumerate(nodes, start=1):
         if schema_org_kind(node) is None:
             continue
         record_key = _first_text(node.get("@id")) or _first_text(node.get("url")) \
             or f"{key} {number}"
         try:
-            result.extend(_read_node(doc, node, source=source, key=record_key))
+            read = _read_node(doc, node, source=source, key=record_key)
         except ValueError as error:
             result.problems.append(Problem(record=record_key, reason=str(error),
                                            raw=json.dumps(node, ensure_ascii=False)[:_RAW_CHARS]))
+            continue
+        if read.records and read.records[0].kind in (Kind.VARIABLE, Kind.QUESTION):
+            part_of[len(result.records)] = _references(node.get("isPartOf"))
+        result.extend(read)
+    return _with_parents(result, part_of) if part_of else result
+
+
+def _references(value: Any) -> list[str]:
+    """The @id, url, name or identifier strings of an `isPartOf` value."""
+    references: list[str] = []
+    for item in as_list(value):
+        if isinstance(item, str):
+            references.append(item)
+        elif isinstance(item, dict):
+            references += [text for field in ("@id", "url", "name", "identifier")
+                           if (text := _first_text(item.get(field)))]
+    return references
+
+
+def _with_parents(result: ParseResult, part_of: dict[int, list[str]]) -> ParseResult:
+    """Top-level PropertyValue and Question nodes as items of what they are part of: the node
+    their `isPartOf` names, else the document's only dataset (for a variable) or survey (for a
+    question). An item with no parent would be a search hit of its own, with nothing to say what
+    it belongs to: it is reported and left out."""
+    containers = [record for record in result.records
+                  if record.kind in (Kind.STUDY, Kind.DATASET, Kind.INSTRUMENT)]
+    keys = {key: record for record in containers
+            for key in (record.id, record.url, record.title, record.provenance.record_key) if key}
+    records = []
+    seen: set[str] = {record.id for record in result.records}
+    for position, record in enumerate(result.records):
+        if position not in part_of:
+            records.append(record)
+            continue
+        wanted = (Kind.INSTRUMENT,) if record.kind == Kind.QUESTION else (Kind.STUDY, Kind.DATASET)
+        candidates = [keys[reference] for reference in part_of[position]
+                      if reference in keys and keys[reference].kind in wanted]
+        if not candidates:
+            only = [parent for parent in containers if parent.kind in wanted]
+            candidates = only if len(only) == 1 else []
+        if not candidates:
+            result.problems.append(Problem(
+                record=record.provenance.record_key or record.id,
+                reason=f"a {record.kind} outside any dataset or questionnaire: skipped "
+                       "(name its parent with isPartOf)"))
+            continue
+        parent = candidates[0]
+        name = record.name if isinstance(record, Variable) else record.title
+        item_id = _unique_child(parent.id, name, seen)
+        if isinstance(record, Variable):
+            records.append(record.model_copy(update={"id": item_id, "study_id": parent.id}))
+            predicate = Predicate.HAS_VARIABLE
+        else:
+            records.append(record.model_copy(update={"id": item_id, "instrument_id": parent.id}))
+            predicate = Predicate.HAS_QUESTION
+        result.relations.append(Relation(subject=parent.id, predicate=predicate, object=item_id))
+    result.records = records
     return result
 
 
