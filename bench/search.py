@@ -18,10 +18,10 @@ What is real and what is derived (read this before quoting a figure):
 - The index is written directly through the index layer (document table, tantivy, faiss, facet
   columns), not through ingest + `discovery index`: the catalogue's ingest rate is measured by
   `bench/ingest.py`, and this benchmark measures the search index.
-- Queries are the development-set queries (`bench/judgments/search_dev.tsv`), each with two facet
-  filters drawn from values the synthetic studies carry, in hybrid mode with facet counts. Query
-  vectors come from the cache after the first use, so latency is the search; the model's query
-  encoding time is printed separately.
+- Queries are the development-set queries (`bench/judgments/search_tune.tsv`, `search_check.tsv`),
+  each with two facet filters drawn from values the synthetic studies carry, in hybrid mode with
+  facet counts. Query vectors come from the cache after the first use, so latency is the search;
+  the model's query encoding time is printed separately.
 - The query phase runs in a fresh process, so its peak RSS is what serving needs; the build
   phase's peak is printed too. faiss and onnxruntime are limited to 2 threads.
 
@@ -51,10 +51,11 @@ from discovery.catalogue.store import Catalogue  # noqa: E402
 from discovery.index.build import INDEX_MODEL, index_paths, read_documents, write_meta  # noqa: E402
 from discovery.index.columns import Columns  # noqa: E402
 from discovery.index.docstore import DocStore  # noqa: E402
-from discovery.index.documents import ITEM_KINDS, IndexDocument  # noqa: E402
+from discovery.index.documents import IndexDocument  # noqa: E402
 from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key  # noqa: E402
 from discovery.index.lexical import LexicalIndex  # noqa: E402
 from discovery.index.vectors import VectorIndex  # noqa: E402
+from discovery.model import ITEM_KINDS  # noqa: E402
 
 SIGMA = 0.025
 BATCH = 50_000
@@ -219,9 +220,11 @@ def build(args: argparse.Namespace) -> dict[str, float]:
 
 
 def judged_queries() -> list[str]:
-    path = Path(__file__).parent / "judgments" / "search_dev.tsv"
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(dict.fromkeys(row["query"] for row in csv.DictReader(handle, delimiter="\t")))
+    queries: list[str] = []
+    for name in ("search_tune.tsv", "search_check.tsv"):
+        with open(Path(__file__).parent / "judgments" / name, newline="", encoding="utf-8") as handle:
+            queries += [row["query"] for row in csv.DictReader(handle, delimiter="\t")]
+    return list(dict.fromkeys(queries))
 
 
 def query_phase(args: argparse.Namespace) -> None:

@@ -75,6 +75,8 @@ def search_get(
         cursor: str | None = None,
         similar_to: Annotated[str | None, Query(description="Rank by closeness to this record")] = None,
         group: bool = True,
+        collapse: Annotated[bool, Query(description="Versions of one instrument as one hit")] = True,
+        spellcheck: Annotated[bool, Query(description="Correct words the index has never seen")] = True,
         variables_per_hit: Annotated[int, Query(ge=0, le=50)] = 5,
         facets: bool = True) -> SearchResults:
     """Search studies, datasets and variables. Every field of the search service's request is a
@@ -82,6 +84,7 @@ def search_get(
     search = build_request(q=q, mode=mode, semantic_weight=semantic_weight,
                            filters=parse_filters(filter), ranges=parse_ranges(range), sort=sort,
                            size=size, cursor=cursor, similar_to=similar_to, group=group,
+                           collapse=collapse, spellcheck=spellcheck,
                            variables_per_hit=variables_per_hit, facets=facets)
     return services_of(request).search(search)
 

@@ -105,13 +105,17 @@ def search_command(
         cursor: Annotated[Optional[str], typer.Option(help="next_cursor of the previous page")] = None,
         similar: Annotated[Optional[str], typer.Option("--similar", help="Records like this id")] = None,
         flat: Annotated[bool, typer.Option("--flat", help="Do not group variables under studies")] = False,
+        versions: Annotated[bool, typer.Option("--versions", help="List every version of an "
+                                               "instrument as its own hit")] = False,
+        spellcheck: Annotated[bool, typer.Option(help="Correct words the index has never seen")] = True,
         as_json: Annotated[bool, typer.Option("--json", help="The full result as JSON")] = False,
         data: DataDir = Path("data")) -> None:
     """Search studies, datasets, variables and questions: hybrid keyword + meaning, with facets."""
     try:
         request = SearchRequest(q=query, mode=mode, semantic_weight=weight,
                                 filters=parse_filters(filter_ or []), ranges=parse_ranges(range_ or []),
-                                sort=sort, size=limit, cursor=cursor, similar_to=similar, group=not flat)
+                                sort=sort, size=limit, cursor=cursor, similar_to=similar, group=not flat,
+                                collapse=not versions, spellcheck=spellcheck)
     except ValueError as error:  # pydantic's message names the field and the allowed values
         raise fail(DiscoveryError(f"bad search option: {error}".replace("\n", " "))) from None
     try:
@@ -127,12 +131,24 @@ def search_command(
 
 def print_results(results: SearchResults) -> None:
     shown = len(results.hits)
-    console.print(f"[bold]{results.total}[/bold] hits [dim]({results.took_ms:.0f} ms, "
-                  f"{escape(results.model)})[/dim]")
+    if results.searched_for:
+        console.print(f"Showing results for [bold]{escape(results.searched_for)}[/bold] "
+                      "[dim](--no-spellcheck searches it as typed)[/dim]")
+    if results.nothing_fits:
+        console.print(f"[bold]Nothing fits.[/bold] The {shown} nearest records, which do not match "
+                      f"well [dim]({results.took_ms:.0f} ms, {escape(results.model)})[/dim]:")
+    else:
+        more = "" if results.total_exact else "+"
+        console.print(f"[bold]{results.total}{more}[/bold] hits [dim]({results.took_ms:.0f} ms, "
+                      f"{escape(results.model)})[/dim]")
     for n, hit in enumerate(results.hits, start=1):
         console.print(f"\n[bold]{n}. {escape(hit.title)}[/bold]  [dim]{hit.kind} · {escape(hit.id)} · "
                       f"score {hit.score:.3f}[/dim]", soft_wrap=True)
         console.print(f"   [italic]{escape(hit.explanation.summary)}[/italic]", soft_wrap=True)
+        if hit.versions > 1:
+            others = ", ".join(escape(v.id) for v in hit.other_versions[:5])
+            console.print(f"   [dim]{hit.versions} versions: also {others}"
+                          f"{', …' if hit.versions - 1 > 5 else ''}[/dim]", soft_wrap=True)
         for variable in hit.variables:
             name = f"{escape(variable.name)}: " if variable.name else ""
             console.print(f"     • {name}{escape(variable.label[:120])}  "
@@ -158,6 +174,9 @@ def eval_command(
         weight: Annotated[float, typer.Option(help="Semantic weight in hybrid mode, 0..1")] = 0.5,
         per_query: Annotated[bool, typer.Option("--per-query", help="Also list each query")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
+        collapse: Annotated[bool, typer.Option("--collapse", help="Score the page as shown, versions "
+                                               "folded into one hit (judgments grade each version)")
+                            ] = False,
         data: DataDir = Path("data")) -> None:
     """nDCG@10, MRR and recall@10 of the search modes on graded judgments, side by side, with 95%
     bootstrap intervals and the hybrid gain over each single retriever."""
@@ -168,7 +187,7 @@ def eval_command(
         sets = {path: load_judgments(path) for path in judgments}
         service = SearchService(data)
         reports = {path: {m: evaluate(lambda r: [h.id for h in service.search(r).hits], judged, m,
-                                      weight)[1] for m in modes}
+                                      weight, collapse)[1] for m in modes}
                    for path, judged in sets.items()}
     except DiscoveryError as error:
         raise fail(error) from None

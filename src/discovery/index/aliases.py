@@ -93,7 +93,7 @@ def query_phrases(query: str, longest: int = 4) -> tuple[str, list[str]]:
 _VERSION_WORDS = re.compile(
     r"\b(?:\d+[- ]?items?|selected items?|items? only|short (?:form|version)|long (?:form|version)|"
     r"revised|version|form|self[- ]report(?:ed)?|parent[- ]report(?:ed)?|child[- ]report(?:ed)?|"
-    r"adult|child|youth|updated|gold|english|" + "|".join(re.escape(name) for name in (
+    r"updated|gold|english|" + "|".join(re.escape(name) for name in (
         "portuguese", "spanish", "french", "german", "chinese", "italian", "dutch", "arabic",
         "japanese", "korean", "norwegian", "swedish", "danish", "finnish", "polish", "russian",
         "turkish", "hindi", "urdu", "welsh")) + r")\b", re.IGNORECASE)

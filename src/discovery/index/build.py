@@ -24,13 +24,13 @@ from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
-from discovery.index.documents import IndexDocument, index_document
+from discovery.index.documents import IndexDocument, declared_languages, index_document
 from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key
 from discovery.index.lexical import LexicalIndex
 from discovery.index.vectors import VectorIndex
 
 BATCH = 2000
-FORMAT = 3  # bump when the layout changes: an older index is then rebuilt
+FORMAT = 4  # bump when the layout changes: an older index is then rebuilt
 # The search index's model, chosen by `discovery eval` on the development judgments (README,
 # "Search"): MiniLM ranked better than multilingual-e5-small there, cross-language queries included.
 INDEX_MODEL = "minilm"
@@ -57,11 +57,13 @@ def index_paths(data_dir: Path) -> Paths:
     return Paths(Path(data_dir) / "index")
 
 
-def read_meta(paths: Paths) -> dict[str, Any] | None:
+def read_meta(paths: Paths, any_format: bool = False) -> dict[str, Any] | None:
+    """The index's meta; None when there is none, or (unless `any_format`) when it is of an
+    older layout and must be rebuilt."""
     if not paths.meta.exists():
         return None
     meta = json.loads(paths.meta.read_text())
-    return meta if meta.get("format") == FORMAT else None
+    return meta if any_format or meta.get("format") == FORMAT else None
 
 
 def write_meta(paths: Paths, key: str, seq: int, next_row: int, documents: int, exact: bool) -> None:
@@ -75,10 +77,19 @@ def write_meta(paths: Paths, key: str, seq: int, next_row: int, documents: int, 
 
 
 def read_documents(catalogue: Catalogue, ids: list[str]) -> list[IndexDocument]:
-    """The index documents of `ids` that still exist, each with its children's titles."""
+    """The index documents of `ids` that still exist, each with its children's titles; an item
+    that declares no language is read in its parent's."""
     children = feed.child_titles(catalogue, ids)
-    return [index_document(stored, children.get(stored.id, []))
-            for stored in feed.read_records(catalogue, ids)]
+    documents = [index_document(stored, children.get(stored.id, []))
+                 for stored in feed.read_records(catalogue, ids)]
+    unsure = sorted({doc.parent for doc in documents if doc.parent and not doc.languages})
+    if unsure:
+        parents = {stored.id: declared_languages(stored.data)
+                   for stored in feed.read_records(catalogue, unsure)}
+        for doc in documents:
+            if doc.parent and not doc.languages:
+                doc.languages = parents.get(doc.parent, [])
+    return documents
 
 
 @dataclass
@@ -103,7 +114,8 @@ def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
     paths = index_paths(data_dir)
     paths.root.mkdir(parents=True, exist_ok=True)
     meta = read_meta(paths)
-    key = model_key(model or (meta or {}).get("model_key") or INDEX_MODEL)
+    # an index rebuilt for a newer layout keeps the model it was built with
+    key = model_key(model or (read_meta(paths, any_format=True) or {}).get("model_key") or INDEX_MODEL)
     spec = MODELS[key]
     full = rebuild or meta is None or meta["model"] != spec.name
     seq = feed.last_seq(catalogue)

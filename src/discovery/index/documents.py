@@ -43,6 +43,7 @@ class IndexDocument:
     display: dict[str, Any] = field(default_factory=dict)  # what a hit shows without the catalogue
     aliases: dict[str, bool] = field(default_factory=dict)  # exact-name keys -> is a code
     family: str | None = None  # versions of one instrument or study share it
+    languages: list[str] = field(default_factory=list)  # ISO 639-1, declared (items: their parent's)
 
 
 def index_document(stored: StoredRecord, children: list[str] | None = None) -> IndexDocument:
@@ -81,7 +82,8 @@ def index_document(stored: StoredRecord, children: list[str] | None = None) -> I
         ranges=range_values(data, len(children)),
         display=display_values(stored, descriptions, questions),
         aliases=record_aliases(kind, titles, data.get("identifiers", [])),
-        family=family_key(kind, title))
+        family=family_key(kind, title),
+        languages=declared_languages(data))
 
 
 def embed_text(kind: str, titles: list[str], questions: list[str], descriptions: list[str],
@@ -148,6 +150,10 @@ def _catalogues(stored: StoredRecord) -> list[str]:
     """The publishing catalogues the sources name, then those the record lists."""
     return _unique(stored.catalogues + [c["name"] for c in stored.data.get("data_catalogs", [])
                                         if c.get("name")])
+
+
+def declared_languages(data: dict[str, Any]) -> list[str]:
+    return _unique([_language(code) for code in data.get("language", [])])
 
 
 def _language(code: str) -> str:

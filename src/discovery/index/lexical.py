@@ -7,7 +7,11 @@ keyword list that names the query exactly would score below a blog title. Apart,
 normalised against its own kind, and their scores merge on a comparable scale.
 
 Each document has two fields: `title` (boosted) and `text` (everything searchable: title,
-question, description, keywords, categories, names and, for a study or instrument, its items).
+question, description, keywords, categories, names and, for a study or instrument, its items),
+both read by an English analyser. A document in another language with a Snowball stemmer also
+has `text_<code>` read by that language's analyser, so "logements" meets "logement" and
+"Kindern" meets "Kind"; a query is read by every analyser, and a document scores by its best
+language (`disjunction_max`), not the sum of them.
 Queries are built from analysed terms rather than parsed, so user input is never query syntax;
 a record holding every term gets its match counted again (coordination, which BM25 lacks), and
 a word may come in several spellings (behaviour, behavior) that count as one.
@@ -16,6 +20,7 @@ a word may come in several spellings (behaviour, behavior) that count as one.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +31,10 @@ from discovery.index.documents import IndexDocument
 from discovery.model import ITEM_KINDS
 
 ANALYZER = "discovery_en"
+# ISO 639-1 code -> Snowball stemmer (and stop word list) of the languages read natively
+STEMMED = {"fr": "french", "de": "german", "es": "spanish", "pt": "portuguese", "it": "italian",
+           "nl": "dutch", "fi": "finnish", "sv": "swedish", "no": "norwegian", "da": "danish"}
+LANGUAGE_TIE = 0.1  # what a match in a document's other language adds to its best one
 TITLE_BOOST = 2.0
 TIE_BREAKER = 0.3  # how much a term's match in the other field adds to its best one
 COORDINATION = 1.0  # what holding every query term adds, relative to the terms' own scores
@@ -43,17 +52,36 @@ def analyzer() -> tantivy.TextAnalyzer:
             .build())
 
 
+def native_analyzer(language: str) -> tantivy.TextAnalyzer:
+    """One language's analyser: its stop words out, its stems, then accents folded (after
+    stemming, which needs them), so a query typed without accents still matches."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(40))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.stopword(language))
+            .filter(tantivy.Filter.stemmer(language))
+            .filter(tantivy.Filter.ascii_fold())
+            .build())
+
+
 _ANALYZER = analyzer()
+_NATIVE = {code: native_analyzer(name) for code, name in STEMMED.items()}
 
 
 @lru_cache(maxsize=65536)
-def _terms(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(_ANALYZER.analyze(text)))
+def _terms(text: str, language: str | None = None) -> tuple[str, ...]:
+    found = (_NATIVE[language] if language else _ANALYZER).analyze(text)
+    return tuple(dict.fromkeys(found))
 
 
-def terms(text: str) -> list[str]:
-    """The distinct index terms of a text, in order (explanations ask for the same texts often)."""
-    return list(_terms(text))
+def terms(text: str, language: str | None = None) -> list[str]:
+    """The distinct index terms of a text, in order (explanations ask for the same texts often):
+    by the English analyser, or by `language`'s (a key of STEMMED)."""
+    return list(_terms(text, language))
+
+
+def native_field(language: str) -> str:
+    return f"text_{language}"
 
 
 def _schema() -> tantivy.Schema:
@@ -61,10 +89,29 @@ def _schema() -> tantivy.Schema:
     builder.add_unsigned_field("row", stored=False, indexed=True, fast=True)
     builder.add_text_field("title", stored=False, tokenizer_name=ANALYZER)
     builder.add_text_field("text", stored=False, tokenizer_name=ANALYZER)
+    for code in STEMMED:
+        builder.add_text_field(native_field(code), stored=False, tokenizer_name=native_field(code))
     # the id of the hit a document is grouped under (and its own): selective filters run inside
     # tantivy as a set of these, instead of reading every match and discarding most
     builder.add_text_field("group", stored=False, tokenizer_name="raw")
     return builder.build()
+
+
+@dataclass
+class LexicalQuery:
+    """A query's index terms: by the English analyser, one group per word holding its accepted
+    spellings (behaviour, behavior); and by each other language's analyser."""
+
+    english: list[list[str]]
+    native: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, text: str, english: list[list[str]] | None = None,
+           languages: list[str] | None = None) -> LexicalQuery:
+        """`languages`: the other languages the text may be in (None: every stemmed one)."""
+        return cls(english if english is not None else [[t] for t in terms(text)],
+                   {code: terms(text, code) for code in (STEMMED if languages is None else languages)
+                    if code in STEMMED})
 
 
 class _Side:
@@ -75,6 +122,8 @@ class _Side:
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(path), reuse=not create)
         self.index.register_tokenizer(ANALYZER, _ANALYZER)
+        for code, native in _NATIVE.items():
+            self.index.register_tokenizer(native_field(code), native)
         self.writer: tantivy.IndexWriter | None = None
         self.searcher = self.index.searcher()
 
@@ -91,23 +140,30 @@ class _Side:
         self.index.reload()
         self.searcher = self.index.searcher()
 
-    def query(self, query_terms: list[list[str]]) -> tantivy.Query:
-        per_term = []
-        for spellings in query_terms:
-            fields = [query for term in spellings for query in (
-                tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, "title", term),
-                                          TITLE_BOOST),
-                tantivy.Query.term_query(self.schema, "text", term))]
-            per_term.append(tantivy.Query.disjunction_max_query(fields, TIE_BREAKER))
-        any_term = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_term])
-        if len(per_term) == 1:
+    def query(self, query: LexicalQuery) -> tantivy.Query:
+        english = self._matching([[q for term in spellings for q in (
+            tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, "title", term), TITLE_BOOST),
+            tantivy.Query.term_query(self.schema, "text", term))] for spellings in query.english])
+        native = [self._matching([[tantivy.Query.term_query(self.schema, native_field(code), term)]
+                                  for term in found])
+                  for code, found in query.native.items() if found]
+        if not native:
+            return english
+        return tantivy.Query.disjunction_max_query([english, *native], LANGUAGE_TIE)
+
+    @staticmethod
+    def _matching(per_term: list[list[tantivy.Query]]) -> tantivy.Query:
+        """Any term (each term its best field), plus `COORDINATION` more for holding them all."""
+        terms_ = [tantivy.Query.disjunction_max_query(fields, TIE_BREAKER) for fields in per_term]
+        any_term = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in terms_])
+        if len(terms_) == 1:
             return any_term
         every_term = tantivy.Query.boost_query(
-            tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in per_term]), COORDINATION)
+            tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in terms_]), COORDINATION)
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, any_term),
                                             (tantivy.Occur.Should, every_term)])
 
-    def search(self, query_terms: list[list[str]], limit: int, groups: list[str] | None = None
+    def search(self, query_terms: LexicalQuery, limit: int, groups: list[str] | None = None
                ) -> tuple[np.ndarray, np.ndarray, int]:
         query = self.query(query_terms)
         if groups is not None:
@@ -130,7 +186,11 @@ class LexicalIndex:
 
     def add(self, rows: list[int], documents: list[IndexDocument]) -> None:
         for row, doc in zip(rows, documents, strict=True):
-            document = tantivy.Document(title=doc.title, text="\n".join(doc.fields.values()))
+            text = "\n".join(doc.fields.values())
+            document = tantivy.Document(title=doc.title, text=text)
+            for code in doc.languages:
+                if code in STEMMED:
+                    document.add_text(native_field(code), text)
             document.add_unsigned("row", row)
             document.add_text("group", doc.id)
             if doc.parent and doc.kind in ITEM_KINDS:
@@ -148,12 +208,11 @@ class LexicalIndex:
         for side in self.sides.values():
             side.commit()
 
-    def search(self, query_terms: list[list[str]], limit: int, groups: list[str] | None = None
+    def search(self, query_terms: LexicalQuery, limit: int, groups: list[str] | None = None
                ) -> tuple[np.ndarray, np.ndarray, int]:
         """Rows and BM25 scores of the best `limit` matches of both sides, and how many match;
-        with `groups`, only documents that are, or are grouped under, one of those ids. Each of
-        `query_terms` is one query word's index terms in its accepted spellings."""
-        if not query_terms or limit <= 0:
+        with `groups`, only documents that are, or are grouped under, one of those ids."""
+        if not query_terms.english and not any(query_terms.native.values()) or limit <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), 0
         found = [side.search(query_terms, limit, groups) for side in self.sides.values()]
         rows = np.concatenate([f[0] for f in found])

@@ -16,7 +16,7 @@ from discovery.index.build import IndexBuildError, index_paths, read_meta
 from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
 from discovery.index.embed import get_embedder
-from discovery.index.lexical import LexicalIndex
+from discovery.index.lexical import LexicalIndex, LexicalQuery
 from discovery.index.vectors import VectorIndex
 
 
@@ -60,7 +60,7 @@ class IndexReader:
             self._queries[text] = vector
             return vector
 
-    def lexical_search(self, query_terms: list[list[str]], k: int, allowed: np.ndarray
+    def lexical_search(self, query_terms: LexicalQuery, k: int, allowed: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
         """The best `k` allowed rows by BM25, best first.
 

@@ -86,14 +86,20 @@ def score_ranking(ranked: list[str], grades: dict[str, int]) -> Scores:
 
 
 def evaluate(search: Callable[[SearchRequest], list[str]], judgments: dict[str, dict[str, int]],
-             mode: Mode, semantic_weight: float = 0.5) -> tuple[Scores, dict[str, Scores]]:
-    """Mean scores over queries with at least one relevant id, and each query's scores."""
+             mode: Mode, semantic_weight: float = 0.5, collapse: bool = False
+             ) -> tuple[Scores, dict[str, Scores]]:
+    """Mean scores over queries with at least one relevant id, and each query's scores.
+
+    Judgments grade records one by one, versions of an instrument included, so by default the
+    ranking scored is of records (`collapse=False`); `collapse=True` scores the page as a user
+    sees it, where the versions after a family's first are folded into it and count for nothing."""
     per_query = {}
     for query, grades in judgments.items():
         if not any(g > 0 for g in grades.values()):
             continue
         ranked = search(SearchRequest(q=query, mode=mode, semantic_weight=semantic_weight,
-                                      size=CUTOFF, facets=False, variables_per_hit=0))
+                                      size=CUTOFF, facets=False, variables_per_hit=0,
+                                      collapse=collapse))
         per_query[query] = score_ranking(ranked, grades)
     n = max(len(per_query), 1)
     mean = Scores(ndcg=sum(s.ndcg for s in per_query.values()) / n,

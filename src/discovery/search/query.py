@@ -4,25 +4,30 @@ with its other accepted spellings (British and American), and the index terms to
 A misspelt word ("anxeity") matches nothing lexically and pulls the embedding off course, so a
 query holding a word the index has never seen is searched as corrected and the results say so
 ("showing results for"); `spellcheck=False` searches it as typed. Spelling variants only widen
-the lexical side: "victimisation" also finds "victimization".
+the lexical side: "victimisation" also finds "victimization". A query that reads as another
+language (py3langid, over the languages the index stems) is also analysed in it, and only in
+those: every analyser at once let a French word meet a Portuguese stem ("logement", "logo").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
-from discovery.index.lexical import terms
+from discovery.index.lexical import STEMMED, LexicalQuery, terms
 from discovery.search.spelling import Correction, Speller
 
 WORD = re.compile(r"[^\W_]+")
+LANGUAGE_SHARE = 0.25  # a language at least this likely for the query is read natively too
 
 
 @dataclass
 class Understood:
     text: str  # what is searched
     correction: Correction | None  # set when `text` is the typed query corrected
-    term_groups: list[list[str]] = field(default_factory=list)  # one group per term: its spellings
+    lexical: LexicalQuery = field(default_factory=lambda: LexicalQuery([]))  # the terms to look up
     words: dict[str, str] = field(default_factory=dict)  # index term -> the word as typed
 
 
@@ -43,4 +48,22 @@ def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
                 if term not in groups[own[0]]:
                     groups[own[0]].append(term)
                 words.setdefault(term, word)
-    return Understood(text, correction, list(groups.values()), words)
+    return Understood(text, correction,
+                      LexicalQuery.of(text, list(groups.values()), query_languages(text)), words)
+
+
+def query_languages(text: str) -> list[str]:
+    """The stemmed languages (not English) the text is likely written in, most likely first."""
+    return [code for code, share in _identifier().rank(text)
+            if code != "en" and share >= LANGUAGE_SHARE]
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    """py3langid's model (inside its wheel), asked only about the languages the index stems;
+    loading it takes about 1.5 s, so once per process."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(["en", *STEMMED])
+    return identifier

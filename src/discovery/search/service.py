@@ -26,6 +26,7 @@ from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
 from discovery.index.aliases import query_phrases
 from discovery.index.columns import FACETS
+from discovery.index.lexical import LexicalQuery
 from discovery.index.reader import IndexReader
 from discovery.model import ITEM_KINDS
 from discovery.search import cursor as cursors
@@ -157,15 +158,15 @@ class SearchService:
         filtered = not np.array_equal(allowed, self.index.columns.alive)
         complete = True
         if request.mode in ("hybrid", "lexical"):
-            lexical, full = self._lexical(query.term_groups, allowed, filtered)
+            lexical, full = self._lexical(query.lexical, allowed, filtered)
             complete &= full
         if request.mode in ("hybrid", "semantic"):
             semantic, full = self._semantic(query.text, allowed, filtered)
             complete &= full
-        exact = self._exact(query.text, allowed)
+        exact = self._exact(query.text, allowed) if request.mode != "semantic" else {}
         return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact), complete)
 
-    def _lexical(self, query_terms: list[list[str]], allowed: np.ndarray, filtered: bool
+    def _lexical(self, query_terms: LexicalQuery, allowed: np.ndarray, filtered: bool
                  ) -> tuple[Ranked, bool]:
         rows, scores = self.index.lexical_search(query_terms, self.depth, allowed)
         best = float(scores[0]) if len(scores) else 0.0

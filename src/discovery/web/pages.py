@@ -29,6 +29,7 @@ from discovery.harmonise import crosswalk
 from discovery.harmonise.items import Instrument, instrument_from_text
 from discovery.model import Kind, main_text
 from discovery.search.models import FACETS, MAX_PAGE_SIZE, RANGES, SearchResults
+from discovery.search.service import DEPTH
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -48,7 +49,7 @@ templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True, default_for_string=True),
                         trim_blocks=True, lstrip_blocks=True)
 templates.globals.update(page_path=page_path, FACET_LABELS=FACET_LABELS, RANGE_LABELS=RANGE_LABELS,
-                         main_text=main_text)
+                         main_text=main_text, DEPTH=DEPTH)
 router = APIRouter(include_in_schema=False)
 
 
@@ -99,6 +100,8 @@ def _search_state(request: Request) -> tuple[list[tuple[str, str]], dict[str, An
         "size": size if size.isdigit() and 0 < int(size) <= MAX_PAGE_SIZE else 10,
         "cursor": params.get("cursor") or None, "similar_to": params.get("similar_to") or None,
         "group": params.get("group", "true") != "false",
+        "collapse": params.get("collapse", "true") != "false",
+        "spellcheck": params.get("spellcheck", "true") != "false",
         "variables_per_hit": params.get("variables_per_hit", "5"), "facets": True,
     }
     return kept, fields
@@ -129,10 +132,13 @@ def search_page(request: Request) -> Response:
                     "/", [p for p in kept if p != pair] if chosen else kept + [pair])
     next_url = query_url("/", kept + [("cursor", results.next_cursor)]) \
         if results and results.next_cursor else None
+    as_typed = query_url("/", [p for p in kept if p[0] != "spellcheck"] + [("spellcheck", "false")]) \
+        if results and results.searched_for else None
     status = 503 if unavailable and search.q else 200
     title = f"{search.q} - search" if search.q else "Search research data"
     return render(request, "search.html", status=status, search=search, results=results,
                   unavailable=unavailable, browse=browse, toggles=toggles, next_url=next_url,
+                  as_typed=as_typed,
                   first_url=query_url("/", kept) if search.cursor else None, title=title,
                   canonical=site_url(request, "/") if not kept else None, FACETS=FACETS,
                   RANGES=RANGES, params=request.query_params)
