@@ -4,6 +4,8 @@ questionnaire and the first 30 variables of the ADVANCE study (GAD-7 and PHQ-9 i
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -44,3 +46,30 @@ def private_copy(source: Path, target: Path) -> Path:
     """A copy a test may change: the embedding cache comes along, so nothing is encoded again."""
     shutil.copytree(source, target)
     return target
+
+
+BANK_INSTRUMENTS = re.compile(r"PHQ|GAD|Anxiety|Strengths (and|&) Difficulties Questionnaire \(25-item\)")
+BANK_FILES = ["instruments/harmony_example_questionnaires.jsonl",
+              "ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml",
+              "ddi/ddi25_gesis_ZA2800_allbus_1996.xml"]
+
+
+def question_bank(tmp_path_factory, corpus: Path) -> Path:
+    """A bank of questionnaires with many versions of the same scales (GAD-7 in twelve languages,
+    PHQ and SDQ variants, child anxiety scales) and two studies, indexed with the default models:
+    what relevance, spelling, language and version tests need. Built once per session."""
+    if "bank" not in _built:
+        folder = tmp_path_factory.mktemp("question-bank")
+        source = corpus / "instruments/mhc_catalogue_mental_health_measures_questions.jsonl"
+        lines = [line for line in source.read_text(encoding="utf-8").splitlines()
+                 if BANK_INSTRUMENTS.search(json.loads(line).get("instrument_name") or "")]
+        extract = folder / "sources" / "mhc_extract.jsonl"
+        extract.parent.mkdir(parents=True)
+        extract.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with Catalogue(folder) as catalogue:
+            report = ingest(catalogue, documents(expand([str(corpus / f) for f in BANK_FILES]
+                                                        + [str(extract)])))
+            assert report.ok, report.failures
+            update_index(catalogue, folder)
+        _built["bank"] = folder
+    return _built["bank"]

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from discovery.index.lexical import STEMMED, LexicalQuery, terms
+from discovery.index.vocabulary import words as vocabulary_words
 from discovery.search.spelling import Correction, Speller
 
 WORD = re.compile(r"[^\W_]+")
@@ -29,6 +30,7 @@ class Understood:
     correction: Correction | None  # set when `text` is the typed query corrected
     lexical: LexicalQuery = field(default_factory=lambda: LexicalQuery([]))  # the terms to look up
     words: dict[str, str] = field(default_factory=dict)  # index term -> the word as typed
+    known: bool = True  # the index vocabulary holds at least one of its words
 
 
 def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
@@ -48,8 +50,10 @@ def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
                 if term not in groups[own[0]]:
                     groups[own[0]].append(term)
                 words.setdefault(term, word)
+    known = any(word in speller.frequencies for word in vocabulary_words(text))
     return Understood(text, correction,
-                      LexicalQuery.of(text, list(groups.values()), query_languages(text)), words)
+                      LexicalQuery.of(text, list(groups.values()), query_languages(text)), words,
+                      known)
 
 
 def query_languages(text: str) -> list[str]:

@@ -141,7 +141,7 @@ class SearchService:
             rows = np.flatnonzero(allowed).astype(np.int64)
             return self._pool_of(fuse(NOTHING, Ranked(rows, np.zeros(len(rows))), 1.0, self.fusion))
         pool = self._query(request, query, allowed)
-        if len(pool.rows):
+        if len(pool.rows) and (query.known or pool.fused.exact.any()):
             return pool
         vector = self.index.embed_query(query.text)
         nearest = Ranked(*self.index.semantic_search(vector, NEAREST, allowed))

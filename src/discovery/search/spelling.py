@@ -56,12 +56,13 @@ class Speller:
 
     def correct(self, query: str) -> Correction | None:
         """The query with each misspelt word replaced by its likeliest vocabulary word; None when
-        no word changes. Words in the vocabulary, in any language, are never touched."""
+        no word changes. Words in the vocabulary, in any language, are never touched, nor a word
+        whose other British or American spelling is (it is searched in both)."""
         changes: list[tuple[str, str]] = []
 
         def fix(match: re.Match[str]) -> str:
             token = match.group()
-            suggestion = self._suggest(token)
+            suggestion = None if self.variants(token.lower()) else self._suggest(token)
             if suggestion is None:
                 return token
             changes.append((token, suggestion))
