@@ -115,14 +115,15 @@ def synthetic_study(base: IndexDocument, number: int, rng: random.Random,
               "age_max": rng.choice([17, 65, 120]), "sample_size": rng.randint(50, 50_000), "variables": None}
     return IndexDocument(id=f"bench-study-{number}", kind="study", parent=None, title=title,
                          fields={**base.fields, "title": title}, embed_text="", facets=facets,
-                         ranges=ranges, display=base.display)
+                         ranges=ranges, display=base.display, languages=base.languages)
 
 
 def synthetic_variable(base: IndexDocument, number: int, parent: str) -> IndexDocument:
     name = f"V{number}"
     fields = {**base.fields, "names": name}
     return IndexDocument(id=f"{parent}.v{number}", kind="variable", parent=parent, title=base.title,
-                         fields=fields, embed_text="", facets={}, ranges={}, display={"name": name})
+                         fields=fields, embed_text="", facets={}, ranges={}, display={"name": name},
+                         languages=base.languages)
 
 
 def noisy(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:

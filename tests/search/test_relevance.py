@@ -38,7 +38,9 @@ def test_a_misspelt_query_is_searched_as_corrected_and_says_so(bank):
 
 
 def test_a_german_query_finds_an_english_child_anxiety_scale(bank):
-    hits = search(bank, "Angst bei Kindern", collapse=False).hits
+    results = search(bank, "Angst bei Kindern", collapse=False)
+    assert results.searched_for is None  # German words are not English misspellings
+    hits = results.hits
     english_child_scales = [h for h in hits if re.search(r"child", h.title, re.I)
                             and re.search(r"anxi", h.title, re.I)]
     assert english_child_scales, [h.title for h in hits]

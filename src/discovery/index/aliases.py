@@ -37,8 +37,8 @@ def abbreviations(title: str) -> list[str]:
     found = [m.group(1).strip() for m in _BRACKETED.finditer(title)
              if sum(c.isupper() for c in m.group(1)) >= 2 and len(m.group(1).split()) <= 2]
     free = [m.group(1) for m in _ABBREVIATION.finditer(title)]
-    letters = [c for c in title if c.isalpha()]
-    if sum(c.isupper() for c in letters) * 2 > len(letters):
+    words = re.findall(r"[^\W\d_]{2,}", title)
+    if len(free) > 1 and len(free) * 2 > len(words):
         # a heading in capitals: its words are not abbreviations, its codes with digits are
         free = [name for name in free if any(c.isdigit() for c in name)]
     return list(dict.fromkeys(found + free))
@@ -111,6 +111,5 @@ def family_key(kind: str, title: str) -> str | None:
     bracketed = [m.group(1).strip() for m in _BRACKETED.finditer(title)
                  if sum(c.isupper() for c in m.group(1)) >= 2 and len(m.group(1).split()) <= 2]
     codes = bracketed or abbreviations(title)
-    if codes:
-        return f"code:{alias_key(codes[0])}"
-    return f"name:{alias_key(_VERSION_WORDS.sub(' ', title))}"
+    # one namespace: "SCARED English" and "Screen for ... (SCARED)" meet on "scared"
+    return alias_key(codes[0] if codes else _VERSION_WORDS.sub(" ", title))

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 SINGLE = 0.6  # what one matching item is worth, relative to its score
-BREADTH = 2.0  # how many further items (in effective number) close most of the remaining gap
-BOTH = 0.25  # the share of the weaker signal added when the record and its items both match
+BREADTH = 1.0  # how many further items (in effective number) close most of the remaining gap
+BOTH = 0.5  # the share of the weaker signal added when the record and its items both match
 
 
 @dataclass

@@ -3,10 +3,12 @@ with its other accepted spellings (British and American), and the index terms to
 
 A misspelt word ("anxeity") matches nothing lexically and pulls the embedding off course, so a
 query holding a word the index has never seen is searched as corrected and the results say so
-("showing results for"); `spellcheck=False` searches it as typed. Spelling variants only widen
-the lexical side: "victimisation" also finds "victimization". A query that reads as another
-language (py3langid, over the languages the index stems) is also analysed in it, and only in
-those: every analyser at once let a French word meet a Portuguese stem ("logement", "logo").
+("showing results for"); `spellcheck=False` searches it as typed. A query that reads as another
+language is left alone: its words are unknown because the index is mostly English, not misspelt
+("Kindern" is not "hinders"). Spelling variants only widen the lexical side: "victimisation"
+also finds "victimization". A query that reads as another language (py3langid, over the
+languages the index stems) is also analysed in it, and only in those: every analyser at once
+let a French word meet a Portuguese stem ("logement", "logo").
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from discovery.search.spelling import Correction, Speller
 
 WORD = re.compile(r"[^\W_]+")
 LANGUAGE_SHARE = 0.25  # a language at least this likely for the query is read natively too
+FOREIGN = 0.6  # a query this likely in another language is not spelling-corrected
 
 
 @dataclass
@@ -34,6 +37,9 @@ class Understood:
 
 
 def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
+    # a German query's "Kindern" is not a misspelling of an English word the index holds
+    foreign = _identifier().rank(q)[0] if q.strip() else ("en", 1.0)
+    spellcheck &= foreign[0] == "en" or foreign[1] < FOREIGN
     correction = speller.correct(q) if spellcheck else None
     text = correction.text if correction else q
     groups: dict[str, list[str]] = {}
