@@ -193,6 +193,20 @@ class Columns:
         best = np.argsort(-counted, kind="stable")[:limit]
         return [(facet.vocab[c], int(counted[c])) for c in best if counted[c] > 0]
 
+    def holds(self, name: str, rows: np.ndarray, value: str) -> np.ndarray:
+        """Whether each of `rows` carries `value` in facet `name`."""
+        facet = self.facets[name]
+        code = self._lookups[name].get(value)
+        found = np.zeros(self.size, bool)
+        if code is not None:
+            found[facet.owners[facet.codes == code]] = True
+        return found[rows]
+
+    def lacks(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Whether each of `rows` has no value at all in facet `name`."""
+        offsets = self.facets[name].offsets
+        return offsets[rows + 1] == offsets[rows]
+
     def kind_counts(self, rows: np.ndarray, tops: np.ndarray) -> list[tuple[str, int]]:
         """Hits holding a match of each kind (a study counts under `variable` if its variables
         matched); `tops` may be group numbers instead, so versions shown as one count once."""

@@ -23,6 +23,9 @@ from discovery.index.vocabulary import words as vocabulary_words
 from discovery.search.spelling import Correction, Speller
 
 WORD = re.compile(r"[^\W_]+")
+# the number of a coded name ("GAD-7", "SF-36"): as a word of its own it matches every "7" in the
+# index; the name is found whole through the exact names, and its letters through BM25
+CODE_NUMBER = re.compile(r"(?<=[^\W\d_])-\d+\b")
 LANGUAGE_SHARE = 0.25  # a language at least this likely for the query is read natively too
 FOREIGN = 0.6  # a query this likely in another language is not spelling-corrected
 
@@ -44,7 +47,8 @@ def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
     text = correction.text if correction else q
     groups: dict[str, list[str]] = {}
     words: dict[str, str] = {}
-    for word in WORD.findall(text):
+    lexical_text = CODE_NUMBER.sub("", text)
+    for word in WORD.findall(lexical_text):
         own = terms(word)
         for term in own:
             groups.setdefault(term, [term])
@@ -58,7 +62,7 @@ def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
                 words.setdefault(term, word)
     known = any(word in speller.frequencies for word in vocabulary_words(text))
     return Understood(text, correction,
-                      LexicalQuery.of(text, list(groups.values()), query_languages(text)), words,
+                      LexicalQuery.of(lexical_text, list(groups.values()), query_languages(text)), words,
                       known)
 
 

@@ -103,7 +103,7 @@ class SearchService:
         keys = self._sort_keys(request, grouped.tops)
         order = np.lexsort((self.index.columns.order[grouped.tops], -grouped.scores, -keys))
         hit_tops, hit_scores, keys = grouped.tops[order], grouped.scores[order], keys[order]
-        versions = self._versions(hit_tops, request)
+        versions = self._versions(hit_tops, request, query)
         if versions is not None:
             hit_tops, hit_scores, keys = hit_tops[versions.first], hit_scores[versions.first], \
                 keys[versions.first]
@@ -238,12 +238,23 @@ class SearchService:
                            for v, n in columns.counts(name, hit_tops, FACET_VALUES, groups)]
         return found
 
-    def _versions(self, hit_tops: np.ndarray, request: SearchRequest) -> Versions | None:
-        """Where each family of versions is first in the sorted hits (it stands for the rest)."""
+    def _versions(self, hit_tops: np.ndarray, request: SearchRequest, query: Understood
+                  ) -> Versions | None:
+        """Which hit stands for each family of versions: its first in the query's language (a
+        GAD-7 search in English is answered by the English GAD-7, not the Kannada one that
+        scored a hair higher), else its first."""
         if not (request.collapse and request.group) or not len(hit_tops):
             return None
-        families = self.index.columns.family[hit_tops]
-        _, first = np.unique(families, return_index=True)
+        columns = self.index.columns
+        families = columns.family[hit_tops]
+        language = (query.lexical.native and next(iter(query.lexical.native))) or "en"
+        speaks = columns.holds("language", hit_tops, language)
+        if language == "en":
+            speaks |= columns.lacks("language", hit_tops)
+        place = np.arange(len(hit_tops))
+        order = np.lexsort((np.where(speaks, place, place + len(place)), families))
+        ordered = families[order]
+        first = order[np.r_[True, ordered[1:] != ordered[:-1]]]
         return Versions(np.sort(first), families, hit_tops)
 
     def _add_versions(self, hits: list[Hit], tops: np.ndarray, versions: Versions) -> None:
