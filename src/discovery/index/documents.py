@@ -91,9 +91,7 @@ def embed_text(kind: str, titles: list[str], questions: list[str], descriptions:
     """One passage per record: what it is called and asks first, then what describes it, then
     (room allowing) the items it holds."""
     head = _unique(titles[:1] + questions[:1]) if kind != "question" else questions[:1]
-    parts = head + descriptions[:1]
-    if keywords:
-        parts.append(", ".join(keywords[:30]))
+    parts = head + ([", ".join(keywords[:30])] if keywords else []) + descriptions[:1]
     if categories and kind in ("variable", "question"):
         parts.append(" / ".join(categories[:CATEGORY_LIMIT]))
     if contents:

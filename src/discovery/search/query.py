@@ -4,8 +4,9 @@ with its other accepted spellings (British and American), and the index terms to
 A misspelt word ("anxeity") matches nothing lexically and pulls the embedding off course, so a
 query holding a word the index has never seen is searched as corrected and the results say so
 ("showing results for"); `spellcheck=False` searches it as typed. A query that reads as another
-language is left alone: its words are unknown because the index is mostly English, not misspelt
-("Kindern" is not "hinders"). Spelling variants only widen the lexical side: "victimisation"
+language is searched as typed: its words are unknown because the index is mostly English, not
+misspelt; their near vocabulary words only widen the lexical side, where they often turn out to be
+cognates ("violencia", "violence"). Spelling variants also only widen it: "victimisation"
 also finds "victimization". A query that reads as another language (py3langid, over the
 languages the index stems) is also analysed in it, and only in those: every analyser at once
 let a French word meet a Portuguese stem ("logement", "logo").
@@ -27,7 +28,7 @@ WORD = re.compile(r"[^\W_]+")
 # index; the name is found whole through the exact names, and its letters through BM25
 CODE_NUMBER = re.compile(r"(?<=[^\W\d_])-\d+\b")
 LANGUAGE_SHARE = 0.25  # a language at least this likely for the query is read natively too
-FOREIGN = 0.6  # a query this likely in another language is not spelling-corrected
+FOREIGN = 0.6  # a query this likely in another language is searched as typed
 
 
 @dataclass
@@ -40,10 +41,14 @@ class Understood:
 
 
 def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
-    # a German query's "Kindern" is not a misspelling of an English word the index holds
-    foreign = _identifier().rank(q)[0] if q.strip() else ("en", 1.0)
-    spellcheck &= foreign[0] == "en" or foreign[1] < FOREIGN
     correction = speller.correct(q) if spellcheck else None
+    best_language, share = _identifier().rank(q)[0] if q.strip() else ("en", 1.0)
+    near: dict[str, str] = {}
+    if correction and best_language != "en" and share >= FOREIGN:
+        # a German query's "Kindern" is no misspelling of "hinders": it is searched as typed, and
+        # the near vocabulary word only widens the lexical side ("violencia" meets "violence")
+        near = {typed.lower(): suggested for typed, suggested in correction.changes}
+        correction = None
     text = correction.text if correction else q
     groups: dict[str, list[str]] = {}
     words: dict[str, str] = {}
@@ -55,12 +60,13 @@ def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
             words.setdefault(term, word)
         if len(own) != 1:
             continue
-        for variant in speller.variants(word.lower()):
-            for term in terms(variant):
+        others = speller.variants(word.lower()) + ([near[word.lower()]] if word.lower() in near else [])
+        for other in others:
+            for term in terms(other):
                 if term not in groups[own[0]]:
                     groups[own[0]].append(term)
                 words.setdefault(term, word)
-    known = any(word in speller.frequencies for word in vocabulary_words(text))
+    known = any(word in speller.frequencies for word in vocabulary_words(text)) or bool(near)
     return Understood(text, correction,
                       LexicalQuery.of(lexical_text, list(groups.values()), query_languages(text)), words,
                       known)
