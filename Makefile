@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/linking.py
 	$(BIN)/python bench/search.py --catalogue $(DATA) --variables 100000 --studies 5000
+	$(BIN)/python bench/index_memory.py --catalogue $(DATA) --model all
 	$(BIN)/python bench/api_load.py --data $(DATA) --seconds 60
 
 clean:
