@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from discovery.search.fusion import RRF_K, Ranked, fuse
+from discovery.search.fusion import EXACT_BOOST, RRF_K, Ranked, fuse
 
 
 def ranked(rows: list[int], scores: list[float]) -> Ranked:
@@ -62,3 +62,19 @@ def test_an_empty_side_leaves_the_other_ranking_intact():
 def test_unknown_fusion_is_refused():
     with pytest.raises(ValueError, match="unknown fusion"):
         fuse(LEXICAL, SEMANTIC, 0.5, "borda")
+
+
+def test_a_row_scores_the_same_whatever_else_the_filters_leave_in_the_pool():
+    full = by_row(fuse(Ranked(np.array([10, 20, 30]), np.array([12.0, 6.0, 3.0]), best=12.0),
+                       Ranked(np.array([30, 40]), np.array([0.9, 0.5]), best=0.9, low=0.5), 0.5))
+    filtered = by_row(fuse(Ranked(np.array([20]), np.array([6.0]), best=12.0),
+                           Ranked(np.array([40]), np.array([0.5]), best=0.9, low=0.5), 0.5))
+    assert filtered[20] == pytest.approx(full[20]) and filtered[40] == pytest.approx(full[40])
+
+
+def test_records_named_by_the_query_are_lifted_and_marked():
+    fused = fuse(LEXICAL, SEMANTIC, 0.5, "weighted", exact={20: 1.0, 50: 0.5})
+    scores = by_row(fused)
+    assert scores[50] == pytest.approx(0.5 * EXACT_BOOST)  # named only: it still enters
+    assert max(scores, key=scores.get) == 20
+    assert dict(zip(fused.rows.tolist(), fused.exact.tolist(), strict=True))[10] == 0.0

@@ -50,9 +50,6 @@ class Fused:
     semantic_score: np.ndarray
     exact: np.ndarray  # 1 named by the whole query, 0.5 by a phrase of it, 0 not named
 
-    def take(self, keep: np.ndarray) -> Fused:
-        return Fused(*(getattr(self, name)[keep] for name in self.__dataclass_fields__))
-
 
 def fuse(lexical: Ranked, semantic: Ranked, semantic_weight: float, method: str = "weighted",
          exact: dict[int, float] | None = None) -> Fused:
