@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpus
 DATA ?= data
 
-.PHONY: setup demo test bench clean
+.PHONY: setup browser demo test bench audit clean
 
 setup: $(VENV)/.installed
 
@@ -25,7 +25,17 @@ demo: setup
 	$(BIN)/discovery index --data $(DATA)
 	$(BIN)/discovery serve --host 127.0.0.1 --port 8000 --data $(DATA)
 
-test: setup
+# The browser tests drive Debian's Chromium; a fresh machine gets it here (never a browser that
+# Playwright downloads). Installing needs root, as on CI; otherwise the command says what to run.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "the browser tests need /usr/bin/chromium: run 'sudo apt-get install chromium chromium-driver fonts-dejavu-core'" >&2; exit 2; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core; \
+	fi
+
+test: setup browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest
 
@@ -36,6 +46,12 @@ bench: setup
 	$(BIN)/python bench/search.py --catalogue $(DATA) --variables 100000 --studies 5000
 	$(BIN)/python bench/index_memory.py --catalogue $(DATA) --model all
 	$(BIN)/python bench/api_load.py --data $(DATA) --seconds 60
+
+# Known vulnerabilities in the installed dependencies. --strict: a package the vulnerability
+# service cannot answer for fails the audit by name, instead of passing unchecked.
+audit: setup
+	$(BIN)/pip install --quiet pip-audit==2.10.1
+	$(BIN)/pip-audit --strict --skip-editable
 
 clean:
 	rm -rf $(DATA) test-artifacts .pytest_cache
