@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 
 import pytest
 
@@ -148,6 +149,58 @@ def test_quarantine_keeps_reason_and_raw_bytes(catalogue):
     [(number, at, location, record, reason, hint)] = catalogue.quarantined()
     assert (location, record, reason) == ("bad.xml", "var 3", "malformed XML")
     assert catalogue.quarantined_raw(number) == b"<codeBook"
+
+
+def test_the_same_failure_again_is_one_row_with_the_later_time(catalogue):
+    for reason in ("malformed XML", "malformed XML: line 1"):
+        catalogue.quarantine("bad.xml", reason, record="var 3", raw=b"<codeBook")
+        catalogue.quarantine("gone.xml", reason)  # no bytes kept: the reason tells failures apart
+    rows = catalogue.quarantined()
+    assert [(location, reason) for _, _, location, _, reason, _ in rows] == [
+        ("bad.xml", "malformed XML: line 1"), ("gone.xml", "malformed XML"),
+        ("gone.xml", "malformed XML: line 1")]
+    assert catalogue.db.execute("SELECT COUNT(*) FROM quarantine WHERE raw IS NOT NULL"
+                                ).fetchone() == (1,)
+    catalogue.quarantine("bad.xml", "malformed XML", record="var 3", raw=b"<codeBook>")
+    catalogue.quarantine("bad.xml", "malformed XML", record="var 4", raw=b"<codeBook")
+    assert len(catalogue.quarantined()) == 5  # other bytes or another record: another failure
+
+
+def test_a_location_keeps_only_the_failures_its_latest_ingest_reported(catalogue):
+    kept = catalogue.quarantine("bad.xml", "malformed XML", raw=b"<codeBook")
+    catalogue.quarantine("bad.xml", "malformed XML", raw=b"<codeBook><")
+    catalogue.quarantine("other.xml", "empty file", raw=b"")
+    catalogue.clear_quarantine("bad.xml", keep=[kept])
+    assert [(location, catalogue.quarantined_raw(number)) for number, _, location, *_ in
+            catalogue.quarantined()] == [("bad.xml", b"<codeBook"), ("other.xml", b"")]
+    catalogue.clear_quarantine("bad.xml")
+    assert [location for _, _, location, *_ in catalogue.quarantined()] == ["other.xml"]
+
+
+def test_text_that_is_not_unicode_is_quarantined_escaped(catalogue):
+    catalogue.quarantine("bad\udcff.json", "cannot store '\ud800'", record="r\ud800",
+                         raw='{"name": "\ud800"}')
+    [(number, _, location, record, reason, _)] = catalogue.quarantined()
+    assert (location, record, reason) == ("bad\\udcff.json", "r\\ud800", "cannot store '\\ud800'")
+    assert catalogue.quarantined_raw(number) == b'{"name": "\\ud800"}'
+
+
+def test_an_older_catalogue_gets_digests_and_loses_its_repeated_rows(tmp_path):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    with sqlite3.connect(folder / "catalogue.sqlite") as db:
+        db.execute("CREATE TABLE quarantine (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, location "
+                   "TEXT NOT NULL, record TEXT, reason TEXT NOT NULL, hint TEXT, raw BLOB)")
+        rows = [(f"2026-01-0{day}", "bad.xml", None, "malformed XML", None,
+                 zlib.compress(b"<codeBook")) for day in (1, 2, 3)]
+        rows.append(("2026-01-04", "gone.xml", None, "HTTP 404", None, None))
+        db.executemany("INSERT INTO quarantine (at, location, record, reason, hint, raw) "
+                       "VALUES (?,?,?,?,?,?)", rows)
+    with Catalogue(folder) as upgraded:
+        assert [(number, at, location) for number, at, location, *_ in upgraded.quarantined()] \
+            == [(3, "2026-01-03", "bad.xml"), (4, "2026-01-04", "gone.xml")]
+        upgraded.quarantine("bad.xml", "malformed XML", raw=b"<codeBook")
+        assert len(upgraded.quarantined()) == 2
 
 
 def test_raw_documents_are_kept_for_rederivation(catalogue):

@@ -148,16 +148,46 @@ def test_quarantine_lists_failures_and_gives_back_their_bytes(tmp_path):
     assert raw.stdout_bytes == bad.read_bytes()
 
 
+def test_a_lone_surrogate_is_one_line_and_the_files_after_it_are_stored(tmp_path, corpus):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.json").write_bytes(b'{"@context": "https://schema.org/", "@type": "Dataset", '
+                                    b'"name": "Half a pair \\ud800", "description": "x"}')
+    (folder / "b.xml").write_bytes((corpus / FSD).read_bytes())
+    for _ in range(2):
+        result = invoke("ingest", str(folder), "--data", str(tmp_path / "d"))
+        assert result.exit_code == 1
+        [line] = [line for line in result.stderr.splitlines() if "cannot be stored" in line]
+        assert "a.json: record half-a-pair" in line and "\\ud800" in line
+        assert str(folder / "b.xml") in invoke("list", "--data", str(tmp_path / "d")).stdout
+    listed = invoke("quarantine", "--data", str(tmp_path / "d")).stdout
+    assert "1 quarantined" in listed
+
+
 def test_ingest_reads_http_urls(tmp_path, corpus):
     from tests.harvest.oai_server import LocalServer, Reply
 
     page = (corpus / SEED_GRANT).read_bytes()
     with LocalServer(lambda path: Reply(200, page, {"Content-Type": "text/plain"})) as server:
         url = f"{server.root}/projects?ref=ES/T005912/1"
-        result = invoke("ingest", url, "--data", str(tmp_path / "d"))
+        result = invoke("ingest", url, "--allow-host", "127.0.0.1", "--data", str(tmp_path / "d"))
     assert result.exit_code == 0, result.output
     shown = show_json(tmp_path / "d", "governing-parental-opioid-use-a-relational-ethnography")
     assert shown["sources"][0]["location"] == url
+
+
+def test_ingest_refuses_a_loopback_url_unless_allowed(tmp_path, corpus):
+    from tests.harvest.oai_server import LocalServer, Reply
+
+    page = (corpus / SEED_GRANT).read_bytes()
+    with LocalServer(lambda path: Reply(200, page, {"Content-Type": "text/plain"})) as server:
+        url = f"{server.root}/projects?ref=ES/T005912/1"
+        result = invoke("ingest", url, "--data", str(tmp_path / "d"))
+        assert server.requests == []
+        assert invoke("ingest", url, "--allow-private", "--data", str(tmp_path / "d")).exit_code == 0
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if url in line]
+    assert "refused to connect to 127.0.0.1: a loopback address" in line and "--allow-host" in line
 
 
 def test_show_raw_gives_back_the_source_document(data, corpus):

@@ -5,7 +5,7 @@ OAI-PMH 2.0 repository (verbs Identify and ListRecords) over the records of the 
 ListRecords page, which tests can change between harvests:
 
     with OaiServer(page_size=2) as server:
-        docs = list(harvest_oai(server.url))
+        docs = list(harvest_oai(server.url, allow=LOCAL))
         server.update(identifier, title="New title")   # new datestamp: now
         server.delete(other_identifier)
         server.fail_next(2)                            # the next two requests get HTTP 503
@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from lxml import etree
 
+from discovery.harvest.http import Allowance
 from discovery.sources.base import parse_xml
 from tests.conftest import CORPUS, load
 
@@ -33,6 +34,7 @@ OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 CORPUS_LIST_RECORDS = CORPUS / "oai_pmh" / "oai_listrecords_cessda_datacatalogue_oai_ddi25.xml"
 DAY = "YYYY-MM-DD"
 SECONDS = "YYYY-MM-DDThh:mm:ssZ"
+LOCAL = Allowance.of(["127.0.0.1"])  # what tests allow the harvester to reach: these servers
 _LIST_RECORDS_ARGUMENTS = {"verb", "metadataPrefix", "set", "from", "until", "resumptionToken"}
 
 
@@ -46,6 +48,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     sized: bool = True
     delay: float = 0.0  # seconds to wait before answering (to provoke client timeouts)
+    trickle: float = 0.0  # seconds between bytes: the whole answer sent one byte at a time
 
 
 Responder = Callable[[str], Reply]
@@ -58,6 +61,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append(self.path)
         reply = self.server.respond(self.path)
         time.sleep(reply.delay)
+        if reply.trickle:
+            self._trickle(reply)
+            return
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -69,6 +75,15 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout, size limit): that is what some tests want
 
+    def _trickle(self, reply: Reply) -> None:
+        head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\n\r\n"
+        try:
+            for byte in head.encode("ascii") + reply.body:
+                self.wfile.write(bytes([byte]))
+                time.sleep(reply.trickle)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: tests read `requests` instead of a log."""
 
@@ -76,22 +91,24 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, respond: Responder) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, respond: Responder, host: str) -> None:
+        super().__init__((host, 0), _Handler)
         self.respond = respond
         self.requests: list[str] = []
 
 
 class LocalServer:
-    """A threaded HTTP server on a free port of 127.0.0.1, answering GETs with `respond(path)`."""
+    """A threaded HTTP server on a free port of `host` (any loopback address), answering GETs
+    with `respond(path)`."""
 
-    def __init__(self, respond: Responder) -> None:
+    def __init__(self, respond: Responder, host: str = "127.0.0.1") -> None:
         self._respond = respond
+        self._host = host
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> LocalServer:
-        self._server = _Server(self._respond)
+        self._server = _Server(self._respond, self._host)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
         self._thread.start()
@@ -112,7 +129,7 @@ class LocalServer:
 
     @property
     def root(self) -> str:
-        """`http://127.0.0.1:PORT`, without a trailing slash."""
+        """`http://HOST:PORT`, without a trailing slash."""
         if self._server is None:
             raise RuntimeError("server not started")
         host, port = self._server.server_address[:2]

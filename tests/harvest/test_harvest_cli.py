@@ -1,5 +1,6 @@
 """`discovery harvest oai` against a real OAI-PMH server on 127.0.0.1: paging, deletions, and a
-second run that asks only for what changed since the first."""
+second run that asks only for what changed since the first. The server's address is allowed
+explicitly (`--allow-host 127.0.0.1`), as an operator would."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def server() -> Iterator[OaiServer]:
 
 
 def harvest(server: OaiServer, data, *extra: str):
-    result = runner.invoke(app, ["harvest", "oai", server.url, "--data", str(data), *extra])
+    result = runner.invoke(app, ["harvest", "oai", server.url, "--allow-host", "127.0.0.1",
+                                 "--data", str(data), *extra])
     assert result.exit_code == 0, result.output
     return result
 
@@ -74,6 +76,15 @@ def test_explicit_from_and_full_override_the_stored_date(server, tmp_path):
 def test_an_unreachable_endpoint_is_one_line_and_nonzero(tmp_path):
     with OaiServer() as running:
         url = running.url
-    result = runner.invoke(app, ["harvest", "oai", url, "--data", str(tmp_path / "d")])
+    result = runner.invoke(app, ["harvest", "oai", url, "--allow-host", "127.0.0.1",
+                                 "--data", str(tmp_path / "d")])
     assert result.exit_code == 1
-    assert url in result.stderr
+    assert url in result.stderr and "ConnectError" in result.stderr
+
+
+def test_a_loopback_endpoint_is_refused_unless_allowed(server, tmp_path):
+    result = runner.invoke(app, ["harvest", "oai", server.url, "--data", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert "refused to connect to 127.0.0.1: a loopback address" in result.stderr
+    assert "--allow-host" in result.stderr
+    assert server.requests == []

@@ -1,7 +1,9 @@
-"""DCAT-AP: the datos.gob.es Turtle record, the same graph as RDF/XML, and refused input."""
+"""DCAT-AP: the datos.gob.es Turtle record, the same graph as RDF/XML, and refused input (with
+the socket layer watched, to prove nothing is fetched)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from discovery.sources import dcat
 from discovery.sources.base import Document
 from discovery.sources.registry import head_text
 from tests.conftest import load
+from tests.harvest.network import watched_sockets
 
 MADRID = "schemaorg_dcat_ckan/dcat_ap_datos_gob_es_madrid_school_sport_satisfaction_survey.ttl"
 TITLE = ("Estudio de Satisfacción con el Programa de Escuelas Municipales de Promoción Deportiva "
@@ -109,8 +112,47 @@ def test_rdf_xml_with_an_entity_declaration_is_refused(corpus: Path) -> None:
     assert error.value.file == "entity.rdf"
 
 
-def test_json_ld_with_a_remote_context_is_refused_not_fetched() -> None:
-    content = (b'{"@context": "https://example.org/dcat-context.jsonld", "@id": "urn:x", '
-               b'"@type": "http://www.w3.org/ns/dcat#Dataset"}')
-    with pytest.raises(UnsafeInputError):
-        dcat.parse(Document(location="remote.jsonld", content=content))
+REMOTE = "http://127.0.0.1:9/context.jsonld"
+PREFIXES = {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/"}
+TITLE_TERM = {"title": "A title"}
+
+
+def json_ld(context: object, node: dict | None = None) -> Document:
+    data = {"@context": context, "@id": "urn:x", "@type": "dcat:Dataset",
+            **(node or {"dct:title": "A title"})}
+    return Document(location="remote.jsonld", content=json.dumps(data).encode())
+
+
+@pytest.mark.parametrize("doc", [
+    json_ld(REMOTE),
+    json_ld([PREFIXES, REMOTE]),
+    json_ld({**PREFIXES, "@import": REMOTE}),
+    json_ld({**PREFIXES, "title": {"@id": "dct:title", "@context": REMOTE}}, TITLE_TERM),
+    json_ld({**PREFIXES, "title": {"@id": "dct:title", "@context": [[REMOTE]]}}, TITLE_TERM),
+    json_ld({**PREFIXES, "title": {"@id": "dct:title", "@context": {"@import": REMOTE}}},
+            TITLE_TERM),
+    json_ld({**PREFIXES, "Dataset": {"@id": "dcat:Dataset", "@context": REMOTE}},
+            {"@type": "Dataset", "dct:title": "A title"}),
+    json_ld(PREFIXES, {"dct:title": "A title", "dct:publisher": {"@context": REMOTE}}),
+    json_ld(PREFIXES, {"dct:title": "A title", "dct:publisher": {
+        "@context": {"name": {"@id": "dct:title", "@context": "ctx.jsonld"}}, "name": "P"}}),
+], ids=["document", "list", "import", "term", "nested-list", "term-import", "type", "node",
+        "relative-in-node-term"])
+def test_json_ld_with_a_context_by_reference_is_refused_not_fetched(doc: Document) -> None:
+    with watched_sockets(refuse=True) as attempts:
+        with pytest.raises(ParseError) as caught:
+            dcat.parse(doc)
+    assert attempts == []
+    assert isinstance(caught.value, UnsafeInputError), caught.value.reason
+    assert "remote @context" in caught.value.reason
+
+
+def test_json_ld_with_inline_scoped_contexts_is_read() -> None:
+    doc = json_ld({**PREFIXES, "title": {"@id": "dct:title", "@context": {"@language": "es"}},
+                   "keyword": {"@id": "dcat:keyword", "@context": None}},
+                  {"title": "Un título", "keyword": "deporte"})
+    with watched_sockets(refuse=True) as attempts:
+        study = only_study(doc)
+    assert attempts == []
+    assert [(t.value, t.lang) for t in study.titles] == [("Un título", "es")]
+    assert study.keywords == ["deporte"]

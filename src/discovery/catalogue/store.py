@@ -4,7 +4,8 @@ Each record is stored once per source that described it (`record_sources`) and o
 (`records`), so a record seen in two catalogues keeps both versions visible. Raw documents are
 kept compressed by content hash so a parser fix can re-derive records without re-harvesting.
 Identifiers become aliases; every change is written to `history`; what failed goes to
-`quarantine` with the reason and the raw bytes.
+`quarantine` with the reason and the raw bytes, once per failure: a row is keyed by a digest of
+where it failed, the record and the bytes, so re-running a batch never grows the quarantine.
 """
 
 from __future__ import annotations
@@ -53,13 +54,18 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE INDEX IF NOT EXISTS history_record ON history(record_id);
 CREATE TABLE IF NOT EXISTS quarantine (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, location TEXT NOT NULL, record TEXT,
-    reason TEXT NOT NULL, hint TEXT, raw BLOB);
+    reason TEXT NOT NULL, hint TEXT, raw BLOB, digest TEXT);
 CREATE TABLE IF NOT EXISTS clusters (
     record_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, confidence REAL NOT NULL, evidence TEXT);
 CREATE INDEX IF NOT EXISTS clusters_cluster ON clusters(cluster_id);
 CREATE TABLE IF NOT EXISTS harvests (
     endpoint TEXT NOT NULL, metadata_prefix TEXT NOT NULL, set_spec TEXT NOT NULL,
     started_at TEXT NOT NULL, PRIMARY KEY (endpoint, metadata_prefix, set_spec));
+"""
+# after `_add_quarantine_digests`, which gives catalogues made before digests their column
+QUARANTINE_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS quarantine_digest ON quarantine(digest);
+CREATE INDEX IF NOT EXISTS quarantine_location ON quarantine(location);
 """
 
 PARENT_FIELDS = {Kind.VARIABLE: "study_id", Kind.QUESTION: "instrument_id", Kind.OUTPUT: "project_id"}
@@ -116,12 +122,38 @@ class Catalogue:
             self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.execute("PRAGMA foreign_keys=OFF")
             self.db.executescript(SCHEMA)
+            self._add_quarantine_digests()
+            self.db.executescript(QUARANTINE_INDEXES)
         except (OSError, sqlite3.Error) as error:
             raise CatalogueError(f"cannot open the catalogue: {error}", file=str(data_dir),
                                  hint="check the --data directory is writable") from None
 
     def close(self) -> None:
         self.db.close()
+
+    def _add_quarantine_digests(self) -> None:
+        """A catalogue made before quarantine rows had digests gets them; of rows that repeat one
+        failure (a row was added on every re-run), the latest is kept."""
+        def done() -> bool:
+            return "digest" in {row[1] for row in self.db.execute("PRAGMA table_info(quarantine)")}
+
+        if done():
+            return
+        with self.transaction() as db:
+            if done():  # another process got there first
+                return
+            db.execute("ALTER TABLE quarantine ADD COLUMN digest TEXT")
+            seen: set[str] = set()
+            for seq, location, record, reason, raw in db.execute(
+                    "SELECT seq, location, record, reason, raw FROM quarantine ORDER BY seq DESC"
+                    ).fetchall():
+                digest = quarantine_digest(location, record, reason,
+                                           zlib.decompress(raw) if raw is not None else None)
+                if digest in seen:
+                    db.execute("DELETE FROM quarantine WHERE seq=?", (seq,))
+                else:
+                    seen.add(digest)
+                    db.execute("UPDATE quarantine SET digest=? WHERE seq=?", (digest, seq))
 
     def __enter__(self) -> "Catalogue":
         return self
@@ -327,17 +359,32 @@ class Catalogue:
         return count + 1
 
     def quarantine(self, location: str, reason: str, *, record: str | None = None,
-                   hint: str | None = None, raw: bytes | str | None = None) -> None:
+                   hint: str | None = None, raw: bytes | str | None = None) -> str:
+        """Keep a failure with its bytes and return its digest. The same failure again (same
+        location, record and bytes) updates its row's time and reason instead of adding a row.
+        Texts that are not Unicode (a lone surrogate) are kept with it escaped."""
+        location, reason = storable_text(location), storable_text(reason)
+        record = storable_text(record) if record is not None else None
+        hint = storable_text(hint) if hint is not None else None
         if isinstance(raw, str):
-            raw = raw.encode("utf-8")
+            raw = storable_text(raw).encode("utf-8")
+        digest = quarantine_digest(location, record, reason, raw)
         self.db.execute(
-            "INSERT INTO quarantine (at, location, record, reason, hint, raw) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO quarantine (at, location, record, reason, hint, raw, digest) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(digest) DO UPDATE SET "
+            "at=excluded.at, reason=excluded.reason, hint=excluded.hint",
             (utcnow().isoformat(), location, record, reason, hint,
-             zlib.compress(raw, 3) if raw is not None else None))
+             zlib.compress(raw, 3) if raw is not None else None, digest))
+        return digest
 
-    def clear_quarantine(self, location: str) -> None:
-        """A document that now parses is no longer quarantined."""
-        self.db.execute("DELETE FROM quarantine WHERE location=?", (location,))
+    def clear_quarantine(self, location: str, keep: Iterable[str] = ()) -> None:
+        """What a location's latest ingest did not report again (a document that now parses, a
+        record now read) is no longer quarantined; `keep` holds the digests it did report."""
+        kept = set(keep)
+        stale = [(digest,) for (digest,) in self.db.execute(
+            "SELECT digest FROM quarantine WHERE location=?", (storable_text(location),))
+                 if digest not in kept]
+        self.db.executemany("DELETE FROM quarantine WHERE digest=?", stale)
 
     def mark_harvest(self, endpoint: str, metadata_prefix: str, set_spec: str | None,
                      started_at: str) -> None:
@@ -541,6 +588,19 @@ class Catalogue:
                 "documents": one("SELECT COUNT(*) FROM documents"),
                 "aliases": one("SELECT COUNT(DISTINCT alias) FROM aliases"),
                 "quarantined": one("SELECT COUNT(*) FROM quarantine")}
+
+
+def quarantine_digest(location: str, record: str | None, reason: str, raw: bytes | None) -> str:
+    """What makes two failures one: the location, the record and the bytes, or the reason where
+    no bytes were kept (a URL that could not be fetched)."""
+    what = content_hash(raw) if raw is not None else f"reason {reason}"
+    return content_hash("\n".join((location, record or "", what)))
+
+
+def storable_text(text: str) -> str:
+    """`text` as SQLite can store it: a lone surrogate (JSON's `"\\ud800"`) is not Unicode and
+    cannot be encoded, so it is kept as its escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def record_json(record: Record) -> str:

@@ -21,6 +21,7 @@ from discovery.catalogue.store import Catalogue
 from discovery.cli.common import DataDir, app, console, errors, fail, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
+from discovery.harvest.http import Allowance
 from discovery.harvest.oai import harvest_oai, split_records
 from discovery.linking import link_catalogue
 from discovery.linking.jsonld import item_jsonld
@@ -33,6 +34,12 @@ app.add_typer(harvest_app, name="harvest")
 CHILD_PREDICATES = (Predicate.HAS_VARIABLE, Predicate.HAS_QUESTION, Predicate.HAS_OUTPUT,
                     Predicate.HAS_PART)
 SHOWN_CHILDREN = 25
+AllowHosts = Annotated[Optional[list[str]], typer.Option(
+    "--allow-host", help="A host name, address or network (CIDR) that may be fetched although it "
+                         "is not public, e.g. 127.0.0.1 or 10.1.0.0/16; repeatable")]
+AllowPrivate = Annotated[bool, typer.Option(
+    "--allow-private", help="Fetch from private, loopback and link-local addresses too "
+                            "(cloud metadata addresses only through --allow-host)")]
 
 
 def print_report(report: IngestReport) -> None:
@@ -47,13 +54,16 @@ def print_report(report: IngestReport) -> None:
 
 @app.command("ingest")
 def ingest_command(targets: Annotated[list[str], typer.Argument(help="Files, folders, globs or URLs.")],
+                   allow_host: AllowHosts = None, allow_private: AllowPrivate = False,
                    data: DataDir = Path("data")) -> None:
-    """Parse and store records from files, folders, glob patterns or HTTP(S) URLs."""
+    """Parse and store records from files, folders, glob patterns or HTTP(S) URLs (public
+    addresses only, unless allowed)."""
     catalogue = open_catalogue(data)
     paths = expand(targets)
+    allow = Allowance.of(allow_host or (), private=allow_private)
     with progress_bar() as progress:
         task = progress.add_task("Ingesting", total=len(paths), current="")
-        report = ingest(catalogue, documents(paths),
+        report = ingest(catalogue, documents(paths, allow=allow),
                         on_document=lambda loc: progress.update(task, advance=1,
                                                                 current=Path(loc).name[:40]))
     print_report(report)
@@ -70,6 +80,7 @@ def harvest_oai_command(
                                                      "(default: since the last harvest)")] = None,
         until: Annotated[Optional[str], typer.Option("--until")] = None,
         full: Annotated[bool, typer.Option("--full", help="Ignore the last harvest date")] = False,
+        allow_host: AllowHosts = None, allow_private: AllowPrivate = False,
         data: DataDir = Path("data")) -> None:
     """Harvest an OAI-PMH endpoint: pages through resumption tokens, applies deletions, and
     remembers when it ran so the next run fetches only what changed."""
@@ -79,7 +90,8 @@ def harvest_oai_command(
         console.print(f"Harvesting records changed since {since}")
     window = {"from_": parse_datestamp(since) if since else None,
               "until": parse_datestamp(until) if until else None}
-    pages = harvest_oai(url, metadata_prefix=metadata_prefix, set_spec=set_spec, **window)
+    pages = harvest_oai(url, metadata_prefix=metadata_prefix, set_spec=set_spec, **window,
+                        allow=Allowance.of(allow_host or (), private=allow_private))
     first_response: list[str] = []
     with progress_bar() as progress:
         task = progress.add_task("Harvesting", total=None, current=url)

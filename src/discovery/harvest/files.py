@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from discovery.errors import DiscoveryError, HarvestError
-from discovery.harvest.http import fetch
+from discovery.harvest.http import PUBLIC_ONLY, Allowance, fetch
 from discovery.sources.base import MAX_DOCUMENT_BYTES, Document
 
 GLOB_CHARS = set("*?[")
@@ -54,12 +54,14 @@ def read_file(path: str) -> Document:
     return Document(location=str(file), content=content, fetched_at=fetched)
 
 
-def documents(targets: list[str]) -> Iterator[Document | DiscoveryError]:
-    """One Document per file or URL; a target that cannot be read yields its error instead."""
+def documents(targets: list[str], *,
+              allow: Allowance = PUBLIC_ONLY) -> Iterator[Document | DiscoveryError]:
+    """One Document per file or URL; a target that cannot be read yields its error instead.
+    URLs reach public addresses only, unless `allow` says otherwise."""
     for target in expand(targets):
         try:
             if is_url(target):
-                yield fetch(target)
+                yield fetch(target, allow=allow)
             else:
                 yield read_file(target)
         except DiscoveryError as error:

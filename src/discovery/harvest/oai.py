@@ -33,15 +33,17 @@ class Fetch(Protocol):
 def harvest_oai(base_url: str, *, metadata_prefix: str = "oai_ddi25", set_spec: str | None = None,
                 from_: Datestamp | None = None, until: Datestamp | None = None,
                 client: httpx.Client | None = None, fetch: Fetch = http.fetch,
-                max_pages: int = MAX_PAGES) -> Iterator[Document]:
+                max_pages: int = MAX_PAGES,
+                allow: http.Allowance = http.PUBLIC_ONLY) -> Iterator[Document]:
     """Yield every ListRecords page (location = the request URL), `noRecordsMatch` included.
 
     Strings for `from_`/`until` are sent as given and dates as days; a datetime is fitted to
     the granularity the repository's Identify declares (one extra request), so pass a stored
     responseDate as `oai.parse_datestamp(text)`. Raises HarvestError on an OAI-PMH
-    error, a repeated resumption token, or more than `max_pages` pages.
+    error, a repeated resumption token, or more than `max_pages` pages. `allow` names the
+    non-public addresses the client this call opens may reach (a `client` carries its own).
     """
-    with http.session(client) as session:
+    with http.session(client, allow=allow) as session:
         window = _window(base_url, from_, until, session, fetch)
         url = request_url(base_url, verb="ListRecords", metadataPrefix=metadata_prefix,
                           set=set_spec, **window)
@@ -89,10 +91,11 @@ def split_records(page: Document, base_url: str, metadata_prefix: str) -> Iterat
                        fetched_at=page.fetched_at, media_type=page.media_type)
 
 
-def identify(base_url: str, *, client: httpx.Client | None = None,
-             fetch: Fetch = http.fetch) -> oai.Repository:
+def identify(base_url: str, *, client: httpx.Client | None = None, fetch: Fetch = http.fetch,
+             allow: http.Allowance = http.PUBLIC_ONLY) -> oai.Repository:
     """The repository's Identify answer: granularity, earliest datestamp, deletion policy."""
-    doc = fetch(request_url(base_url, verb="Identify"), client=client)
+    with http.session(client, allow=allow) as session:
+        doc = fetch(request_url(base_url, verb="Identify"), client=session)
     repository = oai.read_identify(_read(doc))
     if repository is None:
         raise HarvestError("Identify response has no Identify element", file=doc.location,

@@ -5,14 +5,14 @@ this way. RDF is a graph, not a tree: a publisher or a distribution is a node de
 elsewhere in the file, so values are looked up by following edges, and every lookup is sorted so
 that the same file always gives the same record. Nothing is fetched: RDF/XML is checked by
 `parse_xml` (which refuses entities) and re-serialised without its DOCTYPE before rdflib sees
-it, and JSON-LD that points at a remote context is refused rather than followed.
+it, and JSON-LD that names a context by reference anywhere (rdflib would download it, with no
+address, size or time limit) is refused rather than followed.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -123,27 +123,43 @@ def _first_line(error: Exception) -> str:
 
 
 def _refuse_remote_contexts(doc: Document, text: str) -> None:
-    """rdflib would download a JSON-LD `@context` given by URL; a parser must not fetch."""
+    """rdflib downloads every JSON-LD context given by reference, wherever it is: the document's,
+    a node's, one in a list, one `@import`ed, or one scoped to a term or a type inside another
+    context. A parser must not fetch, so any such reference refuses the document."""
     try:
         data = json.loads(text)
     except ValueError as error:
         raise doc.fail(f"malformed JSON-LD: {error}", hint="is the file truncated?") from None
-    for context in _contexts(data):
-        if isinstance(context, str) or (isinstance(context, dict) and "@import" in context):
-            raise UnsafeInputError("JSON-LD refers to a remote @context; not fetched",
-                                   file=doc.location, hint="inline the context in the file")
+    reference = _context_reference(data)
+    if reference is not None:
+        raise UnsafeInputError(f"JSON-LD refers to a remote @context {reference[:200]!r}; "
+                               "not fetched", file=doc.location, hint="inline the context in the file")
 
 
-def _contexts(data: Any) -> Iterator[Any]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "@context":
-                yield from value if isinstance(value, list) else [value]
-            else:
-                yield from _contexts(value)
-    elif isinstance(data, list):
-        for item in data:
-            yield from _contexts(item)
+def _context_reference(data: Any) -> str | None:
+    """The first context named by reference, searching every object, contexts included."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key == "@import":
+                    return str(value)
+                if key == "@context" and (reference := _reference(value)) is not None:
+                    return reference
+                stack.append(value)
+    return None
+
+
+def _reference(context: Any) -> str | None:
+    """A string where a context belongs (rdflib also reads one from nested lists)."""
+    if isinstance(context, str):
+        return context
+    if isinstance(context, list):
+        return next((found for item in context if (found := _reference(item)) is not None), None)
+    return None
 
 
 def _catalogues(graph: Graph) -> dict[Node, Link]:
