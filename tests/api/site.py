@@ -3,7 +3,8 @@
 Two data folders: the whole corpus (catalogue and links, no index) for checks that must see every
 item page, and a slice of it (every source except the questionnaire banks) with a search index,
 for search. Both hold one hostile record whose title and description carry script and
-event-handler HTML. Servers are real uvicorn servers on 127.0.0.1, on free ports.
+event-handler HTML, whose links are `javascript:` and `data:` URLs, and whose one variable's name
+holds control characters. Servers are real uvicorn servers on 127.0.0.1, on free ports.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -41,7 +43,18 @@ HOSTILE = {
     "temporalCoverage": "2020/2021",
     "spatialCoverage": '<svg onload="window.__pwned=6">',
     "creator": {"@type": "Person", "name": "Mallory &lt;i&gt;O'Hacker&lt;/i&gt;"},
+    # Links that run script when clicked, each spelled the way a filter might miss it.
+    "url": "javascript:window.__pwned=7",
+    "sameAs": [" JavaScript:window.__pwned=8", "java\tscript:window.__pwned=9", "https://example.org/ok"],
+    "distribution": [{"@type": "DataDownload", "contentUrl": "javascript:window.__pwned=10",
+                      "encodingFormat": "CSV"}],
+    "includedInDataCatalog": {"@type": "DataCatalog", "name": "Evil catalogue",
+                              "url": "data:text/html,<script>window.__pwned=11</script>"},
+    "license": "vbscript:window.__pwned=12",
+    "variableMeasured": [{"@type": "PropertyValue", "name": "Q1\u0001\u000b",
+                          "description": "A label with control characters \u0002 in it"}],
 }
+SCRIPT_LINKS = ("javascript:", "vbscript:", "data:")
 SLICE = ("ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml", "ddi/ddi25_gesis_ZA2800_allbus_1996.xml",
          "ddi/ddi25_ukds_SN2000_family_life_work_before_1918.xml", "seeds", "catalogue_pages",
          "cessda_cmm_json", "schemaorg_dcat_ckan")
@@ -78,11 +91,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(data: Path) -> str:
-    """Start the app under uvicorn in a daemon thread; the URL once it accepts connections."""
+def serve(data: Path, **app_options: Any) -> str:
+    """Start the app (with `create_app`'s options) under uvicorn in a daemon thread; the URL once
+    it accepts connections."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(data), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(data, **app_options), host="127.0.0.1",
+                                           port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -1,11 +1,13 @@
 """Harmonisation over the JSON API, against a real server on 127.0.0.1: a crosswalk between
-instruments (GAD-7 in English and Portuguese from the corpus), polarity, downloads, bounds, and
-"which studies measured this question?" over the search index."""
+instruments (GAD-7 in English and Portuguese from the corpus), polarity, downloads, bounds, rate
+limits, and "which studies measured this question?" over the search index."""
 
 from __future__ import annotations
 
 import csv
 import io
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,12 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.api.site import Site
+from discovery.api.limits import Rate
+from discovery.api.services import Services, ServiceUnavailable
+from discovery.harmonise.polarity import core_text
+from discovery.index.build import index_paths
+from discovery.index.embed import text_key
+from tests.api.site import Site, serve
 
 FSD = "financial-awareness-of-finnish-people-2014"
 
@@ -85,10 +92,15 @@ def test_crosswalk_downloads_open_in_a_spreadsheet_reader(search_site: Site) -> 
 
 @pytest.mark.parametrize("body, status, words", [
     ({"instruments": [{"name": "A", "items": ["x"]}]}, 422, ["instruments", "at least 2"]),
-    ({"instruments": [{"name": "A", "items": ["x"] * 1500}, {"name": "B", "items": ["y"] * 501}]},
-     400, ["2,001 items", "at most 2,000"]),
-    ({"instruments": [{"name": "A", "items": ["  "]}, {"name": "B", "items": ["y"]}]}, 400,
-     ["at least two instruments with items"]),
+    ({"instruments": [{"name": "A", "items": ["x"] * 300}, {"name": "B", "items": ["y"] * 101}]},
+     400, ["401 items", "at most 400"]),
+    ({"instruments": [{"name": "A", "items": ["x"] * 401}, {"name": "B", "items": ["y"]}]}, 422,
+     ["at most 400"]),
+    ({"instruments": [{"name": "A", "items": ["  "]}, {"name": "B", "items": ["y"]}]}, 422,
+     ["items.0"]),  # a blank item is outside the schema (it was a schema-valid 400)
+    ({"instruments": [{"name": " ", "items": ["x"]}, {"name": "B", "items": ["y"]}]}, 422, ["name"]),
+    ({"instruments": [{"name": "A", "items": ["x"]}, {"name": "B", "items": ["y"]}], "threshold": False},
+     422, ["threshold"]),  # was read as 0.0
     ({"instruments": [{"name": "A", "items": ["x"]}, {"name": "B", "items": ["y"]}], "threshold": 5},
      422, ["threshold", "1"]),
     ({"instruments": [{"name": "", "items": ["x"]}, {"name": "B", "items": ["y"]}]}, 422, ["name"]),
@@ -118,4 +130,54 @@ def test_which_studies_measured_a_question(search_site: Site) -> None:
     assert [s["best"] for s in body["studies"]] == sorted((s["best"] for s in body["studies"]), reverse=True)
 
     blank = httpx.get(search_site.url + "/api/measured", params={"q": " "}, timeout=30)
-    assert blank.status_code == 400 and "q is blank" in blank.json()["error"]["message"]
+    assert blank.status_code == 422 and "q" in blank.json()["error"]["message"]
+
+
+def cached_texts(data: Path, texts: list[str]) -> list[str]:
+    """Those of `texts` (or their cores, the matcher's second text per item) with a cached vector."""
+    keys = {text_key(t): t for text in texts for t in (" ".join(text.split()), core_text(text))}
+    with sqlite3.connect(index_paths(data).cache) as db:
+        found = db.execute(f"SELECT DISTINCT key FROM vectors WHERE key IN ({','.join('?' * len(keys))})",
+                           list(keys)).fetchall()
+    return [keys[key] for (key,) in found]
+
+
+def test_anonymous_requests_do_not_grow_the_embedding_cache(search_site: Site) -> None:
+    # a 2,000-item request used to add 4,000 vectors to the cache on disk for good
+    stamp = time.time_ns()
+    english = [f"I worried {n} times on day {stamp}" for n in range(20)]
+    spanish = [f"Preocupé {n} veces el día {stamp}" for n in range(20)]
+    body = {"instruments": [{"name": "A", "items": english}, {"name": "B", "items": spanish}]}
+    assert post(search_site, "/api/harmonise", body).status_code == 200
+    question = f"Did you save money for retirement in {stamp}?"
+    assert httpx.get(search_site.url + "/api/measured", params={"q": question}, timeout=60).status_code == 200
+    assert cached_texts(search_site.data, english + spanish + [question]) == []
+
+
+def test_expensive_routes_are_rate_limited_per_client(search_site: Site) -> None:
+    url = serve(search_site.data, rates={"harmonise": Rate(burst=6, per_minute=6),
+                                         "measured": Rate(burst=1, per_minute=1)})
+    body = {"instruments": [{"name": "A", "items": ["I feel calm", "I worry"]},
+                            {"name": "B", "items": ["I feel nervous", "I fret"]}]}
+    assert httpx.post(url + "/api/harmonise", json=body, timeout=60).status_code == 200
+    refused = httpx.post(url + "/api/harmonise.csv", json=body, timeout=60)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 20
+    assert "too many harmonise requests" in refused.json()["error"]["message"]
+    bad = {"instruments": [{"name": "A", "items": ["x"]}]}
+    assert httpx.post(url + "/api/harmonise", json=bad, timeout=60).status_code == 422  # checked first
+    page = httpx.post(url + "/harmonise", data={"name": ["A", "B"], "items": ["calm\nworry", "nervous"],
+                                                "action": "match"}, timeout=60)
+    assert page.status_code == 429 and "too many harmonise requests" in page.text
+    question = {"q": "Have you saved money for your retirement?"}
+    assert httpx.get(url + "/api/measured", params=question, timeout=60).status_code == 200
+    assert httpx.get(url + "/api/measured", params=question, timeout=60).status_code == 429
+
+
+def test_a_request_waits_a_bounded_time_for_the_models(search_site: Site) -> None:
+    # the first /api/measured of a server took 61 s while the item bank was encoded
+    services = Services(search_site.data)
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable, match="still loading") as loading:
+        services.matcher(wait=0.0)
+    assert time.monotonic() - started < 1 and loading.value.retry_after
+    assert services.matcher(wait=120) is services.matcher(wait=0.0)  # loaded once, in the background

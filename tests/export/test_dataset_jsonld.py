@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
+
 from discovery.export.dataset_jsonld import dataset_description, dataset_jsonld
-from discovery.model import Project
+from discovery.model import Link, Project
 from tests.export.records import PROVENANCE, study, variable
 
 URL = "https://example.org/items/test-study"
@@ -49,3 +51,17 @@ def test_grants_become_funding_and_funders() -> None:
     assert data["funding"] == [{"@type": "Grant", "name": "A grant", "url": "https://example.org/projects/g1",
                                 "identifier": "WT-1",
                                 "funder": {"@type": "Organization", "name": "Wellcome Trust"}}]
+
+
+def test_script_links_from_a_source_are_left_out() -> None:
+    data = build(url="javascript:alert(1)", links=[Link(url=" JavaScript:alert(2)"),
+                                                   Link(url="https://example.org/same")],
+                 distributions=[Link(url="vbscript:x", name="CSV")],
+                 data_catalogs=[Link(url="data:text/html,<script>alert(3)</script>", name="Evil")],
+                 license="vbscript:alert(4)")
+    text = json.dumps(data).lower()
+    assert "script:" not in text and "data:text" not in text
+    assert data["url"] == URL and data["sameAs"] == ["https://example.org/same"]
+    assert data["distribution"] == [{"@type": "DataDownload", "encodingFormat": "CSV"}]
+    assert "license" not in data
+    assert build(license="Open Government Licence: v3.0")["license"] == "Open Government Licence: v3.0"

@@ -1,6 +1,7 @@
 """The pages in Debian's Chromium, driven by Playwright against a real server on 127.0.0.1:
-search, a facet, an item, its variables download, its grant; hostile metadata stays inert;
-keyboard use and labelled controls. Screenshots go to test-artifacts/ for people to look at."""
+search, a facet, an item, its variables download, its grant; hostile metadata stays inert, its
+script links are text, and the Content-Security-Policy runs no inline script (and no page breaks
+it); keyboard use and labelled controls. Screenshots go to test-artifacts/ for people to look at."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.api.site import HOSTILE_TITLE, Site
+from tests.api.site import HOSTILE_TITLE, SCRIPT_LINKS, Site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -26,6 +27,8 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                 && !el.getAttribute('aria-labelledby'))
   .map(el => el.outerHTML)"""
+# Every link's scheme once the browser has read its href (tabs removed, entities decoded).
+LINK_SCHEMES = "() => [...document.querySelectorAll('a[href]')].map(a => a.protocol)"
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +50,11 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
-    assert errors == [], f"script errors in the page: {errors}"
+    assert errors == [], f"script errors or policy violations in the page: {errors}"
 
 
 def shot(page: Page, name: str) -> None:
@@ -125,6 +130,45 @@ def test_hostile_metadata_renders_as_inert_text(page: Page, search_site: Site) -
     page.goto(f"{search_site.url}/?q=hostile")
     expect(page.locator(".hit").first).to_contain_text("<script>")
     assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_script_links_from_metadata_are_text(page: Page, search_site: Site) -> None:
+    # the record's url, sameAs, distribution, catalogue and licence links are javascript:, data:
+    # and vbscript: URLs: they rendered as live links
+    page.goto(f"{search_site.url}/items/{search_site.hostile_id}")
+    assert set(page.evaluate(LINK_SCHEMES)) <= {"http:", "https:", "mailto:"}
+    links = page.locator("#links-h + ul")
+    expect(links.get_by_role("link", name="https://example.org/ok")).to_be_visible()
+    expect(links).to_contain_text("javascript:window.__pwned=7")  # shown, not linked
+    expect(page.locator("#catalogues-h + ul")).to_contain_text("Evil catalogue")
+    assert page.locator("#catalogues-h + ul a").count() == 0
+    for text in ("javascript:window.__pwned=7", "Record at source", "CSV", "Evil catalogue",
+                 "vbscript:window.__pwned=12"):
+        page.locator(".item-side").get_by_text(text, exact=False).first.click()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    jsonld = page.evaluate("document.querySelector('script[type=\"application/ld+json\"]').textContent")
+    assert not any(scheme in jsonld.lower() for scheme in SCRIPT_LINKS)
+    shot(page, "10-hostile-links")
+
+
+def test_the_policy_stops_script_that_gets_into_a_page(browser: Browser, search_site: Site) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+    page.goto(f"{search_site.url}/items/{search_site.hostile_id}")
+    page.evaluate("""() => {
+        const inline = document.createElement('script');
+        inline.textContent = 'window.__pwned = 13';
+        document.body.append(inline);
+        const frame = document.createElement('iframe');
+        frame.src = 'data:text/html,<script>parent.__pwned = 14</script>';
+        document.body.append(frame);
+    }""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert any("Content Security Policy" in text for text in violations), violations
+    context.close()
 
 
 def test_keyboard_navigation_and_labels(page: Page, search_site: Site) -> None:

@@ -1,4 +1,6 @@
-"""The app factory: the JSON API, the web pages and their static files over one set of services.
+"""The app factory: the JSON API, the web pages and their static files over one set of services,
+behind the HTTP guards (`middleware.py`, `methods.py`): security headers, allowed host names,
+HEAD and OPTIONS, a request-body limit, and rate limits on the expensive routes (`limits.py`).
 The API reference at /docs is rendered here from the OpenAPI schema, so it needs no CDN script.
 
 `create_app(data_dir)` is what `discovery serve` runs and what tests start on 127.0.0.1.
@@ -7,9 +9,10 @@ The API reference at /docs is rendered here from the OpenAPI schema, so it needs
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 
@@ -17,11 +20,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from discovery.api.errors import install_error_handlers
+from discovery.api.limits import Rate, RateLimiter
+from discovery.api.methods import HeadAndOptions
+from discovery.api.middleware import LOCAL_HOSTS, AllowedHosts, BodyLimit, SecurityHeaders
 from discovery.api.routes import router as api_router
 from discovery.api.services import Services
 from discovery.web import pages
 
 HANDLER_THREADS = 4
+# The largest harmonise request the schema allows is about this much JSON (400 items of 1,000
+# characters with 20 options of 200); a 400 MB body used to be read whole.
+MAX_BODY_BYTES = 2_000_000
 DESCRIPTION = """Search studies, datasets and variables gathered from many research-data
 catalogues, with the grants that funded them. Pages for people live at `/`; this API returns
 JSON with the same content. Errors are `{"error": {"status", "message", "hint"}}`."""
@@ -35,16 +44,29 @@ async def few_threads(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(data_dir: str | Path, *, site_name: str = "Discovery",
-               base_url: str | None = None) -> FastAPI:
+def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: str | None = None,
+               allowed_hosts: Sequence[str] | None = None,
+               rates: dict[str, Rate] | None = None) -> FastAPI:
+    """`allowed_hosts`: the names the site answers to besides its local ones and `base_url`'s
+    (default: DISCOVERY_ALLOWED_HOSTS, comma-separated; "*" for any). `rates`: the rate limits
+    per kind of work (default `limits.DEFAULT_RATES`)."""
     services = Services(data_dir, site_name=site_name, base_url=base_url)
     app = FastAPI(title=f"{site_name} API", version="1", description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=few_threads)
     app.state.services = services
+    app.state.limits = RateLimiter(rates)
     app.include_router(api_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app, pages.error_page)
+    if allowed_hosts is None:
+        allowed_hosts = [h.strip() for h in os.environ.get("DISCOVERY_ALLOWED_HOSTS", "").split(",")
+                         if h.strip()]
+    hosts = [*LOCAL_HOSTS, *allowed_hosts] + ([urlsplit(base_url).hostname or ""] if base_url else [])
+    app.add_middleware(HeadAndOptions)  # the last added runs first
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AllowedHosts, hosts=hosts)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -1,43 +1,57 @@
 """The harmonise request, shared by `/api/harmonise` and the harmonise page: two or more
-instruments of items and a threshold, bounded so that one request cannot hold the server for long
-(the work grows with the square of the number of items)."""
+instruments of items and a threshold, bounded so that one request cannot hold the server for long.
+
+Encoding is most of the work: each item twice with MiniLM, and twice more with multilingual-e5
+when any item is not English. Without a cache, on this project's loaded 2-core machine, 100
+English items took 3 s and 500 items with other languages among them 43-46 s; 2,000 took 30-44 s
+of CPU in the issue's measurement. At most 400 items in all keeps one request near half a minute
+at worst, and every text must have something to match (a blank one is refused by the schema).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from discovery.api.search_params import BadRequest
 from discovery.harmonise.crosswalk import DEFAULT_THRESHOLD
 from discovery.harmonise.items import Instrument, instrument_from_items
+from discovery.search.models import encodable
 
-MAX_ITEMS = 2000
+MAX_ITEMS = 400
 MAX_INSTRUMENTS = 20
 MAX_TEXT = 1000
-MAX_OPTIONS = 50
+MAX_OPTIONS = 20
 MAX_NAME = 200
+NOT_BLANK = r"\S"
 
-ItemText = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
+ItemText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK),
+                     AfterValidator(encodable)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME,
+                                        pattern=NOT_BLANK), AfterValidator(encodable)]
+Option = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValidator(encodable)]
 
 
 class ItemIn(BaseModel):
     """An item with its response options (kept in the crosswalk, compared between matches)."""
 
+    model_config = ConfigDict(strict=True)  # values of the schema's types, nothing coerced
+
     text: ItemText
-    options: list[Annotated[str, StringConstraints(max_length=MAX_NAME)]] = Field(
-        default_factory=list, max_length=MAX_OPTIONS)
+    options: list[Option] = Field(default_factory=list, max_length=MAX_OPTIONS)
 
 
 class InstrumentIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     name: Name
     items: list[ItemText | ItemIn] = Field(min_length=1, max_length=MAX_ITEMS,
                                            description="Item texts, or items with options")
 
 
 class HarmoniseRequest(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
+    model_config = ConfigDict(strict=True, json_schema_extra={"examples": [{
         "instruments": [{"name": "A", "items": ["I feel calm", "I worry a lot"]},
                         {"name": "B", "items": [{"text": "I feel nervous",
                                                  "options": ["Never", "Sometimes", "Often"]}]}],

@@ -12,28 +12,49 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import StringConstraints
 
 from discovery.api import records
 from discovery.api.harmonise_params import HarmoniseRequest, instruments_of
-from discovery.api.schemas import (ErrorResponse, HarmoniseResponse, ItemResponse, Link,
-                                   MeasuredItem, MeasuredResponse, MeasuredStudy, Neighbour,
+from discovery.api.schemas import (ErrorResponse, FacetsResponse, HarmoniseResponse, ItemResponse,
+                                   Link, MeasuredItem, MeasuredResponse, MeasuredStudy, Neighbour,
                                    ProjectResponse, StatsResponse, VariableResponse, VariablesPage)
-from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
+from discovery.api.search_params import (FILTER_PATTERN, MAX_FILTERS, RANGE_PATTERN, BadRequest,
+                                         SearchBody, build_request, parse_filters, parse_ranges)
 from discovery.api.services import Services
 from discovery.api.urls import page_url, site_root, site_url
 from discovery.export import citation, variables_table
 from discovery.harmonise import crosswalk
 from discovery.model import Kind, Record
-from discovery.search.models import MAX_PAGE_SIZE, Mode, SearchRequest, SearchResults, Sort
+from discovery.search.models import (MAX_CURSOR, MAX_ID, MAX_PAGE_SIZE, MAX_QUERY, MAX_VALUE, Mode,
+                                     SearchResults, Sort)
 
 MAX_VARIABLES_PAGE = 200
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "A parameter is malformed"},
+    400: {"model": ErrorResponse, "description": "A request the schema allows but the server cannot "
+                                                 "answer: a cursor from another query, a range whose "
+                                                 "minimum is above its maximum, too many items in all"},
     404: {"model": ErrorResponse, "description": "No such record"},
-    422: {"model": ErrorResponse, "description": "A parameter or body field is out of bounds"},
-    503: {"model": ErrorResponse, "description": "Search index not built yet"},
+    422: {"model": ErrorResponse, "description": "A parameter or body field is outside its schema"},
+    503: {"model": ErrorResponse, "description": "Search index not built yet, models still loading, "
+                                                 "or busy: see Retry-After"},
 }
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "The request body is over 2,000,000 bytes"}}
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorResponse, "description": "Too many such requests from this address for "
+                                                 "now: see Retry-After"}}
 router = APIRouter(prefix="/api", responses=ERRORS)
+
+Filters = Annotated[list[Annotated[str, StringConstraints(pattern=FILTER_PATTERN,
+                                                          max_length=MAX_VALUE)]],
+                    Query(max_length=MAX_FILTERS,
+                          description="facet:value, repeatable, e.g. country:Finland or kind:study")]
+Ranges = Annotated[list[Annotated[str, StringConstraints(pattern=RANGE_PATTERN, max_length=100)]],
+                   Query(max_length=MAX_FILTERS,
+                         description="name:min:max, a bound may be empty, e.g. year:1990:2000")]
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR,
+                                     description="next_cursor of the previous page")]
 DOWNLOAD_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -43,6 +64,11 @@ DOWNLOAD_TYPES = {
 
 def services_of(request: Request) -> Services:
     return request.app.state.services
+
+
+def charge(request: Request, work: str, cost: float = 1.0) -> None:
+    """Count an expensive request against its client's rate limit (`limits.py`)."""
+    request.app.state.limits.charge(work, request.client.host if request.client else "", cost)
 
 
 def link(request: Request, neighbour: Neighbour) -> Link:
@@ -65,15 +91,16 @@ def attachment(body: bytes | str, media_type: str, filename: str) -> Response:
 @router.get("/search", response_model=SearchResults, tags=["search"])
 def search_get(
         request: Request,
-        q: Annotated[str, Query(max_length=1000, description="Query text")] = "",
+        q: Annotated[str, Query(max_length=MAX_QUERY, description="Query text")] = "",
         mode: Mode = "hybrid",
         semantic_weight: Annotated[float, Query(ge=0, le=1)] = 0.5,
-        filter: Annotated[list[str], Query(description="facet:value, repeatable")] = [],  # noqa: B006
-        range: Annotated[list[str], Query(description="name:min:max, a bound may be empty")] = [],  # noqa: B006
+        filter: Filters = [],  # noqa: B006
+        range: Ranges = [],  # noqa: B006
         sort: Sort = "relevance",
         size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
-        cursor: str | None = None,
-        similar_to: Annotated[str | None, Query(description="Rank by closeness to this record")] = None,
+        cursor: Cursor = None,
+        similar_to: Annotated[str | None, Query(max_length=MAX_ID,
+                                                description="Rank by closeness to this record")] = None,
         group: bool = True,
         collapse: Annotated[bool, Query(description="Versions of one instrument as one hit")] = True,
         spellcheck: Annotated[bool, Query(description="Correct words the index has never seen")] = True,
@@ -89,21 +116,21 @@ def search_get(
     return services_of(request).search(search)
 
 
-@router.post("/search", response_model=SearchResults, tags=["search"])
-def search_post(request: Request, body: SearchRequest) -> SearchResults:
+@router.post("/search", response_model=SearchResults, tags=["search"], responses=TOO_LARGE)
+def search_post(request: Request, body: SearchBody) -> SearchResults:
     return services_of(request).search(body)
 
 
-@router.get("/facets", tags=["search"])
-def facet_counts(request: Request, q: Annotated[str, Query(max_length=1000)] = "",
-                 filter: Annotated[list[str], Query()] = [],  # noqa: B006
-                 range: Annotated[list[str], Query()] = []  # noqa: B006
-                 ) -> dict[str, Any]:
+@router.get("/facets", response_model=FacetsResponse, tags=["search"])
+def facet_counts(request: Request, q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+                 filter: Filters = [],  # noqa: B006
+                 range: Ranges = []  # noqa: B006
+                 ) -> FacetsResponse:
     """Counts per facet value for a query (all records when q is empty)."""
     search = build_request(q=q, filters=parse_filters(filter), ranges=parse_ranges(range), size=1,
                            facets=True, variables_per_hit=0)
     results = services_of(request).search(search)
-    return {"total": results.total, "facets": results.facets}
+    return FacetsResponse(total=results.total, facets=results.facets)
 
 
 @router.get("/stats", response_model=StatsResponse, tags=["catalogue"])
@@ -148,7 +175,7 @@ def item_variables_download(request: Request, key: str, fmt: Literal["csv", "xls
 def item_variables(request: Request, key: str,
                    q: Annotated[str, Query(max_length=200, description="Words to find")] = "",
                    size: Annotated[int, Query(ge=1, le=MAX_VARIABLES_PAGE)] = 50,
-                   cursor: str | None = None) -> VariablesPage:
+                   cursor: Cursor = None) -> VariablesPage:
     """The item's variables, filtered by q (every word must appear), a page at a time."""
     services = services_of(request)
     view = records.item_view(services, key)
@@ -246,22 +273,29 @@ def any_record(request: Request, key: str) -> dict[str, Any]:
 
 # ---- harmonise ---------------------------------------------------------------------------------
 
-@router.post("/harmonise", response_model=HarmoniseResponse, tags=["harmonise"])
+@router.post("/harmonise", response_model=HarmoniseResponse, tags=["harmonise"],
+             responses={**TOO_LARGE, **RATE_LIMITED})
 def harmonise(request: Request, body: HarmoniseRequest) -> Any:
     """Match the items of two or more instruments (any of English, German, French, Spanish,
     Portuguese): each item's best match in every other instrument with its score and polarity,
-    and clusters of equivalent items. At most 2,000 items in all."""
-    result = services_of(request).harmonise(instruments_of(body), body.threshold)
-    return json.loads(crosswalk.to_json(result))
+    and clusters of equivalent items. At most 400 items in all; each address may harmonise
+    about 80 items a minute (400 at once)."""
+    return json.loads(crosswalk.to_json(harmonised(request, body)))
 
 
 @router.post("/harmonise.{fmt}", tags=["harmonise"],
-             responses={200: {"content": {t: {} for t in DOWNLOAD_TYPES.values()}}})
+             responses={200: {"content": {t: {} for t in DOWNLOAD_TYPES.values()}},
+                        **TOO_LARGE, **RATE_LIMITED})
 def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json"],
                        body: HarmoniseRequest) -> Response:
     """The same harmonisation as a crosswalk file: CSV, XLSX (crosswalk and matches sheets) or JSON."""
-    result = services_of(request).harmonise(instruments_of(body), body.threshold)
-    return crosswalk_download(result, fmt)
+    return crosswalk_download(harmonised(request, body), fmt)
+
+
+def harmonised(request: Request, body: HarmoniseRequest) -> crosswalk.Harmonisation:
+    instruments = instruments_of(body)
+    charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
+    return services_of(request).harmonise(instruments, body.threshold)
 
 
 def crosswalk_download(result: crosswalk.Harmonisation, fmt: str) -> Response:
@@ -269,17 +303,19 @@ def crosswalk_download(result: crosswalk.Harmonisation, fmt: str) -> Response:
     return attachment(crosswalk.encoded(result, fmt), DOWNLOAD_TYPES[fmt], f"crosswalk.{fmt}")
 
 
-@router.get("/measured", response_model=MeasuredResponse, tags=["harmonise"])
+@router.get("/measured", response_model=MeasuredResponse, tags=["harmonise"], responses=RATE_LIMITED)
 def measured(request: Request,
-             q: Annotated[str, Query(max_length=1000,
+             q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, pattern=r"\S",
                                      description="The question text, in any supported language")],
              min_score: Annotated[float, Query(ge=-1, le=1)] = crosswalk.DEFAULT_THRESHOLD,
              limit: Annotated[int, Query(ge=1, le=100, description="Most studies returned")] = 20
              ) -> MeasuredResponse:
     """Which studies measured this question? Variables and questions that search finds, rescored
-    by the harmonisation matcher and grouped by study (or instrument), best first."""
+    by the harmonisation matcher and grouped by study (or instrument), best first. Each address
+    may ask about six questions a minute."""
     if not q.strip():
         raise BadRequest("q is blank", hint='give the question text, e.g. q=I feel nervous')
+    charge(request, "measured")
     services = services_of(request)
     candidates, groups = services.measured(q, min_score, limit)
     kinds = records.item_kinds(services.catalogue, groups)

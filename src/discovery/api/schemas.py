@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+
+from discovery.search.models import FacetValue
+
+# A (name, count) pair. Declared as a two-item array rather than a tuple: a tuple's
+# `prefixItems` schema was read by schemathesis as an invalid draft-4 `items` list.
+Count = Annotated[list[str | int], Field(min_length=2, max_length=2)]
 
 
 class ErrorBody(BaseModel):
@@ -89,14 +95,19 @@ class VariableResponse(BaseModel):
     questions: list[Link]
 
 
+class FacetsResponse(BaseModel):
+    total: int = Field(description="Hits that fit the query and filters")
+    facets: dict[str, list[FacetValue]]
+
+
 class StatsResponse(BaseModel):
     totals: dict[str, int]
     kinds: dict[str, int]
-    sources: list[tuple[str, int]]
-    catalogues: list[tuple[str, int]]
-    topics: list[tuple[str, int]]
-    countries: list[tuple[str, int]]
-    years: list[tuple[str, int]]
+    sources: list[Count] = Field(description="[source format, records] pairs, most first")
+    catalogues: list[Count]
+    topics: list[Count]
+    countries: list[Count]
+    years: list[Count]
     studies: int
     undated: int
 

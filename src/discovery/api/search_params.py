@@ -1,21 +1,36 @@
 """Query-string parameters -> SearchRequest, shared by `/api/search` and the search page.
 
 Filters come as `filter=facet:value` (repeatable), ranges as `range=name:min:max` with either
-bound empty, or as `name_min` / `name_max` pairs from the page's form fields.
+bound empty, or as `name_min` / `name_max` pairs from the page's form fields. The API declares
+both forms as patterns (FILTER_PATTERN, RANGE_PATTERN), so its schema says what it accepts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from discovery.errors import DiscoveryError
+from discovery.index.columns import KINDS
 from discovery.search.models import FACETS, RANGES, SearchRequest
+
+MAX_FILTERS = 50  # filter= (or range=) parameters in one request
+_NUMBER = r"-?\d+(\.\d+)?"
+FILTER_PATTERN = (rf"^(kind:({'|'.join(KINDS)})|"
+                  rf"({'|'.join(f for f in FACETS if f != 'kind')}):.+)$")
+RANGE_PATTERN = rf"^({'|'.join(RANGES)}):({_NUMBER})?:({_NUMBER})?$"
 
 
 class BadRequest(DiscoveryError):
     """A request parameter is malformed; the message names it and what is allowed."""
+
+
+class SearchBody(SearchRequest):
+    """A search as the JSON body of `POST /api/search`: every value of its schema's type, so
+    `"size": "10"` or `"facets": 0` is refused (422) rather than read as 10 or false."""
+
+    model_config = ConfigDict(strict=True)
 
 
 def parse_filters(values: Sequence[str]) -> dict[str, list[str]]:

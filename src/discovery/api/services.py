@@ -1,17 +1,23 @@
 """The services one server process calls: the catalogue (one SQLite connection per worker
 thread, since a connection must not be shared across threads mid-query), the search service
-when an index exists, the harmonisation matcher (built on first use: its models and item bank
-take seconds to load), and a small time-limited cache for views that read many records.
+when an index exists, the harmonisation matcher (built in the background on first use: its
+models and item bank take seconds to load, a minute when the bank is not cached yet), and a
+time-limited cache, bounded in bytes, for views that read many records.
+
+Work that must wait its turn (one search, one harmonisation at a time) waits a bounded time and
+is then refused with 503 and Retry-After, so a queue of slow requests cannot grow without end.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from discovery.api.cache import ResponseCache
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.export.catalogue_summary import CatalogueSummary, summarise
@@ -29,15 +35,36 @@ CACHE_SECONDS = 30.0  # pages reflect an ingest within this long; the catalogue 
 SEARCH_RETRY_SECONDS = 5.0
 SEARCH_CACHE_SECONDS = 10.0
 SUMMARY_CACHE_SECONDS = 60.0  # a pass over every study
+CACHE_BYTES = 256 * 1024 * 1024  # estimated memory of cached views (`cache.footprint`)
+TURN_SECONDS = 15.0  # longest wait for the search or the matcher before a 503
+MATCHER_WAIT_SECONDS = 20.0  # longest wait for the matcher to load before a 503
 
 
 class ServiceUnavailable(DiscoveryError):
-    """A service the request needs is not there yet (no search index built, say)."""
+    """A service the request needs is not there yet (no search index built, say), or is busy;
+    `retry_after` says when to try again, where we know."""
+
+    def __init__(self, reason: str, *, file: str | None = None, hint: str | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(reason, file=file, hint=hint)
+        self.retry_after = retry_after
+
+
+@contextmanager
+def turn(lock: threading.Lock, what: str) -> Iterator[None]:
+    """Hold `lock`, waiting at most TURN_SECONDS for it."""
+    if not lock.acquire(timeout=TURN_SECONDS):
+        raise ServiceUnavailable(f"{what} is busy with other requests", retry_after=10,
+                                 hint="try again in a few seconds")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class Services:
     def __init__(self, data_dir: str | Path, site_name: str = "Discovery",
-                 base_url: str | None = None) -> None:
+                 base_url: str | None = None, cache_bytes: int = CACHE_BYTES) -> None:
         self.data_dir = Path(data_dir)
         if not (self.data_dir / "catalogue.sqlite").is_file():
             raise DiscoveryError("no catalogue in this folder", file=str(self.data_dir),
@@ -46,15 +73,17 @@ class Services:
         self.site_name = site_name
         self.base_url = base_url.rstrip("/") if base_url else None
         self._local = threading.local()
-        self._cache: dict[Any, tuple[float, Any]] = {}
-        self._cache_lock = threading.Lock()
+        self.cache = ResponseCache(cache_bytes)
         self._search: Any = None
         self._search_error: DiscoveryError | None = None
         self._search_checked = 0.0
         self._search_lock = threading.Lock()
         self._search_call_lock = threading.Lock()
         self._matcher: Matcher | None = None
-        self._matcher_lock = threading.Lock()
+        self._matcher_error: Exception | None = None
+        self._matcher_loader: threading.Thread | None = None
+        self._matcher_lock = threading.Lock()  # held while the matcher works
+        self._loader_lock = threading.Lock()  # held while the loader thread is started
 
     @property
     def catalogue(self) -> Catalogue:
@@ -64,17 +93,7 @@ class Services:
         return catalogue
 
     def cached(self, key: Any, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:
-        now = time.monotonic()
-        with self._cache_lock:
-            hit = self._cache.get(key)
-        if hit and hit[0] > now:
-            return hit[1]
-        value = compute()
-        with self._cache_lock:
-            if len(self._cache) > 5000:
-                self._cache.clear()
-            self._cache[key] = (now + seconds, value)
-        return value
+        return self.cache.get(key, compute, seconds)
 
     def search(self, request: SearchRequest) -> SearchResults:
         """Results of identical requests are shared for a few seconds: a page and its facets,
@@ -82,7 +101,7 @@ class Services:
         service = self._search_service()
 
         def run() -> SearchResults:
-            with self._search_call_lock:  # the index's query-embedding cache is one SQLite handle
+            with turn(self._search_call_lock, "search"):
                 return service.search(request)
         return self.cached(("search", request.model_dump_json()), run, SEARCH_CACHE_SECONDS)
 
@@ -92,9 +111,10 @@ class Services:
 
     def harmonise(self, instruments: list[Instrument], threshold: float) -> Harmonisation:
         """One harmonisation at a time on the one matcher: the work is CPU-bound, and the
-        matcher's embedding cache is one SQLite handle."""
-        with self._matcher_lock:
-            return harmonise(instruments, self._shared_matcher(), threshold)
+        matcher's embedding cache is one SQLite handle. The request's items are not cached."""
+        matcher = self.matcher()
+        with turn(self._matcher_lock, "harmonisation"):
+            return harmonise(instruments, matcher, threshold, remember=False)
 
     def measured(self, question: str, min_score: float, limit: int) -> tuple[int, list[StudyMatches]]:
         """Which studies measured the question: how many search candidates were rescored, and the
@@ -103,19 +123,46 @@ class Services:
             service = self._search_service()  # raises ServiceUnavailable before the import can fail
             from discovery.harmonise.measured import CANDIDATES, candidate_ids, who_measured
 
-            with self._search_call_lock:
+            matcher = self.matcher()
+            with turn(self._search_call_lock, "search"):
                 ids = candidate_ids(service, question, CANDIDATES)
-            with self._matcher_lock:
-                groups = who_measured(question, ids, self.catalogue, self._shared_matcher(), min_score)
+            with turn(self._matcher_lock, "harmonisation"):
+                groups = who_measured(question, ids, self.catalogue, matcher, min_score)
             return len(ids), groups[:limit]
         return self.cached(("measured", question, min_score, limit), run)
 
-    def _shared_matcher(self) -> Matcher:
-        """Built on first use (seconds: two models and the catalogue's item bank); the caller holds
-        the matcher lock."""
-        if self._matcher is None:
+    def matcher(self, wait: float = MATCHER_WAIT_SECONDS) -> Matcher:
+        """The shared matcher, loaded in a background thread from the first call on. Loading
+        took 61 s on a catalogue whose item bank was not cached yet, so a caller waits at most
+        `wait` seconds and is then told to come back; a failed load is retried on the next call."""
+        loader = self.load_matcher()
+        if loader is not None:
+            loader.join(wait)
+        if self._matcher is not None:
+            return self._matcher
+        if self._matcher_error is not None:
+            raise ServiceUnavailable(f"the harmonisation models could not be loaded: "
+                                     f"{self._matcher_error}", file=str(self.data_dir),
+                                     retry_after=60)
+        raise ServiceUnavailable("the harmonisation models are still loading", retry_after=30,
+                                 hint="try again in half a minute")
+
+    def load_matcher(self) -> threading.Thread | None:
+        """Start loading the matcher unless it is loaded or loading; the loader, while it runs."""
+        with self._loader_lock:
+            if self._matcher is None and (self._matcher_loader is None
+                                          or not self._matcher_loader.is_alive()):
+                self._matcher_error = None
+                self._matcher_loader = threading.Thread(target=self._load_matcher, daemon=True,
+                                                        name="matcher-loader")
+                self._matcher_loader.start()
+            return self._matcher_loader if self._matcher is None else None
+
+    def _load_matcher(self) -> None:
+        try:
             self._matcher = build_matcher(self.data_dir)
-        return self._matcher
+        except (DiscoveryError, OSError, ValueError, RuntimeError) as error:
+            self._matcher_error = error
 
     def search_available(self) -> bool:
         try:

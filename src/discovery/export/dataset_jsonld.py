@@ -9,6 +9,8 @@ Where the record lacks a value Google asks for, we emit only what is true:
 - includedInDataCatalog: the catalogues that published it plus this catalogue.
 - temporalCoverage that is not ISO 8601 is left out (the page still shows it as text).
 - creator, funder, license, spatialCoverage: left out when no source names them.
+- url, sameAs, contentUrl: only links `urls.safe_url` accepts (no `javascript:` from a source);
+  a license that reads as a link is kept only if it is a safe one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from discovery.export.urls import reads_as_link, safe_url
 from discovery.model import Project, Study, Variable, as_list
 
 DESCRIPTION_MIN = 50
@@ -23,6 +26,7 @@ DESCRIPTION_MAX = 5000
 MAX_VARIABLES = 1000
 _DATE = r"(\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?|\.\.)"
 ISO_8601_INTERVAL = re.compile(rf"^{_DATE}(/{_DATE})?$")
+LINK_KEYS = ("url", "sameAs", "contentUrl")
 
 
 def dataset_jsonld(study: Study, *, url: str, catalogue_name: str, catalogue_url: str,
@@ -62,7 +66,29 @@ def dataset_jsonld(study: Study, *, url: str, catalogue_name: str, catalogue_url
     data["includedInDataCatalog"] = catalogs
     if variables:
         data["variableMeasured"] = [_variable(v, variable_url) for v in variables[:MAX_VARIABLES]]
-    return data
+    return _safe_links(data)
+
+
+def _safe_links(node: Any) -> Any:
+    """The JSON-LD with every link under LINK_KEYS passed through `safe_url`; a link it refuses
+    is left out (search engines show these links to people)."""
+    if isinstance(node, list):
+        return [_safe_links(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    kept: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "license" and reads_as_link(value):
+            if safe_url(value):
+                kept[key] = safe_url(value)
+            continue
+        if key not in LINK_KEYS:
+            kept[key] = _safe_links(value)
+            continue
+        links = [link for link in map(safe_url, as_list(value)) if link]
+        if links:
+            kept[key] = links if isinstance(value, list) else links[0]
+    return kept
 
 
 def dataset_description(study: Study, variable_count: int = 0) -> str:

@@ -2,6 +2,7 @@
 
 Cells that a spreadsheet would run as a formula (starting with = + - @ or a control character)
 are written as text: in CSV with a leading apostrophe, in XLSX by typing the cell as a string.
+Control characters an XLSX cell cannot hold are dropped from both.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from discovery.export.spreadsheet import spreadsheet_safe
+from discovery.export.spreadsheet import printable, spreadsheet_safe
 from discovery.model import Variable
 
 COLUMNS = ("id", "name", "label", "question", "categories", "data_type", "concepts")
@@ -47,7 +48,7 @@ def to_xlsx(variables: Iterable[Variable], title: str = "variables") -> bytes:
     sheet.append(list(COLUMNS))
     for variable in variables:
         row = variable_row(variable)
-        sheet.append([str(row[column]) for column in COLUMNS])
+        sheet.append([printable(str(row[column])) for column in COLUMNS])
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:
             if isinstance(cell.value, str) and cell.value.startswith("="):

@@ -53,15 +53,18 @@ class Harmonisation:
 
 
 def harmonise(instruments: Sequence[Instrument], matcher: Matcher,
-              threshold: float = DEFAULT_THRESHOLD, progress: Progress | None = None) -> Harmonisation:
-    """Match every item against every item of the other instruments."""
+              threshold: float = DEFAULT_THRESHOLD, progress: Progress | None = None,
+              remember: bool = True) -> Harmonisation:
+    """Match every item against every item of the other instruments. With `remember` false the
+    items' vectors are not added to the matcher's cache (the web app's anonymous requests)."""
     instruments = [instrument for instrument in instruments if instrument.items]
     if len(instruments) < 2:
         raise DiscoveryError("need at least two instruments with items to harmonise",
                              hint="give two or more questionnaire files, or several studies")
     items = [item for instrument in instruments for item in instrument.items]
     owner = np.concatenate([np.full(len(instrument.items), i) for i, instrument in enumerate(instruments)])
-    features = matcher.features([item.text for item in items], progress)
+    features = matcher.features([item.text for item in items], progress,
+                                None if remember else [False] * len(items))
     scores = matcher.scores(features, features)
     polarity = matcher.polarity(features, features)
     matches, best = best_matches(items, owner, scores, polarity, threshold)

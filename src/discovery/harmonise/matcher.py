@@ -76,27 +76,43 @@ class Matcher:
             self._valence[model.name] = Valence(model)
         return self._valence[model.name]
 
-    def _encode(self, model: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
+    def _encode(self, model: Embedder, texts: list[str], progress: Progress | None,
+                kept: Sequence[bool] | None = None) -> np.ndarray:
+        """Vectors of `texts`. Those `kept` marks (all, when None) go through the cache; the others
+        are encoded afresh and never stored, so anonymous input (a web request's items) cannot
+        grow the cache on disk: a 2,000-item request used to add 4,000 vectors for good."""
         unique = list(dict.fromkeys(texts))
-        on_batch = (lambda n: progress(model.name, n)) if progress else None
-        if self.cache is not None:
-            vectors = self.cache.encode(model, unique, "passage", on_batch=on_batch)
+        if self.cache is None:
+            stored: set[str] = set()
         else:
-            vectors = model.encode(unique, "passage")
+            stored = set(texts) if kept is None else {t for t, k in zip(texts, kept, strict=True) if k}
+        through_cache = [text for text in unique if text in stored]
+        fresh = [text for text in unique if text not in stored]
+        vectors: dict[str, np.ndarray] = {}
+        if through_cache and self.cache is not None:
+            on_batch = (lambda n: progress(model.name, n)) if progress else None
+            encoded = self.cache.encode(model, through_cache, "passage", on_batch=on_batch)
+            vectors.update(zip(through_cache, encoded, strict=True))
+        if fresh:
+            vectors.update(zip(fresh, model.encode(fresh, "passage"), strict=True))
             if progress:
-                progress(model.name, len(unique))
-        row = {text: i for i, text in enumerate(unique)}
-        return vectors[[row[text] for text in texts]]
+                progress(model.name, len(fresh))
+        if not texts:
+            return np.zeros((0, model.dim), np.float32)
+        return np.vstack([vectors[text] for text in texts]).astype(np.float32, copy=False)
 
-    def features(self, texts: Sequence[str], progress: Progress | None = None) -> Features:
+    def features(self, texts: Sequence[str], progress: Progress | None = None,
+                 kept: Sequence[bool] | None = None) -> Features:
         """Encode a pool of items; every item later compared must be in the same pool.
 
         Only what a pair can use is encoded: MiniLM for English items (the English channel), and
         e5 only when the pool holds another language (cross-language pairs). Directions come from
-        one model for the whole pool, so that two items' signs are always comparable."""
+        one model for the whole pool, so that two items' signs are always comparable. `kept`
+        marks the texts whose vectors (and their cores') may be cached; None marks them all."""
         texts = [" ".join(text.split()) for text in texts]
         if not texts:
             raise ValueError("no items to match")
+        kept = [True] * len(texts) if kept is None else list(kept)
         cores = [core_text(text) for text in texts]
         languages = detect_languages(texts)
         english = np.array([lang == ENGLISH for lang in languages], dtype=bool)
@@ -104,15 +120,16 @@ class Matcher:
         context = np.zeros((len(texts), self._context_dim()), np.float32)
         multilingual = np.zeros((len(texts), self.multilingual_model.dim), np.float32)
         if len(ours):
-            mini_text = self._encode(self.english_model, [texts[i] for i in ours], progress)
-            mini_core = self._encode(self.english_model, [cores[i] for i in ours], progress)
+            ours_kept = [kept[i] for i in ours]
+            mini_text = self._encode(self.english_model, [texts[i] for i in ours], progress, ours_kept)
+            mini_core = self._encode(self.english_model, [cores[i] for i in ours], progress, ours_kept)
             context[ours] = self._context(mini_text, mini_core)
         if english.all():
             direction = directions(texts, mini_core, self.valence(self.english_model))
         else:
-            e5_core = self._encode(self.multilingual_model, cores, progress)
+            e5_core = self._encode(self.multilingual_model, cores, progress, kept)
             direction = directions(texts, e5_core, self.valence(self.multilingual_model))
-            multilingual = language_centred(self._encode(self.multilingual_model, texts, progress),
+            multilingual = language_centred(self._encode(self.multilingual_model, texts, progress, kept),
                                             languages)
         return Features(texts, languages, english, context, multilingual, direction)
 
@@ -143,11 +160,13 @@ class Matcher:
     def polarity(a: Features, b: Features) -> np.ndarray:
         return np.outer(a.direction, b.direction).astype(np.int8)
 
-    def score_pairs(self, left: Sequence[str], right: Sequence[str],
-                    progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Score and polarity per pair; the pairs' distinct texts form the pool."""
+    def score_pairs(self, left: Sequence[str], right: Sequence[str], progress: Progress | None = None,
+                    keep_left: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Score and polarity per pair; the pairs' distinct texts form the pool. With `keep_left`
+        false, a text only `left` holds is not cached (a question someone typed)."""
         pool = list(dict.fromkeys([*left, *right]))
-        features = self.features(pool, progress)
+        kept_texts = set(right) | (set(left) if keep_left else set())
+        features = self.features(pool, progress, [text in kept_texts for text in pool])
         row = {text: i for i, text in enumerate(pool)}
         ia = np.array([row[t] for t in left], dtype=np.int64)
         ib = np.array([row[t] for t in right], dtype=np.int64)

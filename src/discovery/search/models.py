@@ -2,13 +2,16 @@
 
 Facet names are the index's facet columns; `filters` are exact values (any of the values within
 one facet, all facets together), `ranges` are inclusive numeric bounds on the range columns.
+
+A request is bounded in size: it is cached with its results, and an unbounded one (a query or
+filter list of megabytes, from `POST /api/search`) let one client fill the server's memory.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, Strict, StrictFloat, StringConstraints
 
 from discovery.index import columns
 
@@ -18,18 +21,50 @@ Sort = Literal["relevance", "recent", "sample_size", "variables"]
 FACETS = ("kind", *columns.FACETS)
 RANGES = columns.RANGES  # year and age match an overlapping span
 MAX_PAGE_SIZE = 100
+MAX_QUERY = 1000  # characters
+MAX_FILTER_VALUES = 50  # per facet
+MAX_VALUE = 200  # characters of one filter value
+MAX_CURSOR = 1000
+MAX_ID = 500
+
+
+def encodable(text: str) -> str:
+    """Text that UTF-8 can write: a JSON body's `\\ud800` escape gives Python a lone surrogate,
+    which the index and every response would fail on (a 500)."""
+    text.encode("utf-8")  # UnicodeEncodeError is a ValueError: pydantic reports it on the field
+    return text
+
+
+Text = Annotated[str, AfterValidator(encodable)]
+FilterValues = Annotated[list[Annotated[Text, StringConstraints(max_length=MAX_VALUE)]],
+                         Field(max_length=MAX_FILTER_VALUES)]
+# Numbers, not numeric text ("1990"), even where the rest of a request may be coerced; a JSON
+# list is accepted for the pair.
+Bounds = Annotated[tuple[StrictFloat | None, StrictFloat | None], Strict(False)]
+# The schema names the facets, ranges and kinds; the search service refuses others by name.
+FILTERS_SCHEMA = {"propertyNames": {"enum": list(FACETS)},
+                  "properties": {"kind": {"type": "array", "maxItems": MAX_FILTER_VALUES,
+                                          "items": {"enum": list(columns.KINDS)}}}}
+RANGES_SCHEMA = {"propertyNames": {"enum": list(RANGES)},
+                 "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2,
+                                          "items": {"type": ["number", "null"]},
+                                          "description": "[min, max], either may be null"}}
 
 
 class SearchRequest(BaseModel):
-    q: str = ""
+    q: Annotated[Text, StringConstraints(max_length=MAX_QUERY)] = ""
     mode: Mode = "hybrid"
     semantic_weight: float = Field(0.5, ge=0.0, le=1.0)  # 0 = lexical only, 1 = semantic only
-    filters: dict[str, list[str]] = Field(default_factory=dict)
-    ranges: dict[str, tuple[float | None, float | None]] = Field(default_factory=dict)
+    filters: dict[str, FilterValues] = Field(default_factory=dict, max_length=len(FACETS),
+                                             json_schema_extra=FILTERS_SCHEMA)
+    ranges: dict[str, Bounds] = Field(default_factory=dict, max_length=len(RANGES),
+                                      json_schema_extra=RANGES_SCHEMA)
     sort: Sort = "relevance"
     size: int = Field(10, ge=1, le=MAX_PAGE_SIZE)
-    cursor: str | None = None  # opaque, from SearchResults.next_cursor
-    similar_to: str | None = None  # a record id: rank by closeness to it instead of q
+    # opaque, from SearchResults.next_cursor
+    cursor: Annotated[str, StringConstraints(max_length=MAX_CURSOR)] | None = None
+    # a record id: rank by closeness to it instead of q
+    similar_to: Annotated[Text, StringConstraints(max_length=MAX_ID)] | None = None
     group: bool = True  # variables grouped under their study; False lists every record as a hit
     collapse: bool = True  # versions of one instrument or study shown as one hit
     spellcheck: bool = True  # a word the index has never seen is corrected (False: search as typed)

@@ -1,7 +1,9 @@
 """The HTML pages: search, item, project, variable, explore, harmonise, sitemap.xml and robots.txt.
 
 Every value from a record goes through Jinja2 autoescaping (metadata is untrusted); the one
-raw block, the JSON-LD script, is escaped for its context by `records.script_json`.
+raw block, the JSON-LD script, is escaped for its context by `records.script_json`. Every link
+from a record goes through the `safe_url` filter (`export/urls.py`): a `javascript:` link is shown
+as text. No page has inline script or style, so the Content-Security-Policy allows neither.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from discovery.api import records
+from discovery.api.errors import status_of
 from discovery.api.harmonise_params import MAX_INSTRUMENTS, checked, unique_names
-from discovery.api.routes import crosswalk_download
+from discovery.api.limits import TooManyRequests
+from discovery.api.routes import charge, crosswalk_download
 from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
 from discovery.api.services import Services, ServiceUnavailable
 from discovery.api.urls import page_path, page_url, site_root, site_url
 from discovery.errors import DiscoveryError
 from discovery.export import citation
 from discovery.export.dataset_jsonld import dataset_description
+from discovery.export.urls import safe_url
 from discovery.harmonise import crosswalk
 from discovery.harmonise.items import Instrument, instrument_from_text
 from discovery.model import Kind, main_text
@@ -40,7 +45,7 @@ FACET_LABELS = {"kind": "Kind", "source": "Source format", "catalogue": "Catalog
                 "country": "Country", "language": "Language", "topic": "Topic",
                 "design": "Study design", "resource_type": "Resource type", "funder": "Funder"}
 SHOWN_MATCHES = 500
-MAX_FORM_BYTES = 1_000_000
+MAX_FORM_FIELDS = 2 * MAX_INSTRUMENTS + 2  # a name and items per box, the threshold and the action
 MEASURED_STUDIES = 20
 RANGE_LABELS = {"year": "Years covered", "age": "Ages", "sample_size": "Sample size",
                 "variables": "Number of variables"}
@@ -75,6 +80,7 @@ def paragraphs(text: str | None) -> list[str]:
 
 
 templates.filters["paragraphs"] = paragraphs
+templates.filters["safe_url"] = safe_url
 
 
 def query_url(path: str, params: list[tuple[str, str]]) -> str:
@@ -229,17 +235,16 @@ def _box_name(n: int) -> str:
 
 
 async def _form_fields(request: Request) -> list[tuple[str, str]]:
-    """The posted form, read no further than MAX_FORM_BYTES (the page sends it url-encoded)."""
+    """The posted form, url-encoded as the page sends it (the app bounds the body's bytes)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind != "application/x-www-form-urlencoded":
         raise BadRequest(f"the form must be sent as application/x-www-form-urlencoded, not {kind!r}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise BadRequest(f"the form is over {MAX_FORM_BYTES:,} bytes",
-                             hint="harmonise fewer items at once, or run `discovery harmonise` on files")
-    return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    try:
+        return parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True,
+                         max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        raise BadRequest(f"the form has more than {MAX_FORM_FIELDS} fields",
+                         hint=f"one request can harmonise at most {MAX_INSTRUMENTS} instruments") from None
 
 
 def _boxes(fields: list[tuple[str, str]]) -> Boxes:
@@ -273,19 +278,20 @@ def _instruments(boxes: Boxes) -> list[Instrument]:
                     for name, (_, text) in zip(names, filled, strict=True)])
 
 
-def _measured(services: Services, q: str) -> tuple[Any, DiscoveryError | None]:
+def _measured(request: Request, q: str) -> tuple[Any, DiscoveryError | None]:
     if not q.strip():
         return None, None
     try:
-        return services.measured(q, crosswalk.DEFAULT_THRESHOLD, MEASURED_STUDIES), None
-    except ServiceUnavailable as error:
+        charge(request, "measured")
+        return services_of(request).measured(q, crosswalk.DEFAULT_THRESHOLD, MEASURED_STUDIES), None
+    except (ServiceUnavailable, TooManyRequests) as error:
         return None, error
 
 
 def _harmonise_page(request: Request, boxes: Boxes, threshold: float | str, status: int = 200,
                     **context: Any) -> HTMLResponse:
     q = request.query_params.get("q", "")[:1000]
-    measured, unavailable = _measured(services_of(request), q)
+    measured, unavailable = _measured(request, q)
     kinds = records.item_kinds(services_of(request).catalogue, measured[1]) if measured else {}
     return render(request, "harmonise.html", status=status, title="Harmonise questions", boxes=boxes,
                   threshold=threshold, q=q, measured=measured, measured_unavailable=unavailable,
@@ -296,6 +302,8 @@ def _harmonise_page(request: Request, boxes: Boxes, threshold: float | str, stat
 
 @router.get("/harmonise", response_class=HTMLResponse)
 def harmonise_page(request: Request) -> Response:
+    """The form; its first view starts loading the matcher, so it is ready by the first match."""
+    services_of(request).load_matcher()
     return _harmonise_page(request, [(_box_name(0), ""), (_box_name(1), "")],
                            crosswalk.DEFAULT_THRESHOLD)
 
@@ -314,10 +322,11 @@ async def harmonise_submit(request: Request) -> Response:
     try:
         threshold = _threshold(fields)
         instruments = await run_in_threadpool(_instruments, boxes)
+        charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
+        result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
     except DiscoveryError as error:
-        return await run_in_threadpool(_harmonise_page, request, boxes, threshold_text, 400,
-                                       form_error=error)
-    result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
+        return await run_in_threadpool(_harmonise_page, request, boxes, threshold_text,
+                                       status_of(error), form_error=error)
     return await run_in_threadpool(_harmonise_page, request, boxes, threshold, result=result)
 
 
@@ -327,6 +336,7 @@ async def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json
     fields = await _form_fields(request)
     threshold = _threshold(fields)
     instruments = await run_in_threadpool(_instruments, _boxes(fields))
+    charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
     result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
     return crosswalk_download(result, fmt)
 
