@@ -3,9 +3,16 @@ concurrent clients for S seconds over a mix of search, item page, item API, vari
 explore requests. Prints requests/s, p50/p99 latency (overall and per request kind) and errors.
 
     .venv/bin/python bench/api_load.py --data data [--clients 50] [--seconds 60]
+                                       [--ingest PATH... [--ingest-at SECONDS]]
 
 Target at corpus size: 0 errors, p99 <= 200 ms. The clients run in this process (asyncio +
 httpx), so on a small machine they compete with the server for CPU: the figures are a floor.
+
+`--ingest PATH...` serves a copy of --data (the given folder is not changed) and, --ingest-at
+seconds into the load (default: a quarter of it), runs `discovery ingest PATH... --data COPY` in
+its own process, which stores, links and publishes a new index generation while the server
+answers; errors are then counted before, during and after that ingest. Give it files that change
+the catalogue, or there is no new index to switch to.
 """
 
 from __future__ import annotations
@@ -14,10 +21,12 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -76,7 +85,7 @@ def request_mix(data: Path, seed: int) -> list[tuple[str, str]]:
 
 
 async def client(base: str, mix: list[tuple[str, str]], start: int, deadline: float,
-                 latencies: dict[str, list[float]], errors: list[str]) -> None:
+                 latencies: dict[str, list[float]], errors: list[tuple[float, str]]) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         position = start
         while time.perf_counter() < deadline:
@@ -86,20 +95,49 @@ async def client(base: str, mix: list[tuple[str, str]], start: int, deadline: fl
             try:
                 response = await http.get(path)
                 if response.status_code != 200:
-                    errors.append(f"{response.status_code} {path}")
+                    errors.append((began, f"{response.status_code} {path}"))
             except httpx.HTTPError as error:
-                errors.append(f"{type(error).__name__} {path}")
+                errors.append((began, f"{type(error).__name__} {path}"))
             latencies[kind].append((time.perf_counter() - began) * 1000)
 
 
-async def run(base: str, mix: list[tuple[str, str]], clients: int, seconds: float
-              ) -> tuple[dict[str, list[float]], list[str], float]:
+class Ingest:
+    """`discovery ingest` in its own process, started `at` seconds into the load."""
+
+    def __init__(self, paths: list[Path], data: Path, at: float) -> None:
+        self.command = [str(Path(sys.executable).parent / "discovery"), "ingest",
+                        *[str(p) for p in paths], "--data", str(data)]
+        self.at = at
+        self.load = self.began = self.ended = 0.0
+        self.result: subprocess.CompletedProcess[str] | None = None
+
+    async def run(self) -> None:
+        self.load = time.perf_counter()
+        await asyncio.sleep(self.at)
+        self.began = time.perf_counter()
+        self.result = await asyncio.to_thread(subprocess.run, self.command, capture_output=True,
+                                              text=True)
+        self.ended = time.perf_counter()
+
+    def report(self, errors: list[tuple[float, str]]) -> str:
+        assert self.result is not None
+        lines = " ".join(self.result.stdout.split())
+        summary = lines[lines.find("Index "):] if "Index " in lines else lines[-300:]
+        before = sum(1 for at, _ in errors if at < self.began)
+        during = sum(1 for at, _ in errors if self.began <= at < self.ended)
+        return (f"ingest ran from {self.began - self.load:.1f} s to {self.ended - self.load:.1f} s "
+                f"of the load, exit {self.result.returncode}: {summary}\n  errors before the "
+                f"ingest {before}, during it {during}, after it {len(errors) - before - during}")
+
+
+async def run(base: str, mix: list[tuple[str, str]], clients: int, seconds: float,
+              ingest: Ingest | None) -> tuple[dict[str, list[float]], list[tuple[float, str]], float]:
     latencies: dict[str, list[float]] = defaultdict(list)
-    errors: list[str] = []
+    errors: list[tuple[float, str]] = []
     began = time.perf_counter()
     deadline = began + seconds
-    await asyncio.gather(*(client(base, mix, i * 37, deadline, latencies, errors)
-                           for i in range(clients)))
+    work = [client(base, mix, i * 37, deadline, latencies, errors) for i in range(clients)]
+    await asyncio.gather(*work, *([ingest.run()] if ingest else []))
     return latencies, errors, time.perf_counter() - began
 
 
@@ -141,21 +179,31 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--server-cpus", help="pin the server to these CPUs (taskset list, e.g. 0-1)")
     parser.add_argument("--client-cpus", help="pin these clients to these CPUs (e.g. 2-7)")
+    parser.add_argument("--ingest", type=Path, nargs="+", help="ingest these during the load")
+    parser.add_argument("--ingest-at", type=float, help="seconds into the load (default: a quarter)")
     args = parser.parse_args()
     if args.client_cpus:
         os.sched_setaffinity(0, {cpu for part in args.client_cpus.split(",")
                                  for cpu in _cpu_range(part)})
-    port = free_port()
-    mix = request_mix(args.data, args.seed)
-    server = start_server(args.data, port, args.workers, args.server_cpus)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _, path in {kind: path for kind, path in mix}.items():  # warm: models, caches
-            httpx.get(base + path, timeout=60)
-        latencies, errors, took = asyncio.run(run(base, mix, args.clients, args.seconds))
-    finally:
-        server.terminate()
-        server.wait(10)
+    with tempfile.TemporaryDirectory(prefix="api-load-") as scratch:
+        data = args.data
+        ingest = None
+        if args.ingest:
+            data = Path(scratch) / "data"
+            shutil.copytree(args.data, data)
+            at = args.seconds / 4 if args.ingest_at is None else args.ingest_at
+            ingest = Ingest(args.ingest, data, at)
+        port = free_port()
+        mix = request_mix(data, args.seed)
+        server = start_server(data, port, args.workers, args.server_cpus)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _, path in {kind: path for kind, path in mix}.items():  # warm: models, caches
+                httpx.get(base + path, timeout=60)
+            latencies, errors, took = asyncio.run(run(base, mix, args.clients, args.seconds, ingest))
+        finally:
+            server.terminate()
+            server.wait(10)
     every = [ms for values in latencies.values() for ms in values]
     where = f", server on CPUs {args.server_cpus}" if args.server_cpus else ""
     print(f"{args.clients} clients, {args.workers} server process(es){where}, {took:.1f} s, "
@@ -165,7 +213,9 @@ def main() -> None:
     for kind, values in sorted(latencies.items()):
         print(f"  {kind:14} {len(values):6} requests  p50 {statistics.median(values):7.1f} ms  "
               f"p99 {percentile(values, 0.99):7.1f} ms")
-    for line in errors[:10]:
+    if ingest:
+        print(ingest.report(errors))
+    for _, line in errors[:10]:
         print(f"  error: {line}")
 
 

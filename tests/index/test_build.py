@@ -3,7 +3,6 @@ model recorded, and a rebuild from scratch that answers exactly as before."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from discovery.catalogue.ingest import ingest
 from discovery.catalogue.store import Catalogue
 from discovery.harvest.files import documents, expand
 from discovery.index.build import index_paths, update_index
+from discovery.index.generations import published_meta
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
 from tests.search.built_index import private_copy
@@ -61,7 +61,7 @@ def updated(index_data, tmp_path_factory, corpus) -> Path:
 
 
 def test_the_model_and_the_history_read_so_far_are_recorded(index_data):
-    meta = json.loads(index_paths(index_data).meta.read_text())
+    meta = published_meta(index_paths(index_data).root)
     assert meta["model"] == "minilm-l6-int8" and meta["dim"] == 384
     with Catalogue(index_data) as catalogue:
         assert meta["seq"] == catalogue.db.execute("SELECT MAX(seq) FROM history").fetchone()[0]

@@ -97,13 +97,15 @@ class Services:
 
     def search(self, request: SearchRequest) -> SearchResults:
         """Results of identical requests are shared for a few seconds: a page and its facets,
-        a reload, many users following one link cost one search."""
+        a reload, many users following one link cost one search. The key holds the index
+        generation, so a newly published index answers at once."""
         service = self._search_service()
 
         def run() -> SearchResults:
             with turn(self._search_call_lock, "search"):
                 return service.search(request)
-        return self.cached(("search", request.model_dump_json()), run, SEARCH_CACHE_SECONDS)
+        return self.cached(("search", service.generation, request.model_dump_json()), run,
+                           SEARCH_CACHE_SECONDS)
 
     def summary(self) -> CatalogueSummary:
         """The catalogue's counts, for the explore page and `/api/stats`."""
@@ -172,8 +174,9 @@ class Services:
         return True
 
     def _search_service(self) -> Any:
-        """The search service, opened once; while it cannot open (no index yet), the reason is
-        remembered and the open is retried every few seconds, not on every request."""
+        """The search service, opened once (it follows later index generations itself); while it
+        cannot open (no index yet), the reason is remembered and the open is retried every few
+        seconds, not on every request."""
         with self._search_lock:
             if self._search is not None:
                 return self._search

@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from discovery.catalogue import feed
 from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.store import Catalogue
 from discovery.cli.common import DataDir, app, console, errors, fail, open_catalogue, progress_bar
@@ -23,6 +24,7 @@ from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
 from discovery.harvest.http import Allowance
 from discovery.harvest.oai import harvest_oai, split_records
+from discovery.index.generations import index_root, published_meta, tidy
 from discovery.linking import link_catalogue
 from discovery.linking.jsonld import item_jsonld
 from discovery.model import Kind, Output, Predicate, Project, Record
@@ -106,12 +108,23 @@ def harvest_oai_command(
 
 
 def refresh_derived(catalogue: Catalogue, data: Path, report: IngestReport) -> None:
-    """Links and the search index are derived from the catalogue: bring both up to date."""
-    if not (report.created or report.updated or report.deleted):
+    """Links and the search index are derived from the catalogue: bring both up to date. Also
+    when nothing changed this time but the published index has not read the catalogue's whole
+    history: an earlier run was killed after storing records, before its index was published.
+    With nothing to do, what killed index updates left is still removed."""
+    changed = bool(report.created or report.updated or report.deleted)
+    index, last = published_meta(index_root(data)), feed.last_seq(catalogue)
+    if not changed and (index is None or index.get("seq", 0) >= last):
+        for folder in tidy(index_root(data)) if index else []:
+            console.print(f"Removed {folder}: an index update that was interrupted before it "
+                          f"finished (the previous index kept serving).")
         return
+    if not changed:
+        console.print(f"The search index has read the catalogue's history up to {index['seq']} of "
+                      f"{last} (an earlier run was interrupted): linking and indexing the rest.")
     console.print(link_catalogue(catalogue).summary())
-    from discovery.cli.search import index_exists, print_update, run_index_update  # heavy imports
-    if index_exists(data):
+    if index is not None:
+        from discovery.cli.search import print_update, run_index_update  # heavy imports
         print_update(run_index_update(data))
 
 

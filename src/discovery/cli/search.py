@@ -13,7 +13,7 @@ from rich.table import Table
 
 from discovery.cli.common import DataDir, app, console, fail, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
-from discovery.index.build import UpdateReport, index_paths, update_index
+from discovery.index.build import UpdateReport, update_index
 from discovery.search.evaluate import Interval, Scores, evaluate, interval, load_judgments, ratio_interval
 from discovery.search.models import RANGES, Mode, SearchRequest, SearchResults
 from discovery.search.service import SearchService
@@ -40,15 +40,15 @@ def run_index_update(data: Path, model: str | None = None, rebuild: bool = False
 
 
 def print_update(report: UpdateReport) -> None:
+    for folder in report.interrupted:
+        console.print(f"Removed {folder}: an index update that was interrupted before it finished "
+                      f"(the previous index kept serving).")
     how = "built from scratch" if report.full else "updated"
+    where = f", published as {report.generation}" if report.generation else ", nothing to publish"
     console.print(f"Index {how} with {escape(report.model)}: {report.indexed} records indexed, "
                   f"{report.deleted} removed, {report.encoded} texts encoded (the rest cached); "
-                  f"{report.documents} documents, catalogue history {report.seq}, "
+                  f"{report.documents} documents, catalogue history {report.seq}{where}, "
                   f"{report.seconds:.1f} s.")
-
-
-def index_exists(data: Path) -> bool:
-    return index_paths(data).meta.exists()
 
 
 @app.command("index")

@@ -1,19 +1,25 @@
 """Build the search index from the catalogue, or bring it up to date from the catalogue history.
 
-The index is derived data under `<data>/index/`: a document table, tantivy, faiss, facet
-columns and `meta.json` (model, dimension, the history number read so far). An update reads only
-records created, updated or deleted after that number, plus the parents whose variable counts
-they change; vectors come from the embedding cache, so unchanged texts are never encoded twice.
-`rebuild` starts from nothing (keeping the cache) and gives the same results.
+The index is derived data under `<data>/index/`, written as generations (`generations.py`): each
+update writes a complete new folder (document table, tantivy, faiss, facet columns and `meta.json`
+with the model, dimension and the history number read so far) and publishes it by replacing a
+pointer file, so readers never see a half-written index and a killed update leaves the previous
+one serving. An update reads only records created, updated or deleted after the published
+generation's history number, plus the parents whose variable counts they change; it starts from
+a copy of the previous generation (the document table copied, tantivy's write-once segment files
+hard-linked, faiss re-written from memory as before), and vectors come from the embedding cache,
+shared by every generation, so unchanged texts are never encoded twice. `rebuild` starts from
+nothing (keeping the cache) and gives the same results.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +32,18 @@ from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
 from discovery.index.documents import IndexDocument, declared_languages, index_document
 from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key
+from discovery.index.generations import GenerationFiles, building, index_root, link_tree
 from discovery.index.lexical import LexicalIndex
 from discovery.index.vectors import VectorIndex
 
 BATCH = 2000
-FORMAT = 4  # bump when the layout changes: an older index is then rebuilt
+FORMAT = 5  # bump when the layout changes: an older index is then rebuilt (5: generations)
 # The search index's model, chosen by `discovery eval` on the tuning judgments (README, "Search"):
 # on the 26 English tuning queries MiniLM and multilingual e5 are within noise (hybrid nDCG@10
 # 0.703 / 0.688), on the 14 non-English ones e5 is far ahead (0.434 / 0.308): MiniLM reads
 # English only. e5 encodes about four times slower.
 INDEX_MODEL = "e5"
+TANTIVY_LOCKS = re.compile(r"\.tantivy-.*\.lock$")  # a writer's and readers' own, never shared
 
 
 class IndexBuildError(DiscoveryError):
@@ -43,39 +51,30 @@ class IndexBuildError(DiscoveryError):
 
 
 class Paths:
-    """The index's files under `root`."""
+    """The index folder: its generations, and the embedding cache they share."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.meta = root / "meta.json"
-        self.docs = root / "docs.sqlite"
-        self.lexical = root / "lexical"
-        self.vectors = root / "vectors.faiss"
-        self.columns = root / "columns.npz"
         self.cache = root / "embeddings.sqlite"
 
 
 def index_paths(data_dir: Path) -> Paths:
-    return Paths(Path(data_dir) / "index")
+    return Paths(index_root(data_dir))
 
 
-def read_meta(paths: Paths, any_format: bool = False) -> dict[str, Any] | None:
-    """The index's meta; None when there is none, or (unless `any_format`) when it is of an
-    older layout and must be rebuilt."""
-    if not paths.meta.exists():
-        return None
-    meta = json.loads(paths.meta.read_text())
-    return meta if any_format or meta.get("format") == FORMAT else None
+def read_meta(files: GenerationFiles) -> dict[str, Any] | None:
+    """A generation's meta; None when it is of an older layout and must be rebuilt."""
+    meta = json.loads(files.meta.read_text())
+    return meta if meta.get("format") == FORMAT else None
 
 
-def write_meta(paths: Paths, key: str, seq: int, next_row: int, documents: int, exact: bool) -> None:
+def write_meta(files: GenerationFiles, key: str, seq: int, next_row: int, documents: int,
+               exact: bool) -> None:
     """Record the model (by name and MODELS key), the history read so far and the row counter."""
     meta = {"format": FORMAT, "model": MODELS[key].name, "model_key": key, "dim": MODELS[key].dim,
             "seq": seq, "next_row": next_row, "documents": documents, "exact": exact,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    tmp = paths.meta.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta, indent=1))
-    tmp.replace(paths.meta)
+    files.meta.write_text(json.dumps(meta, indent=1))
 
 
 def read_documents(catalogue: Catalogue, ids: list[str]) -> list[IndexDocument]:
@@ -104,6 +103,8 @@ class UpdateReport:
     documents: int  # live documents after the update
     seq: int
     seconds: float
+    generation: str | None = None  # the folder published; None when nothing changed
+    interrupted: list[str] = field(default_factory=list)  # dead builds' folders removed first
 
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -111,71 +112,87 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
                  rebuild: bool = False, progress: Progress | None = None) -> UpdateReport:
-    """Bring `<data_dir>/index` up to date with the catalogue (or rebuild it) and report."""
+    """Bring `<data_dir>/index` up to date with the catalogue (or rebuild it) as a new generation,
+    and report. Nothing is published when nothing changed."""
     started = time.perf_counter()
     paths = index_paths(data_dir)
-    paths.root.mkdir(parents=True, exist_ok=True)
-    meta = read_meta(paths)
-    # an index rebuilt for a newer layout keeps the model it was built with
-    key = model_key(model or (read_meta(paths, any_format=True) or {}).get("model_key") or INDEX_MODEL)
-    spec = MODELS[key]
-    full = rebuild or meta is None or meta["model"] != spec.name
-    seq = feed.last_seq(catalogue)
-    if full:
-        for path in (paths.docs, paths.docs.with_name("docs.sqlite-wal"),
-                     paths.docs.with_name("docs.sqlite-shm"), paths.vectors, paths.meta):
-            path.unlink(missing_ok=True)
-        shutil.rmtree(paths.lexical, ignore_errors=True)
-        upserted, deleted = feed.all_ids(catalogue), []
-    else:
-        assert meta is not None
-        changes = feed.changes_since(catalogue, meta["seq"])
-        seq = max(seq, changes.seq)
-        upserted, deleted = sorted(changes.upserted), sorted(changes.deleted)
-    docs = DocStore(paths.docs)
-    try:
-        if not full:
-            upserted = _with_parents(catalogue, docs, upserted, deleted)
-        lexical = LexicalIndex(paths.lexical, create=full)
-        vectors = VectorIndex.load(paths.vectors) if paths.vectors.exists() \
-            else VectorIndex.for_size(spec.dim, len(upserted))
-        # rows are never reused; the table's own maximum covers a run that died before its meta
-        next_row = max((meta or {}).get("next_row", 0) if not full else 0, docs.max_row() + 1)
-        old = docs.rows_of(upserted + deleted)
-        dead = np.fromiter(old.values(), np.int64, len(old))
-        lexical.delete(dead.tolist())
-        vectors.remove(dead)
-        with docs.transaction():
-            docs.delete(dead.tolist())
-        cache = EmbeddingCache(paths.cache)
-        encoded = done = 0
-        for start in range(0, len(upserted), BATCH):
-            chunk = upserted[start:start + BATCH]
-            documents = read_documents(catalogue, chunk)
-            rows = list(range(next_row, next_row + len(documents)))
-            next_row += len(documents)
-            matrix, missing = _encode(cache, key, [doc.embed_text for doc in documents], progress,
-                                      done, len(upserted))
-            encoded += missing
-            vectors.add(np.asarray(rows, np.int64), matrix)
-            lexical.add(rows, documents)
+    with building(paths.root) as build:
+        written = build.previous_meta or {}
+        # an index rebuilt for a newer layout keeps the model it was built with
+        key = model_key(model or written.get("model_key") or INDEX_MODEL)
+        spec = MODELS[key]
+        meta = written if build.previous and written.get("format") == FORMAT else None
+        full = rebuild or meta is None or meta["model"] != spec.name
+        seq = feed.last_seq(catalogue)
+        if full:
+            upserted, deleted = feed.all_ids(catalogue), []
+        else:
+            assert meta is not None and build.previous is not None
+            changes = feed.changes_since(catalogue, meta["seq"])
+            if not changes.upserted and not changes.deleted:
+                return UpdateReport(model=spec.name, full=False, indexed=0, deleted=0, encoded=0,
+                                    documents=meta["documents"], seq=meta["seq"],
+                                    seconds=time.perf_counter() - started,
+                                    interrupted=build.interrupted)
+            seq = max(seq, changes.seq)
+            upserted, deleted = sorted(changes.upserted), sorted(changes.deleted)
+            _carry_over(build.previous, build.files)
+        files = build.files
+        docs = DocStore(files.docs)
+        try:
+            if not full:
+                upserted = _with_parents(catalogue, docs, upserted, deleted)
+            lexical = LexicalIndex(files.lexical, create=full)
+            vectors = VectorIndex.load(build.previous.vectors) if not full and build.previous \
+                else VectorIndex.for_size(spec.dim, len(upserted))
+            next_row = meta["next_row"] if meta and not full else 0  # rows are never reused
+            old = docs.rows_of(upserted + deleted)
+            dead = np.fromiter(old.values(), np.int64, len(old))
+            lexical.delete(dead.tolist())
+            vectors.remove(dead)
             with docs.transaction():
-                docs.put(rows, documents)
-            done += len(chunk)
-            if progress:
-                progress("indexing", done, len(upserted))
-        lexical.commit()
-        vectors.save(paths.vectors)
-        columns = Columns.build(docs, next_row)
-        columns.save(paths.columns)
-        live = int(columns.alive.sum())
-        cache.close()
-        write_meta(paths, key, seq, next_row, live, vectors.exact)
-    finally:
-        docs.close()
+                docs.delete(dead.tolist())
+            cache = EmbeddingCache(paths.cache)
+            encoded = done = 0
+            for start in range(0, len(upserted), BATCH):
+                chunk = upserted[start:start + BATCH]
+                documents = read_documents(catalogue, chunk)
+                rows = list(range(next_row, next_row + len(documents)))
+                next_row += len(documents)
+                matrix, missing = _encode(cache, key, [doc.embed_text for doc in documents], progress,
+                                          done, len(upserted))
+                encoded += missing
+                vectors.add(np.asarray(rows, np.int64), matrix)
+                lexical.add(rows, documents)
+                with docs.transaction():
+                    docs.put(rows, documents)
+                done += len(chunk)
+                if progress:
+                    progress("indexing", done, len(upserted))
+            cache.close()
+            lexical.commit()
+            vectors.save(files.vectors)
+            columns = Columns.build(docs, next_row)
+            columns.save(files.columns)
+            live = int(columns.alive.sum())
+            docs.seal()
+        finally:
+            docs.close()
+        write_meta(files, key, seq, next_row, live, vectors.exact)
+        build.publish()
     return UpdateReport(model=spec.name, full=full, indexed=len(upserted), deleted=len(deleted),
                         encoded=encoded, documents=live, seq=seq,
-                        seconds=time.perf_counter() - started)
+                        seconds=time.perf_counter() - started, generation=build.name,
+                        interrupted=build.interrupted)
+
+
+def _carry_over(previous: GenerationFiles, files: GenerationFiles) -> None:
+    """Start the new generation from the previous one: the document table is copied (SQLite
+    changes pages in place), tantivy's files are hard-linked (it never changes a written file:
+    new segments, deletes and its meta go to new files, renamed into place); faiss and the columns
+    are read whole and written anew by every update anyway."""
+    shutil.copyfile(previous.docs, files.docs)
+    link_tree(previous.lexical, files.lexical, TANTIVY_LOCKS)
 
 
 def _encode(cache: EmbeddingCache, key: str, texts: list[str], progress: Progress | None,

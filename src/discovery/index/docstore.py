@@ -30,16 +30,27 @@ CREATE INDEX IF NOT EXISTS aliases_row ON aliases(row);
 
 
 class DocStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """`read_only`: a published generation's table, which never changes again, so SQLite is
+        told it is immutable: no locks, no journal files written beside it."""
+        if read_only:
+            self.db = sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True, isolation_level=None,
+                                      check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
         self.vocabulary = Vocabulary(self.db)  # kept in step with the documents, in their transaction
 
     def close(self) -> None:
         self.db.close()
+
+    def seal(self) -> None:
+        """Fold the write-ahead log into the file and stop using one: the table becomes a single
+        file that readers open as immutable and the next generation copies."""
+        self.db.execute("PRAGMA journal_mode=DELETE")
 
     def rows_of(self, ids: Iterable[str]) -> dict[str, int]:
         return dict(select_in(self.db, "SELECT id, row FROM docs WHERE id IN ({marks})", list(ids)))

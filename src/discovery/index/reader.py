@@ -1,5 +1,7 @@
 """The built index opened for reading: retrieval primitives the search layer composes.
 
+A reader opens the published generation and holds it (`generations.py`) until `close`, so an
+update that publishes a newer one meanwhile never changes or deletes what it reads.
 Both retrievers honour a row mask (filters, live rows): faiss through a bitmap selector, tantivy
 by reading deeper until enough allowed rows are found (or every match was read).
 """
@@ -16,6 +18,7 @@ from discovery.index.build import IndexBuildError, index_paths, read_meta
 from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
 from discovery.index.embed import get_embedder
+from discovery.index.generations import hold_current
 from discovery.index.lexical import LexicalIndex, LexicalQuery
 from discovery.index.vectors import VectorIndex
 
@@ -27,16 +30,24 @@ QUERY_CACHE = 1024  # query vectors kept in memory
 
 class IndexReader:
     def __init__(self, data_dir: Path) -> None:
-        self.paths = index_paths(Path(data_dir))
-        meta = read_meta(self.paths)
-        if meta is None:
+        root = index_paths(Path(data_dir)).root
+        held = hold_current(root)
+        meta = read_meta(held.files) if held else None
+        if held is None or meta is None:
+            if held:
+                held.close()
             raise IndexBuildError("no search index here (or one from an older version)",
-                                  file=str(self.paths.root), hint="run `discovery index` first")
-        self.meta: dict[str, Any] = meta
-        self.docs = DocStore(self.paths.docs)
-        self.lexical = LexicalIndex(self.paths.lexical)
-        self.vectors = VectorIndex.load(self.paths.vectors)
-        self.columns = Columns.load(self.paths.columns)
+                                  file=str(root), hint="run `discovery index` first")
+        self._held = held
+        try:
+            self.meta: dict[str, Any] = meta
+            self.docs = DocStore(held.files.docs, read_only=True)
+            self.lexical = LexicalIndex(held.files.lexical)
+            self.vectors = VectorIndex.load(held.files.vectors)
+            self.columns = Columns.load(held.files.columns)
+        except BaseException:
+            held.close()
+            raise
         self.live = int(np.count_nonzero(self.columns.alive))
         self._queries: dict[str, np.ndarray] = {}  # oldest first
         self._encoding = threading.Lock()  # a web server may search from several threads
@@ -45,8 +56,16 @@ class IndexReader:
     def model(self) -> str:
         return self.meta["model"]
 
+    @property
+    def generation(self) -> str:
+        """The folder name of the generation this reader holds."""
+        return self._held.name
+
     def close(self) -> None:
+        """Close the files and let go of the generation (deleted here if it is no longer current
+        and unused)."""
         self.docs.close()
+        self._held.close()
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; repeated queries (paging, facets) come from a small memory cache

@@ -14,10 +14,14 @@ reached it says its total is a lower bound.
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import faiss
 import numpy as np
@@ -25,7 +29,9 @@ import numpy as np
 from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
 from discovery.index.aliases import query_phrases
+from discovery.index.build import index_paths
 from discovery.index.columns import FACETS
+from discovery.index.generations import Pointer
 from discovery.index.lexical import LexicalQuery
 from discovery.index.reader import IndexReader
 from discovery.model import ITEM_KINDS
@@ -35,7 +41,7 @@ from discovery.search.fusion import Fused, Ranked, fuse
 from discovery.search.grouping import Grouped, group
 from discovery.search.models import (Explanation, FacetValue, Hit, SearchRequest, SearchResults,
                                      VariableHit, Version)
-from discovery.search.relevance import LEXICAL_FLOOR, semantic_cut
+from discovery.search.relevance import LEXICAL_FLOOR, SemanticCut, semantic_cut
 from discovery.search.query import Understood, understand
 from discovery.search.spelling import Speller
 
@@ -45,6 +51,8 @@ VERSIONS_LISTED = 10  # other versions named under a hit
 FACET_VALUES = 20  # values listed per facet
 DEFAULT_FUSION = "weighted"
 NOTHING = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))  # a retriever that was not asked
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -71,28 +79,118 @@ class Versions:
     tops: np.ndarray
 
 
+class _Opened:
+    """One published index generation opened for searching, and how many calls are using it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.index = IndexReader(data_dir)
+        self.cut = semantic_cut(self.index.model)
+        self.speller = Speller(self.index.docs.vocabulary.frequencies())
+        self.users = 0
+        self.retired = False  # a newer generation replaced it: close once the last user leaves
+
+
+def _on_one_generation(method: Callable[Concatenate[SearchService, P], R]
+                       ) -> Callable[Concatenate[SearchService, P], R]:
+    """Run a query method on one generation from start to end (`SearchService._pinned`)."""
+    @functools.wraps(method)
+    def pinned(self: SearchService, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._pinned():
+            return method(self, *args, **kwargs)
+    return pinned
+
+
 class SearchService:
-    """One opened index, cheap to query many times, from several threads (it only reads; the
-    query-vector cache has its own lock). Reopen it to see a later `discovery index`."""
+    """The published index, cheap to query many times, from several threads (it only reads; the
+    query-vector cache has its own lock). Each query first checks the index's pointer file (one
+    small read, `generations.py`); when `discovery index` has published a newer generation, the
+    query that notices opens it and swaps it in, while calls already running finish on the old
+    one, which is closed (and its folder deleted when no other process holds it) after the last."""
 
     def __init__(self, data_dir: Path, depth: int = DEPTH, fusion: str = DEFAULT_FUSION) -> None:
         self.data_dir = Path(data_dir)
         # one query is too small to split across threads; queries run side by side instead
         # (measured on the corpus: a 16k-vector exact scan 2.5x faster on one thread)
         faiss.omp_set_num_threads(1)
-        self.index = IndexReader(self.data_dir)
+        self._pointer = Pointer(index_paths(self.data_dir).root)
+        self._opened = _Opened(self.data_dir)
+        self._swap = threading.Lock()  # guards _opened and the users counts
+        self._opening = threading.Lock()  # one thread opens a new generation; the rest carry on
+        self._local = threading.local()  # the generation the calling thread's query is pinned to
         self.depth = depth
         self.fusion = fusion
-        self.cut = semantic_cut(self.index.model)
-        self.speller = Speller(self.index.docs.vocabulary.frequencies())
+
+    @property
+    def index(self) -> IndexReader:
+        return self._current().index
+
+    @property
+    def cut(self) -> SemanticCut:
+        return self._current().cut
+
+    @property
+    def speller(self) -> Speller:
+        return self._current().speller
 
     @property
     def model(self) -> str:
         return self.index.model
 
-    def close(self) -> None:
-        self.index.close()
+    @property
+    def generation(self) -> str:
+        """The generation new queries run on (after picking up a newly published one)."""
+        self.refresh()
+        return self._opened.index.generation
 
+    def close(self) -> None:
+        self._opened.index.close()
+
+    def refresh(self) -> None:
+        """Swap in the published generation if it is newer than the open one. Opening one takes
+        0.13-0.20 s on the corpus; queries arriving meanwhile run on the old generation."""
+        if self._pointer.name() in (None, self._opened.index.generation):
+            return
+        if not self._opening.acquire(blocking=False):
+            return
+        try:
+            if self._pointer.name() in (None, self._opened.index.generation):
+                return
+            opened = _Opened(self.data_dir)
+            with self._swap:
+                old, self._opened = self._opened, opened
+                old.retired = True
+                idle = old.users == 0
+            if idle:
+                old.index.close()
+        finally:
+            self._opening.release()
+
+    def _current(self) -> _Opened:
+        return getattr(self._local, "opened", None) or self._opened
+
+    @contextmanager
+    def _pinned(self) -> Iterator[None]:
+        """Within this block the calling thread's `index`, `cut` and `speller` are one
+        generation's, whatever is published meanwhile (nested blocks share the outer one's)."""
+        if getattr(self._local, "opened", None) is not None:
+            yield
+            return
+        self.refresh()
+        with self._swap:
+            opened = self._opened
+            opened.users += 1
+        self._local.opened = opened
+        try:
+            yield
+        finally:
+            self._local.opened = None
+            with self._swap:
+                opened.users -= 1
+                done = opened.retired and opened.users == 0
+            if done:
+                opened.index.close()
+
+    @_on_one_generation
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
         query = understand(request.q, self.speller, request.spellcheck)
@@ -125,6 +223,7 @@ class SearchService:
                              searched_for=query.text if query.correction else None,
                              took_ms=round((time.perf_counter() - started) * 1000, 2))
 
+    @_on_one_generation
     def facets(self, request: SearchRequest) -> dict[str, list[FacetValue]]:
         """Facet counts alone (what a filter sidebar needs), for the same result list."""
         pool = self._pool(request, understand(request.q, self.speller, request.spellcheck))
