@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,15 @@ def test_sniff_claims_csv_and_xlsx_only(corpus: Path) -> None:
 def test_broken_workbook_fails() -> None:
     with pytest.raises(ParseError, match="not a readable XLSX workbook"):
         tabular.parse(Document("broken.xlsx", b"PK\x03\x04 not really a zip"))
+
+
+def test_a_workbook_whose_sheet_fails_to_inflate_is_unreadable_not_a_crash(corpus: Path) -> None:
+    """Found by bench/fuzz.py: a damaged deflate stream raised zlib.error from openpyxl, which the
+    registry could only report as a parser bug ("tabular parser failed")."""
+    data = bytearray((corpus / WELLBEING).read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        part = archive.getinfo("xl/worksheets/sheet1.xml")
+    data[part.header_offset + 30 + len(part.filename) + len(part.extra)] = 0xFF  # block type 3
+    with pytest.raises(ParseError, match="not a readable XLSX .*decompressing"):
+        tabular.parse(Document("damaged.xlsx", bytes(data)))
+

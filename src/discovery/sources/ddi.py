@@ -11,15 +11,24 @@ by ID once, so a reference resolves in O(1).
 
 `parse_codebook_element` and `parse_lifecycle_element` are public so the OAI-PMH parser can hand
 over the metadata element of each record.
+
+A Codebook file is read as a stream: each `dataDscr/var` becomes its Variable when its end tag
+is read and is then cleared, so the tree never holds more than the study description and one
+variable. A 200 MB export (140,634 variables) peaked at +4.2 GB RSS as a whole tree and +2.1 GB
+streamed, which is its records (`bench/fuzz.py --blowups`). Lifecycle items refer to each other
+across the file, so a Lifecycle file is still kept whole, under the document's budget
+(`sources/budgets.py`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from lxml import etree
 
+from discovery.errors import DiscoveryError
 from discovery.model import (
     Agent,
     Category,
@@ -39,8 +48,12 @@ from discovery.model import (
     main_text,
     slug,
 )
-from discovery.sources.base import MAX_FIELD_CHARS, Document, clean, parse_xml, strip_markup
+from discovery.sources.base import (
+    MAX_FIELD_CHARS, Document, clean, iter_xml, parse_xml, strip_markup,
+)
+from discovery.sources.budgets import Meter, metered
 from discovery.sources.fields import ORGANISATION_WORDS
+from discovery.sources.registry import head_text
 
 FORMAT = "ddi"
 
@@ -67,15 +80,22 @@ def sniff(doc: Document, head: str) -> bool:
     return bool(match) and match.group(1) in CODEBOOK_ROOTS | LIFECYCLE_ROOTS
 
 
+@metered
 def parse(doc: Document) -> ParseResult:
-    root = parse_xml(doc)
-    name = _local(root)
-    if name in CODEBOOK_ROOTS:
-        return parse_codebook_element(root, doc)
-    if name in LIFECYCLE_ROOTS:
-        return parse_lifecycle_element(root, doc)
-    raise doc.fail(f"not a DDI document: the root element is <{name}>",
-                   hint="DDI inside OAI-PMH responses is read by the oai parser")
+    declared = _ROOT_TAG.match(head_text(doc))
+    name = declared.group(1) if declared else None
+    if name not in CODEBOOK_ROOTS | LIFECYCLE_ROOTS:
+        raise doc.fail(f"not a DDI document: the root element is <{name}>",
+                       hint="DDI inside OAI-PMH responses is read by the oai parser")
+    meter = Meter(doc)
+    events = iter_xml(doc, meter, [f"{{*}}{tag}" for tag in ("var", *CODEBOOK_ROOTS, *LIFECYCLE_ROOTS)])
+    _, first = next(events)
+    root = first.getroottree().getroot()
+    if _local(root) in CODEBOOK_ROOTS:
+        return _stream_codebook(doc, root, events, meter)
+    for _ in events:  # Lifecycle items refer to each other anywhere in the file: keep it whole
+        meter.check()
+    return _Lifecycle(root, doc, None, meter).parse()
 
 
 def parse_codebook_element(element: _Element, doc: Document,
@@ -87,7 +107,49 @@ def parse_codebook_element(element: _Element, doc: Document,
 def parse_lifecycle_element(element: _Element, doc: Document,
                             record_key: str | None = None) -> ParseResult:
     """Records from a DDI-Lifecycle instance or fragment: studies, variables, instruments, questions."""
-    return _Lifecycle(element, doc, record_key).parse()
+    return _Lifecycle(element, doc, record_key, Meter(doc)).parse()
+
+
+def _stream_codebook(doc: Document, root: _Element, events: Iterator[tuple[str, _Element]],
+                     meter: Meter) -> ParseResult:
+    """A Codebook file's records, each `var` read and cleared as soon as its end tag is read.
+
+    Variables need only the study's id, the provenance and the `varGrp`s, which DDI puts before
+    `dataDscr/var`; they are taken when the first variable ends and compared with the finished
+    file's. A file that contradicts them later (a second stdyDscr after the variables, say) is
+    parsed again as a whole tree, so the records are always what the whole tree gives."""
+    book: _Codebook | None = None
+    early: _StudyContext | None = None
+    result = ParseResult()
+    variables: list[Variable] = []
+    used = _Ids()
+    for event, var in events:
+        if event != "end" or _local(var) != "var":
+            continue
+        data = var.getparent()
+        if data is None or _local(data) != "dataDscr" or data.getparent() is not root:
+            continue
+        if book is None:
+            book = _Codebook(root, doc, None)
+            try:
+                early = book.context()
+            except DiscoveryError:  # the finished tree decides whether the study is unreadable
+                pass
+        if early is None:
+            continue  # keep every var: the whole tree is parsed at the end
+        meter.check(var.get("ID") or var.get("name"))
+        if (variable := book.variable(var, early, used, result)) is not None:
+            variables.append(variable)
+        var.clear(keep_tail=True)
+        while (previous := var.getprevious()) is not None and _local(previous) == "var":
+            data.remove(previous)
+    whole = _Codebook(root, doc, None)
+    if early is None:
+        return whole.parse()
+    context = whole.context()
+    if context != early:
+        return _Codebook(parse_xml(doc, meter), doc, None).parse()
+    return whole.finish(context.study, variables, result)
 
 
 # --- element and text helpers -------------------------------------------------------------------
@@ -222,13 +284,24 @@ class _Owners:
         return self.instrument_ids[0] if self.instrument_ids else None
 
 
-def _unique_id(candidate: str, used: set[str]) -> str:
-    """Two variables whose names slug alike (`V1`, `v1`) still get distinct, stable ids."""
-    identifier, number = candidate, 2
-    while identifier in used:
-        identifier, number = f"{candidate}-{number}", number + 1
-    used.add(identifier)
-    return identifier
+class _Ids:
+    """Ids given out in one document: two variables whose names slug alike (`V1`, `v1`) still get
+    distinct, stable ids (`...-v1`, `...-v1-2`). The next number is remembered per name: probing
+    from 2 each time made 600 copies of 234 names quadratic."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = set(taken)
+        self.next_number: dict[str, int] = {}
+
+    def unique(self, candidate: str) -> str:
+        identifier = candidate
+        if identifier in self.taken:
+            number = self.next_number.get(candidate, 2)
+            while (identifier := f"{candidate}-{number}") in self.taken:
+                number += 1
+            self.next_number[candidate] = number + 1
+        self.taken.add(identifier)
+        return identifier
 
 
 def _integer(text: str | None) -> int | None:
@@ -310,6 +383,20 @@ def _raw(element: _Element) -> str:
 
 # --- DDI-Codebook ----------------------------------------------------------------------------------
 
+@dataclass
+class _StudyContext:
+    """What a Codebook's variables take from its study: the study's id, the provenance and the
+    `varGrp` labels; equal contexts give equal variables."""
+
+    study: Study
+    provenance: Provenance
+    groups: dict[str, list[str]]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _StudyContext) and (self.study.id, self.provenance, self.groups) \
+            == (other.study.id, other.provenance, other.groups)
+
+
 class _Codebook:
     """One `codeBook`: a study (stdyDscr, with docDscr as fallback) and its `dataDscr/var`s."""
 
@@ -330,7 +417,16 @@ class _Codebook:
         return "2.5" if "2_5" in namespace else "1.2.2" if "icpsr" in namespace else "unknown"
 
     def parse(self) -> ParseResult:
+        context = self.context()
         result = ParseResult()
+        used = _Ids()
+        variables = [variable for data_description in _kids(self.root, "dataDscr")
+                     for var in _kids(data_description, "var")
+                     if (variable := self.variable(var, context, used, result)) is not None]
+        return self.finish(context.study, variables, result)
+
+    def context(self) -> _StudyContext:
+        """The study and what every variable takes from the file's description of it."""
         distributor = self._agents(self._cite("distStmt", "distrbtr"))
         provenance = self.doc.provenance(self.source, self.record_key,
                                          distributor[0].name if distributor else None)
@@ -338,7 +434,19 @@ class _Codebook:
             study = self._study(provenance, distributor)
         except ValueError as error:  # without its study the document has nothing to hang on
             raise self.doc.fail(f"unreadable study description: {error}", record=self.record_key) from None
-        variables = self._variables(study.id, provenance, result)
+        return _StudyContext(study, provenance, self._variable_groups())
+
+    def variable(self, var: _Element, context: _StudyContext, used: _Ids,
+                 result: ParseResult) -> Variable | None:
+        try:
+            return self._variable(var, context.study.id, context.provenance, context.groups, used)
+        except ValueError as error:  # pydantic's ValidationError is a ValueError too
+            result.problems.append(Problem(record=var.get("ID") or var.get("name"),
+                                           reason=f"var skipped: {error}", raw=_raw(var)))
+            return None
+
+    @staticmethod
+    def finish(study: Study, variables: list[Variable], result: ParseResult) -> ParseResult:
         if variables:
             study.variable_count = len(variables)
         result.records.append(study)
@@ -514,19 +622,6 @@ class _Codebook:
         }
         return {key: value for key, value in extra.items() if value}
 
-    def _variables(self, study_id: str, provenance: Provenance, result: ParseResult) -> list[Variable]:
-        groups = self._variable_groups()
-        used: set[str] = set()
-        variables = []
-        for data_description in _kids(self.root, "dataDscr"):
-            for var in _kids(data_description, "var"):
-                try:
-                    variables.append(self._variable(var, study_id, provenance, groups, used))
-                except ValueError as error:  # pydantic's ValidationError is a ValueError too
-                    result.problems.append(Problem(record=var.get("ID") or var.get("name"),
-                                                   reason=f"var skipped: {error}", raw=_raw(var)))
-        return variables
-
     def _variable_groups(self) -> dict[str, list[str]]:
         """Variable ID -> labels of the `varGrp`s that list it (topical sections in Nesstar)."""
         groups: dict[str, list[str]] = {}
@@ -537,7 +632,7 @@ class _Codebook:
         return groups
 
     def _variable(self, var: _Element, study_id: str, provenance: Provenance,
-                  groups: dict[str, list[str]], used: set[str]) -> Variable:
+                  groups: dict[str, list[str]], used: _Ids) -> Variable:
         name = clean(var.get("name")) or clean(var.get("ID"))
         if not name:
             raise ValueError("<var> has neither @name nor @ID")
@@ -551,7 +646,7 @@ class _Codebook:
                  "pre_question": [t.value for t in parts.pre_question],
                  "post_question": [t.value for t in parts.post_question]}
         return Variable(
-            id=_unique_id(child_id(study_id, name), used), name=name, study_id=study_id,
+            id=used.unique(child_id(study_id, name)), name=name, study_id=study_id,
             title=_main(labels) or _main(parts.questions) or _readable_name(name),
             titles=labels,
             description=_main(parts.descriptions), descriptions=parts.descriptions,
@@ -669,10 +764,11 @@ def _readable(expression: str) -> str:
 class _Lifecycle:
     """One DDI-Lifecycle instance or fragment collection, with its identifiable items indexed."""
 
-    def __init__(self, root: _Element, doc: Document, record_key: str | None) -> None:
+    def __init__(self, root: _Element, doc: Document, record_key: str | None, meter: Meter) -> None:
         self.root = root
         self.doc = doc
         self.record_key = record_key
+        self.meter = meter
         self.lang = root.get(XML_LANG)
         match = _LIFECYCLE_NS.match(root.tag.partition("}")[0].lstrip("{"))
         self.source = f"ddi-lifecycle-3.{match.group(1)}" if match else "ddi-lifecycle"
@@ -686,6 +782,7 @@ class _Lifecycle:
     def _index(self) -> None:
         for tag, index in (("{*}ID", self.by_id), ("{*}URN", self.by_urn)):
             for element in self.root.iter(tag):
+                self.meter.check()
                 parent = element.getparent()
                 if parent is not None and not _local(parent).endswith("Reference") and element.text:
                     index.setdefault(element.text.strip(), parent)
@@ -947,7 +1044,7 @@ class _Lifecycle:
     def _instruments(self, result: ParseResult, studies: list[tuple[_Element, Study]]
                      ) -> list[tuple[Instrument, list[Question], dict[str, str]]]:
         instruments = []
-        used = {study.id for _, study in studies}  # an instrument titled like its study needs its own id
+        used = _Ids(study.id for _, study in studies)  # an instrument titled like its study needs its own id
         elements = list(self.root.iter("{*}Instrument"))
         for element in elements:
             instrument, questions, mapping = self._instrument(element, used, result, len(elements) == 1)
@@ -963,18 +1060,19 @@ class _Lifecycle:
                                                      object=instrument.id))
         return instruments
 
-    def _instrument(self, element: _Element, used: set[str], result: ParseResult, only: bool
+    def _instrument(self, element: _Element, used: _Ids, result: ParseResult, only: bool
                     ) -> tuple[Instrument, list[Question], dict[str, str]]:
         citation = _kid(element, "Citation")
         labels = self._named(element, "Label") or self._named(element, "InstrumentName") \
             or (self._named(citation, "Title") if citation is not None else [])
         title = _main(labels) or self._key(element) or "instrument"
-        instrument_id = _unique_id(slug(title), used)
+        instrument_id = used.unique(slug(title))
         items = self._flow(element, only)
         questions: list[Question] = []
         mapping: dict[str, str] = {}
-        question_ids: set[str] = set()
+        question_ids = _Ids()
         for item in items:
+            self.meter.check(self._key(item))
             try:
                 question = self._question(item, instrument_id, len(questions) + 1, question_ids)
             except ValueError as error:
@@ -1021,7 +1119,7 @@ class _Lifecycle:
                           if self._key(q) not in reached and _local(q.getparent()) == "QuestionScheme"]
         return questions
 
-    def _question(self, item: _Element, instrument_id: str, position: int, used: set[str]) -> Question:
+    def _question(self, item: _Element, instrument_id: str, position: int, used: _Ids) -> Question:
         name = _main(self._named(item, "QuestionItemName", "QuestionGridName"))
         texts = self._question_texts(item)
         title = _main(texts) or name
@@ -1031,7 +1129,7 @@ class _Lifecycle:
                         if (instruction := self.resolve(reference)) is not None
                         for t in self._literal_texts(_path(instruction, "InstructionText"))]
         return Question(
-            id=_unique_id(child_id(instrument_id, name or str(position)), used), title=title,
+            id=used.unique(child_id(instrument_id, name or str(position))), title=title,
             titles=texts, description=_main(instructions), descriptions=instructions,
             language=_languages(texts), instrument_id=instrument_id, number=name, position=position,
             options=self._response_categories(item),
@@ -1099,9 +1197,10 @@ class _Lifecycle:
         for unit, study in studies if len(studies) > 1 else ():
             in_unit.update({self._key(v): study for v in unit.iter("{*}Variable")})
         first = studies[0][1] if studies else None
-        used: set[str] = set()
+        used = _Ids()
         counts: dict[str, int] = {}
         for element in self.root.iter("{*}Variable"):
+            self.meter.check(self._key(element))
             study = in_unit.get(self._key(element), first)
             try:
                 variable, question_key = self._variable(element, study, owners.id_prefix, used)
@@ -1127,7 +1226,7 @@ class _Lifecycle:
             study.variable_count = counts.get(study.id) or study.variable_count
 
     def _variable(self, element: _Element, study: Study | None, id_prefix: str,
-                  used: set[str]) -> tuple[Variable, str | None]:
+                  used: _Ids) -> tuple[Variable, str | None]:
         name = _main(self._named(element, "VariableName")) or self._key(element)
         if not name:
             raise ValueError("<Variable> has neither a VariableName nor an ID")
@@ -1144,7 +1243,7 @@ class _Lifecycle:
         questions = self._question_texts(question) if question is not None else []
         title = _main(labels) or _main(questions) or _readable_name(name)
         variable = Variable(
-            id=_unique_id(child_id(study.id if study else id_prefix, name), used), name=name,
+            id=used.unique(child_id(study.id if study else id_prefix, name)), name=name,
             study_id=study.id if study else None, title=title,
             titles=labels or [Text(value=title, lang=_main_lang(questions))],
             description=_main(self._named(element, "Description", block=True)),

@@ -14,20 +14,24 @@ from __future__ import annotations
 import io
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from pypdf import PasswordType, PdfReader
+from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import DependencyError, FileNotDecryptedError
+from pypdf.generic import ArrayObject
 
 from discovery.model import (
     Category, Instrument, ParseResult, Predicate, Problem, Provenance, Question, Relation, Text,
     child_id, slug,
 )
+from discovery.errors import DiscoveryError, UnsafeInputError
 from discovery.sources.base import Document, clean, decode_text, strip_markup
+from discovery.sources.budgets import Meter, metered
 from discovery.sources.titles import questionnaire_title
 
 FORMAT = "questionnaire"
@@ -81,8 +85,9 @@ LANGUAGE_CODES = {
     "turkish": "tr", "ukrainian": "uk", "urdu": "ur", "vietnamese": "vi", "welsh": "cy",
     "xhosa": "xh", "zulu": "zu",
 }
+# `[^()]` not `[^)]`: from every "English (" the latter scanned to the end (90 KB: 1.3 s)
 _TRAILING_LANGUAGE = re.compile(
-    r"\b(" + "|".join(LANGUAGE_CODES) + r")\b\s*(?:\([^)]*\)\s*)?$", re.IGNORECASE)
+    r"\b(" + "|".join(LANGUAGE_CODES) + r")\b\s*(?:\([^()]*\)\s*)?$", re.IGNORECASE)
 
 
 def language_of(title: str) -> str | None:
@@ -170,12 +175,13 @@ def small_extra(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def instrument_records(provenance: Provenance, questionnaire: Questionnaire,
-                       taken_ids: set[str]) -> ParseResult:
+                       taken_ids: set[str], meter: Meter) -> ParseResult:
     """Instrument + Question records and HAS_QUESTION relations for one questionnaire.
 
     Question ids use the source's numbers when they identify the items (all present, none
     repeated); otherwise the position, so that ids never collide. `provenance` is the
-    document's, made once: each record gets a copy with its own record key."""
+    document's, made once: each record gets a copy with its own record key. Records cost about
+    ten times their items, so the budget is checked here too."""
     result = ParseResult()
     lang = questionnaire.language
     instrument_id = unique_id(questionnaire.key or questionnaire.title, taken_ids)
@@ -192,6 +198,7 @@ def instrument_records(provenance: Provenance, questionnaire: Questionnaire,
         provenance=at_record(provenance, questionnaire.record_key), extra=questionnaire.extra))
     numbers_identify = _numbers_identify(items)
     for position, item in enumerate(items, start=1):
+        meter.check(item.record_key)
         key = item.number if numbers_identify and item.number else str(position)
         question_id = child_id(instrument_id, key)
         result.records.append(Question(
@@ -253,31 +260,32 @@ def _is_flight_payload(head: str) -> bool:
 
 # ---------------------------------------------------------------- parse
 
+@metered
 def parse(doc: Document) -> ParseResult:
+    meter = Meter(doc)
     if doc.content[:1024].lstrip().startswith(b"%PDF-"):
-        return _parse_pdf(doc)
+        return _parse_pdf(doc, meter)
     if file_suffix(doc.location) in JSONL_SUFFIXES:
-        return _parse_jsonl(doc)
-    return _parse_text(doc)
+        return _parse_jsonl(doc, meter)
+    return _parse_text(doc, meter)
 
 
-def _parse_text(doc: Document) -> ParseResult:
+def _parse_text(doc: Document, meter: Meter) -> ParseResult:
     text = decode_text(doc)
-    first_mark = _ANNOTATION.search(text)
-    annotated = first_mark is not None
-    items = _annotated_items(text) if annotated else _plain_items(text)
+    marks = _marks(text)
+    items = _annotated_items(text, marks) if marks else _plain_items(text)
     if not items:
-        hint = ("the file has <o> option marks but no <q> question marks" if annotated
+        hint = ("the file has <o> option marks but no <q> question marks" if marks
                 else "expected one question per line")
         raise doc.fail("no questionnaire items found", hint=hint)
-    if first_mark is not None:
-        header = text[:first_mark.start()].splitlines()
-        body = _ANNOTATION.sub("\n", text).splitlines()
+    if marks:
+        header = text[:marks[0].start].splitlines()
+        body = _without_marks(text, marks).splitlines()
     else:
         header, body = _plain_header(text), text.splitlines()
     questionnaire = _titled(doc, items, header, body)
-    source = "questionnaire-annotated-text" if annotated else "questionnaire-text"
-    return instrument_records(doc.provenance(source), questionnaire, set())
+    source = "questionnaire-annotated-text" if marks else "questionnaire-text"
+    return instrument_records(doc.provenance(source), questionnaire, set(), meter)
 
 
 def _titled(doc: Document, items: list[Item], header: list[str], body: list[str],
@@ -293,17 +301,63 @@ def _titled(doc: Document, items: list[Item], header: list[str], body: list[str]
 
 # --- annotated text
 
-_ANNOTATION = re.compile(r"<([qo])>(.*?)</\1>", re.IGNORECASE | re.DOTALL)
+_MARK_TAG = re.compile(r"<(/?)([qo])>", re.IGNORECASE)
 _LEFTOVER_TAG = re.compile(r"</?[qo]>", re.IGNORECASE)
 _NUMBER_TOKEN = (r"(?:(?:Q|Question\s*)?[A-Z]?\d{1,3}[a-z]?[.):]?|\(?(?:[a-z]|[ivx]{2,5})[.)]"
                  r"|[A-Z]\s?[.)])")
-_NUMBER_PREFIX = re.compile(rf"^\s*{_NUMBER_TOKEN}(?:\s*{_NUMBER_TOKEN})*\s*$")
+# Atomic tokens: with backtracking, a run of 32 digits before a mark took 94 s (it tried every
+# way of cutting it into 1-3 digit numbers); same matches on 300,000 random prefixes.
+_NUMBER_PREFIX = re.compile(rf"^\s*(?>{_NUMBER_TOKEN})(?:\s*(?>{_NUMBER_TOKEN}))*+\s*$")
 _NUMBER_PARTS = re.compile(
     r"(?:Q(?:uestion)?\s*)?([A-Z]?\d{1,3}[a-z]?)|\(?([a-z]|[ivx]{2,5})[.)]|([A-Z])\s?[.)]")
 _VALUE_PREFIX = re.compile(r"^\s*(\d{1,3}[a-z]?)\s*[-.):]?\s*$")
 
 
-def _annotated_items(text: str) -> list[Item]:
+@dataclass(frozen=True)
+class _Mark:
+    """A `<q>...</q>` or `<o>...</o>` span of an annotated text."""
+
+    kind: str  # "q" or "o"
+    start: int
+    end: int
+    inner: str
+
+
+def _marks(text: str) -> list[_Mark]:
+    """The spans `re.finditer(r"<([qo])>(.*?)</\1>", text, re.I | re.S)` finds (an open mark
+    runs to the first close of its kind), found from the tags' positions: that regex scans to
+    the end from every unclosed mark, so 300 KB of `<q>` took minutes."""
+    opens: list[tuple[int, str]] = []
+    closes: dict[str, list[int]] = {"q": [], "o": []}
+    for tag in _MARK_TAG.finditer(text):
+        kind = tag.group(2).lower()
+        if tag.group(1):
+            closes[kind].append(tag.start())
+        else:
+            opens.append((tag.start(), kind))
+    marks: list[_Mark] = []
+    resume = 0
+    for start, kind in opens:
+        if start < resume:
+            continue
+        index = bisect_left(closes[kind], start + 3)
+        if index < len(closes[kind]):
+            close = closes[kind][index]
+            marks.append(_Mark(kind=kind, start=start, end=close + 4, inner=text[start + 3:close]))
+            resume = close + 4
+    return marks
+
+
+def _without_marks(text: str, marks: list[_Mark]) -> str:
+    """The text with each mark replaced by a line break."""
+    parts, previous = [], 0
+    for mark in marks:
+        parts += [text[previous:mark.start], "\n"]
+        previous = mark.end
+    return "".join(parts) + text[previous:]
+
+
+def _annotated_items(text: str, marks: list[_Mark]) -> list[Item]:
     """Questions from `<q>` and options from `<o>` marks.
 
     Options after a question belong to it. Options before the first question are the column
@@ -312,18 +366,19 @@ def _annotated_items(text: str) -> list[Item]:
     items: list[Item] = []
     heading: list[Option] = []
     heading_run: list[Item] = []
-    line, scanned, previous_end = 1, 0, 0
-    for match in _ANNOTATION.finditer(text):
-        line += text.count("\n", scanned, match.start())
-        scanned = match.start()
-        line_start = text.rfind("\n", 0, match.start()) + 1
+    line, scanned, previous_end, line_start = 1, 0, 0, 0
+    for mark in marks:
+        line += text.count("\n", scanned, mark.start)
+        newline = text.rfind("\n", scanned, mark.start)  # not from 0: quadratic on one long line
+        line_start = newline + 1 if newline >= 0 else line_start
+        scanned = mark.start
         first_on_line = previous_end <= line_start
-        prefix = text[max(line_start, previous_end):match.start()]
-        previous_end = match.end()
-        value = clean(_LEFTOVER_TAG.sub(" ", match.group(2)))
+        prefix = text[max(line_start, previous_end):mark.start]
+        previous_end = mark.end
+        value = clean(_LEFTOVER_TAG.sub(" ", mark.inner))
         if not value:
             continue
-        if match.group(1).lower() == "q":
+        if mark.kind == "q":
             item = Item(text=value, number=_number_in(prefix), record_key=f"line {line}")
             if heading and (heading_run or not items):
                 heading_run.append(item)
@@ -396,26 +451,86 @@ def _plain_items(text: str) -> list[Item]:
 
 _GENERIC_PDF_TITLE = re.compile(r"^(?:microsoft (?:word|excel|powerpoint) - |untitled\b)", re.I)
 
+# A 0.3 MB PDF whose 2,000 pages draw one 20,000-operation content stream took over 5 minutes:
+# pypdf spends 20-70 us per drawing operation. Real questionnaires draw ~0.02-0.03 operations
+# per byte of file (GAD-7: 2,816 in 132 KB; its page's content stream is 35 KB): 7x room here.
+MAX_PDF_PAGES = 2_000
+MAX_PAGE_CONTENT_BYTES = 1024 * 1024
+PDF_OPERATIONS_FLOOR = 20_000
+PDF_OPERATIONS_PER_BYTE = 0.2
+PDF_PARSE_ELEMENTS = 250_000  # pypdf's own cap per content stream is 2,000,000 (~30 s, uncheckable)
 
-def _parse_pdf(doc: Document) -> ParseResult:
-    reader, pages = _open_pdf(doc)
-    result = ParseResult()
-    texts: list[str] = []
-    for page_number, page in enumerate(pages, start=1):
-        try:
-            texts.append(page.extract_text() or "")
-        except Exception as error:  # one damaged page must not sink the others
-            result.problems.append(Problem(record=f"page {page_number}",
-                                           reason=f"text not extractable: {error}"))
+
+def _parse_pdf(doc: Document, meter: Meter) -> ParseResult:
+    with apply_configuration(stream_parsing_work_maximum_count=PDF_PARSE_ELEMENTS):
+        reader, pages = _open_pdf(doc)
+        result = ParseResult()
+        texts: list[str] = []
+        operations = _Operations(doc, meter)
+        for page_number, page in enumerate(pages, start=1):
+            record = f"page {page_number}"
+            meter.check(record, memory=True)
+            try:
+                if (size := _content_size(page)) > MAX_PAGE_CONTENT_BYTES:
+                    result.problems.append(Problem(record=record, reason=(
+                        f"content stream over {MAX_PAGE_CONTENT_BYTES:,} bytes ({size:,} read); "
+                        "page skipped")))
+                    continue
+                texts.append(page.extract_text(visitor_operand_before=operations.count) or "")
+            except DiscoveryError:
+                raise
+            except Exception as error:  # one damaged page must not sink the others
+                result.problems.append(Problem(record=record, reason=f"text not extractable: {error}"))
+        title = _pdf_title(reader)
     text = "\n".join(texts)
     if not any(char.isalpha() for char in text):
+        if result.problems:
+            first = result.problems[0]
+            raise doc.fail(f"no text read: {first.reason}", record=first.record,
+                           hint=f"{len(result.problems)} of {len(pages)} pages could not be read")
         raise doc.fail("no text layer (scanned PDF?)", hint="run OCR first, then ingest the text")
     items = _plain_items(text)
     if not items:
         raise doc.fail("no questionnaire items found")
-    questionnaire = _titled(doc, items, _plain_header(text), text.splitlines(), _pdf_title(reader))
-    result.extend(instrument_records(doc.provenance("questionnaire-pdf"), questionnaire, set()))
+    questionnaire = _titled(doc, items, _plain_header(text), text.splitlines(), title)
+    result.extend(instrument_records(doc.provenance("questionnaire-pdf"), questionnaire, set(), meter))
     return result
+
+
+class _Operations:
+    """The drawing operations text extraction walks: counted against the file's size, and each
+    one a chance to check the budget inside pypdf's loop."""
+
+    def __init__(self, doc: Document, meter: Meter) -> None:
+        self.doc = doc
+        self.meter = meter
+        self.limit = int(PDF_OPERATIONS_FLOOR + PDF_OPERATIONS_PER_BYTE * len(doc.content))
+        self.seen = 0
+
+    def count(self, operator: bytes, operands: Any, cm: Any, tm: Any) -> None:
+        self.seen += 1
+        if self.seen > self.limit:
+            raise UnsafeInputError(
+                f"the pages draw over {self.limit:,} operations, for a file of "
+                f"{len(self.doc.content):,} bytes; refused", file=self.doc.location,
+                hint="real questionnaires draw about one operation per 40 bytes; the file may be "
+                     "built to be slow")
+        self.meter.check()
+
+
+def _content_size(page: Any) -> int:
+    """Decoded bytes of a page's content streams, counted until over MAX_PAGE_CONTENT_BYTES (an
+    array may name one big stream a thousand times)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    size = 0
+    for stream in contents if isinstance(contents, ArrayObject) else [contents]:
+        size += len(stream.get_object().get_data())
+        if size > MAX_PAGE_CONTENT_BYTES:
+            break
+    return size
 
 
 def _open_pdf(doc: Document) -> tuple[PdfReader, list[Any]]:
@@ -423,7 +538,12 @@ def _open_pdf(doc: Document) -> tuple[PdfReader, list[Any]]:
         reader = PdfReader(io.BytesIO(doc.content))
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise FileNotDecryptedError("a password is needed")
+        if (count := len(reader.pages)) > MAX_PDF_PAGES:
+            raise UnsafeInputError(f"PDF has {count:,} pages, over the {MAX_PDF_PAGES:,} limit; refused",
+                                   file=doc.location, hint="split it, or ingest its text")
         return reader, list(reader.pages)
+    except DiscoveryError:
+        raise
     except (DependencyError, FileNotDecryptedError) as error:
         raise doc.fail(f"encrypted PDF: {error}",
                        hint="ask the publisher for an unprotected copy") from None
@@ -453,7 +573,7 @@ _ITEM_FIELDS = {"question_text", "text", "question", "question_no", "number", "q
                 "topics_auto", "language"}
 
 
-def _parse_jsonl(doc: Document) -> ParseResult:
+def _parse_jsonl(doc: Document, meter: Meter) -> ParseResult:
     """Each line an instrument (with `questions`) or an item (naming its instrument); items of
     one instrument are gathered wherever they appear. A line that fails is a Problem."""
     result = ParseResult()
@@ -464,6 +584,7 @@ def _parse_jsonl(doc: Document) -> ParseResult:
         if not line.strip():
             continue
         record = f"line {line_number}"
+        meter.check(record)
         try:
             data = json.loads(line)
         except ValueError as error:
@@ -496,7 +617,7 @@ def _parse_jsonl(doc: Document) -> ParseResult:
     taken: set[str] = set()
     provenance = doc.provenance("questionnaire-jsonl")
     for questionnaire in filled:
-        result.extend(instrument_records(provenance, questionnaire, taken))
+        result.extend(instrument_records(provenance, questionnaire, taken, meter))
     return result
 
 

@@ -16,16 +16,17 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import count
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
-from discovery.errors import UnsafeInputError
+from discovery.errors import DiscoveryError, UnsafeInputError
 from discovery.model import (
     ParseResult, Predicate, Problem, Provenance, Relation, Study, Text, Variable, child_id, slug,
 )
 from discovery.sources.base import MAX_DOCUMENT_BYTES, MAX_FIELD_CHARS, Document, clean, decode_text
+from discovery.sources.budgets import Meter, metered
 from discovery.sources.questionnaire import (
     Item, Questionnaire, at_record, categories, file_suffix, instrument_records, item_number,
     language_of, readable_stem, small_extra, split_options, unique_id,
@@ -35,7 +36,16 @@ from discovery.sources.titles import named_collection
 FORMAT = "tabular"
 
 MAX_ROWS = 2_000_000
+MAX_COLUMNS = 1_000  # cells further right are ignored (and reported): Excel allows 16,384
 HEADER_SEARCH_ROWS = 10  # a title line or two may sit above the header
+# csv.Sniffer's quote regexes are quadratic: 60 KB of `,"` took 16 s, 4,096 characters 0.1-0.2 s
+SNIFF_CHARS = 4096
+# Zip parts are measured from the central directory before openpyxl inflates anything: 0.1-0.8 MB
+# bombs of 60-340 MB of sheet or shared-string XML took 14-212 s and up to 1.9 GB. Real workbooks
+# deflate 4-10 to 1 (the corpus's: 4.7 and 6.0); zipfile never inflates past a part's declared size.
+MAX_XLSX_INFLATED_BYTES = 256 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+XLSX_RATIO_FROM_BYTES = 1024 * 1024  # small parts (styles, themes) may deflate further
 CSV_SUFFIXES = (".csv", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 DELIMITERS = "\t,;|"
@@ -76,6 +86,7 @@ class Table:
     record_prefix: str  # "" for a CSV, "Sheet name!" for a sheet, so row keys name the sheet
     roles: dict[str, int]
     rows: Rows
+    meter: Meter  # rows are read, and records made, under the document's budget
     extra_columns: dict[int, str] = field(default_factory=dict)
 
     def cell(self, cells: list[str], role: str) -> str:
@@ -102,6 +113,7 @@ def _is_pair_benchmark(head: str) -> bool:
 
 # ---------------------------------------------------------------- parse
 
+@metered
 def parse(doc: Document) -> ParseResult:
     if _is_pair_benchmark(doc.content[:2000].decode("utf-8", "ignore")):
         raise doc.fail("a question-pair benchmark (text_1, text_2), not catalogue metadata",
@@ -109,12 +121,13 @@ def parse(doc: Document) -> ParseResult:
     if len(doc.content) > MAX_DOCUMENT_BYTES:
         raise UnsafeInputError(f"document is {len(doc.content)} bytes, over the "
                                f"{MAX_DOCUMENT_BYTES} limit", file=doc.location)
+    meter = Meter(doc)
     if file_suffix(doc.location) in XLSX_SUFFIXES or doc.content[:2] == b"PK":
-        return _parse_workbook(doc)
-    return _parse_csv(doc)
+        return _parse_workbook(doc, meter)
+    return _parse_csv(doc, meter)
 
 
-def _parse_csv(doc: Document) -> ParseResult:
+def _parse_csv(doc: Document, meter: Meter) -> ParseResult:
     text = decode_text(doc)
     found = _csv_header(text[:65536])
     if found is None:
@@ -125,8 +138,8 @@ def _parse_csv(doc: Document) -> ParseResult:
     # let csv hand over cells up to our own limit, so that _limited can name the row
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
     reader = csv.reader(io.StringIO(text), dialect)
-    rows = _limited(doc, _skip(enumerate(reader, start=1), header_row), "")
-    table = _table(readable_stem(doc.location), "", header, rows)
+    rows = _limited(doc, meter, _skip(enumerate(reader, start=1), header_row), "")
+    table = _table(readable_stem(doc.location), "", header, rows, meter)
     provenance = doc.provenance("tabular-tsv" if dialect.delimiter == "\t" else "tabular-csv")
     result = _parse_table(table, provenance, set())
     if not result.records:
@@ -134,10 +147,13 @@ def _parse_csv(doc: Document) -> ParseResult:
     return result
 
 
-def _parse_workbook(doc: Document) -> ParseResult:
+def _parse_workbook(doc: Document, meter: Meter) -> ParseResult:
     try:
+        _check_inflation(doc)
         workbook = load_workbook(io.BytesIO(doc.content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+    except (DiscoveryError, MemoryError):
+        raise
+    except Exception as error:  # openpyxl passes on whatever zipfile, zlib and its XML reader raise
         raise doc.fail(f"not a readable XLSX workbook: {error}",
                        hint="save it again as .xlsx (Excel 2007 or later)") from None
     result = ParseResult()
@@ -148,9 +164,10 @@ def _parse_workbook(doc: Document) -> ParseResult:
         for sheet in sheets:
             title = _sheet_title(doc, sheet.title, len(sheets))
             prefix = f"{sheet.title}!"
-            rows = _limited(doc, ((n, [_cell_text(v) for v in values]) for n, values in
-                                  enumerate(sheet.iter_rows(values_only=True), start=1)), prefix)
-            table = _find_table(title, prefix, rows)
+            if (sheet.max_column or 0) > MAX_COLUMNS:  # a dimension padding every row to XFD
+                sheet.reset_dimensions()
+            rows = _limited(doc, meter, _sheet_rows(doc, sheet, result), prefix)
+            table = _find_table(title, prefix, rows, meter)
             if table is None:
                 result.problems.append(Problem(record=sheet.title,
                                                reason="no question or text column in the header"))
@@ -162,6 +179,52 @@ def _parse_workbook(doc: Document) -> ParseResult:
         raise doc.fail("no sheet holds rows of questions or variables",
                        hint=_first_reason(result))
     return result
+
+
+def _check_inflation(doc: Document) -> None:
+    """Refuse a workbook whose parts would inflate past what any real workbook needs."""
+    with zipfile.ZipFile(io.BytesIO(doc.content)) as archive:
+        parts = archive.infolist()
+    total = sum(part.file_size for part in parts)
+    if total > MAX_XLSX_INFLATED_BYTES:
+        raise UnsafeInputError(
+            f"workbook inflates to {total:,} bytes, over the {MAX_XLSX_INFLATED_BYTES:,} limit; "
+            "refused", file=doc.location, hint="split the workbook, or export it as CSV")
+    for part in parts:
+        if part.file_size > XLSX_RATIO_FROM_BYTES and \
+                part.file_size > MAX_XLSX_RATIO * max(part.compress_size, 1):
+            raise UnsafeInputError(
+                f"{part.filename} inflates {part.file_size // max(part.compress_size, 1):,} to 1 "
+                f"({part.file_size:,} bytes); real workbooks deflate about 5 to 1; refused as a "
+                "zip bomb", file=doc.location, record=part.filename,
+                hint="if the workbook is genuine, export it as CSV")
+
+
+def _sheet_rows(doc: Document, sheet: Any, result: ParseResult) -> Rows:
+    """A sheet's rows as text cells, cut at MAX_COLUMNS (a cut row is reported once). A part
+    that fails its CRC, its deflate stream or its XML only fails when read, with whatever
+    exception zipfile, zlib or the XML reader raises: the sheet is unreadable."""
+    cut = False
+    rows = sheet.iter_rows(values_only=True)
+    for number in count(1):
+        try:
+            values = next(rows, None)
+        except MemoryError:
+            raise
+        except Exception as error:
+            raise doc.fail(f"not a readable XLSX sheet: {type(error).__name__}: {error}",
+                           record=f"{sheet.title}!row {number}",
+                           hint="save it again as .xlsx (Excel 2007 or later)") from None
+        if values is None:
+            return
+        if len(values) > MAX_COLUMNS:
+            if not cut and any(value is not None for value in values[MAX_COLUMNS:]):
+                cut = True
+                result.problems.append(Problem(
+                    record=f"{sheet.title}!row {number}",
+                    reason=f"cells right of column {MAX_COLUMNS:,} ignored in this sheet"))
+            values = values[:MAX_COLUMNS]
+        yield number, [_cell_text(value) for value in values]
 
 
 def _sheet_title(doc: Document, sheet_title: str, sheet_count: int) -> str:
@@ -187,7 +250,7 @@ def _csv_header(sample: str) -> tuple[Any, int, list[str]] | None:
     head = "\n".join(sample.splitlines()[:HEADER_SEARCH_ROWS * 4])
     dialects: list[Any] = []
     try:
-        dialects.append(csv.Sniffer().sniff(head, delimiters=DELIMITERS))
+        dialects.append(csv.Sniffer().sniff(head[:SNIFF_CHARS], delimiters=DELIMITERS))
     except csv.Error:
         pass
     dialects += [_Delimited(delimiter) for delimiter in DELIMITERS]
@@ -233,27 +296,26 @@ def _normalise(header: str | None) -> str:
     return " ".join(re.sub(r"[_\-.:]+", " ", (header or "").lower()).split())
 
 
-def _find_table(title: str, prefix: str, rows: Rows) -> Table | None:
+def _find_table(title: str, prefix: str, rows: Rows, meter: Meter) -> Table | None:
     """The header is the first of the first few non-empty rows that names a text column."""
     seen = 0
     for _, cells in rows:
         if not any(cells):
             continue
         if "text" in column_roles(cells):
-            return _table(title, prefix, cells, rows)
+            return _table(title, prefix, cells, rows, meter)
         seen += 1
         if seen >= HEADER_SEARCH_ROWS:
             return None
     return None
 
 
-def _table(title: str, prefix: str, header: list[str],
-           rows: Rows) -> Table:
+def _table(title: str, prefix: str, header: list[str], rows: Rows, meter: Meter) -> Table:
     roles = column_roles(header)
     known = set(roles.values())
     extra_columns = {index: name for index, name in enumerate(header)
                      if name and index not in known}
-    return Table(title=title, record_prefix=prefix, roles=roles, rows=rows,
+    return Table(title=title, record_prefix=prefix, roles=roles, rows=rows, meter=meter,
                  extra_columns=extra_columns)
 
 
@@ -263,11 +325,13 @@ def _skip(rows: Rows, header_row: int) -> Rows:
             yield row_number, [cell.strip() for cell in cells]
 
 
-def _limited(doc: Document, rows: Rows, prefix: str) -> Rows:
-    """Rows, refusing a table with too many rows or a cell too long to be metadata."""
+def _limited(doc: Document, meter: Meter, rows: Rows, prefix: str) -> Rows:
+    """Rows, refusing a table with too many rows or a cell too long to be metadata, or one that
+    spends the document's budget."""
     row_number = 0
     try:
         for row_number, cells in rows:
+            meter.check(f"{prefix}row {row_number}")
             if row_number > MAX_ROWS:
                 raise UnsafeInputError(f"more than {MAX_ROWS:,} rows; refused",
                                        file=doc.location, record=f"{prefix}row {row_number}",
@@ -346,7 +410,7 @@ def _questionnaires(table: Table, provenance: Provenance, taken: set[str]) -> Pa
             description=clean(table.cell(cells, "notes")), keywords=_topics(table, cells),
             extra=extra, record_key=record))
     for questionnaire in groups.values():
-        result.extend(instrument_records(provenance, questionnaire, taken))
+        result.extend(instrument_records(provenance, questionnaire, taken, table.meter))
     return result
 
 
@@ -422,6 +486,7 @@ def _study_records(table: Table, group: _StudyGroup, provenance: Provenance,
         instruments=group.instruments, variable_count=len(group.rows),
         language=[lang] if lang else [], provenance=at_record(provenance, group.record_key)))
     for record, name, cells in group.rows:
+        table.meter.check(record)
         variable = _variable(table, cells, name, study_id, at_record(provenance, record))
         result.records.append(variable)
         result.relations.append(Relation(subject=study_id, predicate=Predicate.HAS_VARIABLE,
