@@ -26,6 +26,7 @@ from discovery.api.middleware import LOCAL_HOSTS, AllowedHosts, BodyLimit, Secur
 from discovery.api.routes import router as api_router
 from discovery.api.services import Services
 from discovery.web import pages
+from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
 
 HANDLER_THREADS = 4
 # The largest harmonise request the schema allows is about this much JSON (400 items of 1,000
@@ -46,11 +47,14 @@ async def few_threads(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: str | None = None,
                allowed_hosts: Sequence[str] | None = None,
-               rates: dict[str, Rate] | None = None) -> FastAPI:
+               rates: dict[str, Rate] | None = None, search_seconds: float = SEARCH_SECONDS,
+               facet_seconds: float = FACET_SECONDS) -> FastAPI:
     """`allowed_hosts`: the names the site answers to besides its local ones and `base_url`'s
     (default: DISCOVERY_ALLOWED_HOSTS, comma-separated; "*" for any). `rates`: the rate limits
-    per kind of work (default `limits.DEFAULT_RATES`)."""
-    services = Services(data_dir, site_name=site_name, base_url=base_url)
+    per kind of work (default `limits.DEFAULT_RATES`). `search_seconds`, `facet_seconds`: the
+    time limits of a search and of its facet counts (`search/deadline.py`)."""
+    services = Services(data_dir, site_name=site_name, base_url=base_url,
+                        search_seconds=search_seconds, facet_seconds=facet_seconds)
     app = FastAPI(title=f"{site_name} API", version="1", description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=few_threads)
     app.state.services = services

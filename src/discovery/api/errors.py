@@ -22,6 +22,7 @@ from discovery.api.services import ServiceUnavailable
 from discovery.errors import DiscoveryError, NotFoundError
 from discovery.index.columns import FilterError
 from discovery.search.cursor import CursorError
+from discovery.search.deadline import SearchTimeout
 
 PageRenderer = Callable[[Request, int, str, str | None], Response]
 TOO_LARGE = "the request body is larger than this server accepts"
@@ -35,7 +36,7 @@ def status_of(error: DiscoveryError) -> int:
         return 400
     if isinstance(error, TooManyRequests):
         return 429
-    if isinstance(error, ServiceUnavailable):
+    if isinstance(error, ServiceUnavailable | SearchTimeout):
         return 503
     return 500
 

@@ -130,7 +130,8 @@ def facet_counts(request: Request, q: Annotated[str, Query(max_length=MAX_QUERY)
     search = build_request(q=q, filters=parse_filters(filter), ranges=parse_ranges(range), size=1,
                            facets=True, variables_per_hit=0)
     results = services_of(request).search(search)
-    return FacetsResponse(total=results.total, facets=results.facets)
+    return FacetsResponse(total=results.total, facets=results.facets,
+                          facets_uncounted=results.facets_uncounted)
 
 
 @router.get("/stats", response_model=StatsResponse, tags=["catalogue"])

@@ -98,6 +98,8 @@ class VariableResponse(BaseModel):
 class FacetsResponse(BaseModel):
     total: int = Field(description="Hits that fit the query and filters")
     facets: dict[str, list[FacetValue]]
+    facets_uncounted: list[str] = Field(
+        default_factory=list, description="Facets not counted because their time ran out")
 
 
 class StatsResponse(BaseModel):

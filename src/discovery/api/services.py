@@ -26,6 +26,7 @@ from discovery.harmonise.crosswalk import Harmonisation, harmonise
 from discovery.harmonise.items import Instrument
 from discovery.harmonise.matcher import Matcher
 from discovery.search.models import SearchRequest, SearchResults
+from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
 
 if TYPE_CHECKING:
     from discovery.harmonise.measured import StudyMatches
@@ -64,8 +65,11 @@ def turn(lock: threading.Lock, what: str) -> Iterator[None]:
 
 class Services:
     def __init__(self, data_dir: str | Path, site_name: str = "Discovery",
-                 base_url: str | None = None, cache_bytes: int = CACHE_BYTES) -> None:
+                 base_url: str | None = None, cache_bytes: int = CACHE_BYTES,
+                 search_seconds: float = SEARCH_SECONDS, facet_seconds: float = FACET_SECONDS) -> None:
         self.data_dir = Path(data_dir)
+        self.search_seconds = search_seconds
+        self.facet_seconds = facet_seconds
         if not (self.data_dir / "catalogue.sqlite").is_file():
             raise DiscoveryError("no catalogue in this folder", file=str(self.data_dir),
                                  hint="run `discovery ingest ../shared/corpus --data FOLDER` "
@@ -186,7 +190,8 @@ class Services:
             self._search_checked = now
             try:
                 from discovery.search.service import SearchService
-                self._search = SearchService(self.data_dir)
+                self._search = SearchService(self.data_dir, seconds=self.search_seconds,
+                                             facet_seconds=self.facet_seconds)
                 self._search_error = None
                 return self._search
             except ImportError:

@@ -136,6 +136,7 @@ class SearchResults(BaseModel):
     searched_for: str | None = None  # the corrected query searched instead of `request.q`
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
+    facets_uncounted: list[str] = Field(default_factory=list)  # ran out of time; not zero
     next_cursor: str | None = None
     model: str  # the embedding model the index was built with
     took_ms: float

@@ -41,6 +41,7 @@ from discovery.search.fusion import Fused, Ranked, fuse
 from discovery.search.grouping import Grouped, group
 from discovery.search.models import (Explanation, FacetValue, Hit, SearchRequest, SearchResults,
                                      VariableHit, Version)
+from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS, Deadline
 from discovery.search.relevance import LEXICAL_FLOOR, SemanticCut, semantic_cut
 from discovery.search.query import Understood, understand
 from discovery.search.spelling import Speller
@@ -107,8 +108,11 @@ class SearchService:
     query that notices opens it and swaps it in, while calls already running finish on the old
     one, which is closed (and its folder deleted when no other process holds it) after the last."""
 
-    def __init__(self, data_dir: Path, depth: int = DEPTH, fusion: str = DEFAULT_FUSION) -> None:
+    def __init__(self, data_dir: Path, depth: int = DEPTH, fusion: str = DEFAULT_FUSION,
+                 seconds: float = SEARCH_SECONDS, facet_seconds: float = FACET_SECONDS) -> None:
         self.data_dir = Path(data_dir)
+        self.seconds = seconds
+        self.facet_seconds = facet_seconds
         # one query is too small to split across threads; queries run side by side instead
         # (measured on the corpus: a 16k-vector exact scan 2.5x faster on one thread)
         faiss.omp_set_num_threads(1)
@@ -193,11 +197,11 @@ class SearchService:
     @_on_one_generation
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
+        deadline = Deadline(self.seconds, started)
         query = understand(request.q, self.speller, request.spellcheck)
         pool = self._pool(request, query)
+        deadline.check("finding candidates")
         grouped = self._group(pool, request)
-        facets = self._facets(pool, grouped.tops, request) if request.facets and not pool.nearest \
-            else {}
         keys = self._sort_keys(request, grouped.tops)
         order = np.lexsort((self.index.columns.order[grouped.tops], -grouped.scores, -keys))
         hit_tops, hit_scores, keys = grouped.tops[order], grouped.scores[order], keys[order]
@@ -205,6 +209,7 @@ class SearchService:
         if versions is not None:
             hit_tops, hit_scores, keys = hit_tops[versions.first], hit_scores[versions.first], \
                 keys[versions.first]
+        deadline.check("ordering the results")
         start = 0
         if request.cursor:
             start = self._after(cursors.decode(request.cursor, request), hit_tops, hit_scores, keys)
@@ -212,6 +217,10 @@ class SearchService:
         hits = self._hits(pool, request, query, hit_tops[page], hit_scores[page])
         if versions is not None:
             self._add_versions(hits, hit_tops[page], versions)
+        deadline.check("building the page of results")
+        facets, uncounted = {}, []
+        if request.facets and not pool.nearest:
+            facets, uncounted = self._facets(pool, grouped.tops, request)
         next_cursor = None
         if start + request.size < len(hit_tops) and hits:
             last = start + request.size - 1
@@ -219,15 +228,9 @@ class SearchService:
                 cursors.Position(float(keys[last]), float(hit_scores[last]), hits[-1].id), request)
         return SearchResults(request=request, total=0 if pool.nearest else len(hit_tops),
                              total_exact=pool.complete, nothing_fits=pool.nearest, hits=hits,
-                             facets=facets, next_cursor=next_cursor, model=self.model,
-                             searched_for=query.text if query.correction else None,
+                             facets=facets, facets_uncounted=uncounted, next_cursor=next_cursor,
+                             model=self.model, searched_for=query.text if query.correction else None,
                              took_ms=round((time.perf_counter() - started) * 1000, 2))
-
-    @_on_one_generation
-    def facets(self, request: SearchRequest) -> dict[str, list[FacetValue]]:
-        """Facet counts alone (what a filter sidebar needs), for the same result list."""
-        pool = self._pool(request, understand(request.q, self.speller, request.spellcheck))
-        return {} if pool.nearest else self._facets(pool, self._group(pool, request).tops, request)
 
     # ---- candidates --------------------------------------------------------------------
 
@@ -324,18 +327,22 @@ class SearchService:
         return group(pool.rows, tops, pool.fused.scores)
 
     def _facets(self, pool: Pool, hit_tops: np.ndarray, request: SearchRequest
-                ) -> dict[str, list[FacetValue]]:
-        """Counts of the hits as they are shown: versions collapsed into one count once."""
+                ) -> tuple[dict[str, list[FacetValue]], list[str]]:
+        """Counts of the hits as they are shown (versions collapsed into one count once), facet
+        by facet until their time runs out; then the facets left uncounted."""
+        deadline = Deadline(self.facet_seconds)
         columns = self.index.columns
         collapse = request.collapse and request.group
         owners = columns.family[pool.tops] if collapse else pool.tops
         groups = columns.family[hit_tops] if collapse else None
-        found = {"kind": [FacetValue(value=v, count=n)
-                          for v, n in columns.kind_counts(pool.rows, owners)]}
-        for name in FACETS:
-            found[name] = [FacetValue(value=v, count=n)
-                           for v, n in columns.counts(name, hit_tops, FACET_VALUES, groups)]
-        return found
+        found: dict[str, list[FacetValue]] = {}
+        for name in ("kind", *FACETS):
+            if deadline.passed():
+                return found, [n for n in ("kind", *FACETS) if n not in found]
+            counts = (columns.kind_counts(pool.rows, owners) if name == "kind"
+                      else columns.counts(name, hit_tops, FACET_VALUES, groups))
+            found[name] = [FacetValue(value=v, count=n) for v, n in counts]
+        return found, []
 
     def _versions(self, hit_tops: np.ndarray, request: SearchRequest, query: Understood
                   ) -> Versions | None:
