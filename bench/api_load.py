@@ -5,8 +5,13 @@ explore requests. Prints requests/s, p50/p99 latency (overall and per request ki
     .venv/bin/python bench/api_load.py --data data [--clients 50] [--seconds 60]
                                        [--ingest PATH... [--ingest-at SECONDS]]
 
-Target at corpus size: 0 errors, p99 <= 200 ms. The clients run in this process (asyncio +
-httpx), so on a small machine they compete with the server for CPU: the figures are a floor.
+The server's resident memory (its processes together) is sampled every 5 s; a long run is the
+soak test (`--seconds 600`): the RSS at a fifth of the run, at the end and at the peak are
+printed, so growth after warm-up shows.
+
+Target at corpus size: 0 errors, p99 <= 200 ms, RSS at the end within 10% of a fifth of the way.
+The clients run in this process (asyncio + httpx), so on a small machine they compete with the
+server for CPU: the figures are a floor.
 
 `--ingest PATH...` serves a copy of --data (the given folder is not changed) and, --ingest-at
 seconds into the load (default: a quarter of it), runs `discovery ingest PATH... --data COPY` in
@@ -130,15 +135,48 @@ class Ingest:
                 f"ingest {before}, during it {during}, after it {len(errors) - before - during}")
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (uvicorn's workers), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += next(int(line.split()[1]) for line in status.splitlines()
+                          if line.startswith("VmRSS:"))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, StopIteration):
+            continue  # exited meanwhile
+    return total / 1024
+
+
+async def sample_rss(pid: int, deadline: float, samples: list[tuple[float, float]]) -> None:
+    began = time.perf_counter()
+    while time.perf_counter() < deadline:
+        samples.append((time.perf_counter() - began, rss_mb(pid)))
+        await asyncio.sleep(5)
+    samples.append((time.perf_counter() - began, rss_mb(pid)))
+
+
+def rss_report(samples: list[tuple[float, float]]) -> str:
+    settled = next(mb for at, mb in samples if at >= samples[-1][0] / 5)
+    return (f"server RSS: {samples[0][1]:.0f} MB at the start, {settled:.0f} MB a fifth of the "
+            f"way, {samples[-1][1]:.0f} MB at the end ({samples[-1][1] / settled - 1:+.1%}), "
+            f"peak {max(mb for _, mb in samples):.0f} MB, {len(samples)} samples")
+
+
 async def run(base: str, mix: list[tuple[str, str]], clients: int, seconds: float,
-              ingest: Ingest | None) -> tuple[dict[str, list[float]], list[tuple[float, str]], float]:
+              ingest: Ingest | None, server: int
+              ) -> tuple[dict[str, list[float]], list[tuple[float, str]], float, list[tuple[float, float]]]:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[tuple[float, str]] = []
+    rss: list[tuple[float, float]] = []
     began = time.perf_counter()
     deadline = began + seconds
     work = [client(base, mix, i * 37, deadline, latencies, errors) for i in range(clients)]
-    await asyncio.gather(*work, *([ingest.run()] if ingest else []))
-    return latencies, errors, time.perf_counter() - began
+    await asyncio.gather(*work, sample_rss(server, deadline, rss), *([ingest.run()] if ingest else []))
+    return latencies, errors, time.perf_counter() - began, rss
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -200,7 +238,8 @@ def main() -> None:
         try:
             for _, path in {kind: path for kind, path in mix}.items():  # warm: models, caches
                 httpx.get(base + path, timeout=60)
-            latencies, errors, took = asyncio.run(run(base, mix, args.clients, args.seconds, ingest))
+            latencies, errors, took, rss = asyncio.run(run(base, mix, args.clients, args.seconds,
+                                                           ingest, server.pid))
         finally:
             server.terminate()
             server.wait(10)
@@ -213,6 +252,7 @@ def main() -> None:
     for kind, values in sorted(latencies.items()):
         print(f"  {kind:14} {len(values):6} requests  p50 {statistics.median(values):7.1f} ms  "
               f"p99 {percentile(values, 0.99):7.1f} ms")
+    print(rss_report(rss))
     if ingest:
         print(ingest.report(errors))
     for _, line in errors[:10]:
