@@ -25,6 +25,7 @@ def walk(service, **options) -> list[str]:
     cursor = None
     while True:
         results = search(service, cursor=cursor, **options)
+        assert results.offset == len(ids)  # what a page shows as its position, "4-6 of 20"
         ids += [hit.id for hit in results.hits]
         cursor = results.next_cursor
         if cursor is None:
@@ -145,6 +146,21 @@ def test_similar_to_an_item_finds_the_same_item_elsewhere(service):
     assert "Close to advance.q12" in results.hits[0].explanation.summary
     with pytest.raises(NotFoundError):
         search(service, similar_to="no-such-record")
+
+
+def test_within_a_record_only_its_own_items_fit_ranked_as_the_whole_search_ranks_them(service):
+    query = {"q": "nervous anxious on edge", "group": False, "size": 100,
+             "filters": {"kind": ["variable"]}}
+    inside = search(service, within="advance", **query)
+    assert inside.hits and inside.hits[0].id == "advance.q12"
+    assert all(hit.id.startswith("advance.") for hit in inside.hits)
+    everywhere = [hit.id for hit in search(service, **query).hits if hit.id.startswith("advance.")]
+    assert [hit.id for hit in inside.hits][:len(everywhere)] == everywhere
+    every = search(service, "", within="advance", group=False, size=1)  # every item of the study
+    assert every.total == next(h for h in search(service, "advance", size=5).hits
+                               if h.id == "advance").variable_count
+    with pytest.raises(NotFoundError):
+        search(service, "anxious", within="no-such-record")
 
 
 def test_the_model_and_timing_are_reported(service):

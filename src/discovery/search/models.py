@@ -65,6 +65,9 @@ class SearchRequest(BaseModel):
     cursor: Annotated[str, StringConstraints(max_length=MAX_CURSOR)] | None = None
     # a record id: rank by closeness to it instead of q
     similar_to: Annotated[Text, StringConstraints(max_length=MAX_ID)] | None = None
+    # a record id: only that record's own items (a study's variables, an instrument's questions),
+    # so its page can show which of them fit the query that led there
+    within: Annotated[Text, StringConstraints(max_length=MAX_ID)] | None = None
     group: bool = True  # variables grouped under their study; False lists every record as a hit
     collapse: bool = True  # versions of one instrument or study shown as one hit
     spellcheck: bool = True  # a word the index has never seen is corrected (False: search as typed)
@@ -138,5 +141,6 @@ class SearchResults(BaseModel):
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
     facets_uncounted: list[str] = Field(default_factory=list)  # ran out of time; not zero
     next_cursor: str | None = None
+    offset: int = 0  # hits before this page, so a page can say "21-30 of 57"
     model: str  # the embedding model the index was built with
     took_ms: float

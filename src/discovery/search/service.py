@@ -229,7 +229,8 @@ class SearchService:
         return SearchResults(request=request, total=0 if pool.nearest else len(hit_tops),
                              total_exact=pool.complete, nothing_fits=pool.nearest, hits=hits,
                              facets=facets, facets_uncounted=uncounted, next_cursor=next_cursor,
-                             model=self.model, searched_for=query.text if query.correction else None,
+                             offset=start, model=self.model,
+                             searched_for=query.text if query.correction else None,
                              took_ms=round((time.perf_counter() - started) * 1000, 2))
 
     # ---- candidates --------------------------------------------------------------------
@@ -237,6 +238,8 @@ class SearchService:
     def _pool(self, request: SearchRequest, query: Understood) -> Pool:
         columns = self.index.columns
         allowed = columns.mask(request.filters, request.ranges)
+        if request.within:
+            allowed &= self._items_of(request.within)
         if request.similar_to:
             return self._pool_of(self._similar(request, allowed), complete=False)
         if not request.q.strip():
@@ -312,6 +315,17 @@ class SearchService:
         allowed[row] = False
         semantic = Ranked(*self.index.semantic_search(vector, self.depth, allowed))
         return fuse(NOTHING, semantic, 1.0, self.fusion)
+
+    def _items_of(self, key: str) -> np.ndarray:
+        """Rows whose top-level record is `key` (its variables or questions), not `key` itself."""
+        rid = self._resolve(key)
+        row = self.index.row_of(rid)
+        if row is None:
+            raise NotFoundError(f"{rid!r} is not in the search index", record=rid,
+                                hint="run `discovery index` to bring it up to date")
+        rows = self.index.columns.top == row
+        rows[row] = False
+        return rows
 
     def _resolve(self, key: str) -> str:
         if self.index.row_of(key) is not None:
