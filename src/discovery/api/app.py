@@ -23,6 +23,7 @@ from discovery.api.errors import install_error_handlers
 from discovery.api.limits import Rate, RateLimiter
 from discovery.api.methods import HeadAndOptions
 from discovery.api.middleware import LOCAL_HOSTS, AllowedHosts, BodyLimit, SecurityHeaders
+from discovery.api.oai import router as oai_router
 from discovery.api.routes import router as api_router
 from discovery.api.services import Services
 from discovery.web import pages
@@ -60,6 +61,7 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
     app.state.services = services
     app.state.limits = RateLimiter(rates)
     app.include_router(api_router)
+    app.include_router(oai_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app, pages.error_page)
