@@ -27,6 +27,7 @@ from discovery.api.oai import router as oai_router
 from discovery.api.routes import router as api_router
 from discovery.api.services import Services
 from discovery.web import pages
+from discovery.web.negotiation import NegotiatedJson
 from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
 
 HANDLER_THREADS = 4
@@ -69,6 +70,7 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
         allowed_hosts = [h.strip() for h in os.environ.get("DISCOVERY_ALLOWED_HOSTS", "").split(",")
                          if h.strip()]
     hosts = [*LOCAL_HOSTS, *allowed_hosts] + ([urlsplit(base_url).hostname or ""] if base_url else [])
+    app.add_middleware(NegotiatedJson)  # a page's address asked for JSON gets the API's answer
     app.add_middleware(HeadAndOptions)  # the last added runs first
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AllowedHosts, hosts=hosts)
