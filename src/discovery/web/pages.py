@@ -29,6 +29,7 @@ from discovery.api.urls import page_path, page_url, site_root, site_url
 from discovery.errors import DiscoveryError
 from discovery.export import citation
 from discovery.export.dataset_jsonld import dataset_description
+from discovery.export.summary import summarise
 from discovery.export.urls import safe_url
 from discovery.harmonise import crosswalk
 from discovery.harmonise.items import Instrument, instrument_from_text
@@ -190,7 +191,9 @@ def item_page(request: Request, key: str) -> Response:
                   similar=_similar(services, study.id, (Kind.STUDY.value, Kind.DATASET.value)),
                   search_ready=services.search_available(),
                   citation_text=citation.to_bibtex(study, url), year=citation.citation_year(study),
-                  doi=citation.study_doi(study))
+                  doi=citation.study_doi(study),
+                  grounded=summarise(study, variables, [g.project for g in view.grants],
+                                     [(p.kind, p.id, p.title) for p in view.parents], page_path))
 
 
 def _redirect(request: Request, path: str) -> Response:
