@@ -1,15 +1,60 @@
-"""`discovery serve`: the web pages and the JSON API on one port (FastAPI under uvicorn)."""
+"""`discovery serve`: the web pages and the JSON API on one port (FastAPI under uvicorn).
+
+Every worker count is served from one listening socket that this module binds itself. uvicorn's
+own socket for `--workers N` is made as `socket.socket(AF_INET)`, protocol 0; multiprocessing
+hands it to the workers as it was made, protocol 0 included, and asyncio switches Nagle's
+algorithm off (TCP_NODELAY) only on connections whose socket says IPPROTO_TCP. Its h11 protocol
+writes a response's head and body in two writes, so on a kept-alive connection the body waited
+for the client's delayed ACK: about 40 ms per request with two workers, none with one. Here the
+socket is made with IPPROTO_TCP, and TCP_NODELAY is set on it as well (Linux hands it on to the
+connections it accepts), so no worker count waits on Nagle whatever the event loop.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
 from discovery.cli.common import DataDir, app, console, fail
 from discovery.errors import DiscoveryError
+
+Loop = Literal["auto", "asyncio", "uvloop"]
+Http = Literal["auto", "h11", "httptools"]
+# Measured with bench/api_load.py (README, "Serving"): uvloop and httptools where installed.
+DEFAULT_LOOP: Loop = "auto"
+DEFAULT_HTTP: Http = "auto"
+FACTORY = "discovery.api.app:app_from_environment"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket whose accepted connections send without Nagle's delay."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_server(factory: str, host: str, port: int, workers: int = 1, loop: Loop = DEFAULT_LOOP,
+               http: Http = DEFAULT_HTTP) -> None:
+    """Serve the app that the import string `factory` makes (each worker calls it) until stopped.
+    bench/api_load.py serves its trivial app through here too, so both are served the same way."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
+                            loop=loop, http=http, log_level="warning", access_log=False)
+    sock = listening_socket(host, port)
+    if workers == 1:
+        uvicorn.Server(config).run(sockets=[sock])
+    else:
+        Multiprocess(config, sockets=[sock]).run()
 
 
 @app.command("serve")
@@ -20,21 +65,25 @@ def serve_command(
             "--base-url", help="Public URL of the site, for canonical links behind a proxy.")] = None,
         workers: Annotated[int, typer.Option(
             min=1, help="Server processes; more than one uses more cores (each opens the index).")] = 1,
+        loop: Annotated[str, typer.Option(
+            help="Event loop: auto (uvloop when installed), asyncio or uvloop.")] = DEFAULT_LOOP,
+        http: Annotated[str, typer.Option(
+            help="HTTP parser: auto (httptools when installed), h11 or httptools.")] = DEFAULT_HTTP,
         data: DataDir = Path("data")) -> None:
     """Serve search, item pages and the API (docs at /docs) from the catalogue in --data."""
-    import uvicorn
-
     from discovery.api.app import create_app
 
+    if loop not in ("auto", "asyncio", "uvloop") or http not in ("auto", "h11", "httptools"):
+        raise typer.BadParameter(f"unknown --loop {loop!r} or --http {http!r}")
     try:
-        web_app = create_app(data, base_url=base_url)  # fails here, once, on a missing catalogue
+        create_app(data, base_url=base_url)  # fails here, once, on a missing catalogue
     except DiscoveryError as error:
         raise fail(error) from None
-    console.print(f"Serving {data} at http://{host}:{port}/ (API docs at /docs). Ctrl+C stops.")
-    if workers == 1:
-        uvicorn.run(web_app, host=host, port=port, log_level="warning")
-        return
     os.environ["DISCOVERY_DATA"] = str(data)
     os.environ["DISCOVERY_BASE_URL"] = base_url or ""
-    uvicorn.run("discovery.api.app:app_from_environment", factory=True, workers=workers, host=host,
-                port=port, log_level="warning")
+    console.print(f"Serving {data} at http://{host}:{port}/ (API docs at /docs). Ctrl+C stops.")
+    try:
+        run_server(FACTORY, host, port, workers, loop, http)  # type: ignore[arg-type]
+    except OSError as error:
+        raise fail(DiscoveryError(f"cannot listen on {host}:{port}: {error.strerror}",
+                                  hint="pick another --port, or stop what uses this one")) from None
