@@ -3,19 +3,32 @@
 Metadata is untrusted: RIS is line-based, so line breaks inside values are folded to spaces
 (a newline must not start a new tag); BibTeX values are escaped so braces and backslashes in a
 title cannot close the field or run a macro.
+
+Organisations are corporate authors. BibTeX reads `University of London, Institute of Education`
+as a person called "Institute of Education University of London" unless the name is braced;
+reference managers read an RIS author without a comma as one name (Zotero's single-field
+author), and with one as "Last, First". So a person is written "Last, First" and an
+organisation without commas, its parts joined by full stops as the UK Data Service cites them.
 """
 
 from __future__ import annotations
 
 import re
 
-from discovery.model import Study, normalise_doi
+from discovery.model import Agent, Study, normalise_doi
 
 _BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&",
                    "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
                    "^": r"\textasciicircum{}"}
 _BIBTEX_RE = re.compile("|".join(re.escape(ch) for ch in _BIBTEX_SPECIAL))
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+# Words that make a name an organisation's even where a source types its creator as a person
+# (schema.org `creator` Person "SSCZO Southern Sierra Critical Zone Observatory").
+_ORGANISATION_WORDS = re.compile(
+    r"\b(universit\w*|institut\w*|centre|center|college|school|observatory|consortium|council|"
+    r"department|ministry|office|agency|service|bureau|foundation|association|society|"
+    r"laborator\w*|archive|survey|statistics|research|commission|committee|authority|trust|"
+    r"network|group|programme|program|project|inc|ltd|gmbh|corporation|company)\b", re.IGNORECASE)
 
 
 def citation_year(study: Study) -> str | None:
@@ -33,9 +46,30 @@ def study_doi(study: Study) -> str | None:
     return None
 
 
-def _authors(study: Study) -> list[str]:
-    return [agent.name for agent in study.creators] or \
-        ([study.publisher.name] if study.publisher else [])
+def is_organisation(agent: Agent) -> bool:
+    """An organisation by its type, or a "person" whose name is plainly an organisation's."""
+    if agent.type == "Organization":
+        return True
+    return "," not in agent.name and bool(_ORGANISATION_WORDS.search(agent.name))
+
+
+def _authors(study: Study) -> list[Agent]:
+    return list(study.creators) or ([study.publisher] if study.publisher else [])
+
+
+def _ris_name(agent: Agent) -> str:
+    name = _one_line(agent.name)
+    if is_organisation(agent):
+        return re.sub(r"\s*,\s*", ". ", name)
+    if "," in name or " " not in name:
+        return name
+    given, family = name.rsplit(" ", 1)
+    return f"{family}, {given}"
+
+
+def _bibtex_name(agent: Agent) -> str:
+    name = _bibtex_value(agent.name)
+    return f"{{{name}}}" if is_organisation(agent) else name
 
 
 def _one_line(text: str) -> str:
@@ -45,7 +79,7 @@ def _one_line(text: str) -> str:
 def to_ris(study: Study, url: str) -> str:
     """RIS record of type DATA; `url` is the canonical page of the record."""
     lines = [("TY", "DATA"), ("TI", study.title)]
-    lines += [("AU", name) for name in _authors(study)]
+    lines += [("AU", _ris_name(agent)) for agent in _authors(study)]
     if year := citation_year(study):
         lines.append(("PY", year))
     if study.publisher:
@@ -74,12 +108,13 @@ def bibtex_key(study: Study) -> str:
 
 def to_bibtex(study: Study, url: str) -> str:
     """BibTeX `@misc` entry (the type most styles render datasets with)."""
-    fields = [("title", study.title), ("author", " and ".join(_authors(study)))]
+    fields = [("title", _bibtex_value(study.title)),
+              ("author", " and ".join(_bibtex_name(agent) for agent in _authors(study)))]
     fields.append(("year", citation_year(study) or ""))
-    fields.append(("publisher", study.publisher.name if study.publisher else ""))
-    fields.append(("doi", study_doi(study) or ""))
-    fields.append(("url", url))
-    fields.append(("version", study.version or ""))
+    fields.append(("publisher", _bibtex_value(study.publisher.name) if study.publisher else ""))
+    fields.append(("doi", _bibtex_value(study_doi(study) or "")))
+    fields.append(("url", _bibtex_value(url)))
+    fields.append(("version", _bibtex_value(study.version or "")))
     fields.append(("note", "Dataset"))
-    body = ",\n".join(f"  {name} = {{{_bibtex_value(value)}}}" for name, value in fields if value)
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@misc{{{bibtex_key(study)},\n{body}\n}}\n"
