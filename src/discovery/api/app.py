@@ -19,6 +19,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from discovery.api.dump import router as dump_router
 from discovery.api.errors import install_error_handlers
 from discovery.api.limits import Rate, RateLimiter
 from discovery.api.methods import HeadAndOptions
@@ -63,6 +64,7 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
     app.state.limits = RateLimiter(rates)
     app.include_router(api_router)
     app.include_router(oai_router)
+    app.include_router(dump_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app, pages.error_page)

@@ -1,6 +1,7 @@
 """The `discovery` command line; importing the area modules registers their commands."""
 
 from discovery.cli import catalogue  # noqa: F401  (registers commands)
+from discovery.cli import export  # noqa: F401  (registers export)
 from discovery.cli import harmonise  # noqa: F401  (registers commands)
 from discovery.cli import links  # noqa: F401  (registers link, links)
 from discovery.cli import serve  # noqa: F401  (registers commands)

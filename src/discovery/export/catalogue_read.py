@@ -35,7 +35,8 @@ class StoredRow:
     def json_line(self) -> str:
         """The record as one JSON object with its provenance, as `record_from_json` reads it;
         spliced as text, since the stored JSON is already what a reader wants."""
-        return f'{self.data[:-1]},"provenance":{json.dumps(self.provenance, ensure_ascii=False)}}}'
+        provenance = json.dumps(self.provenance, ensure_ascii=False, separators=(",", ":"))
+        return f'{self.data[:-1]},"provenance":{provenance}}}'
 
     def record(self) -> Record:
         return record_from_json({**json.loads(self.data), "provenance": self.provenance})
