@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from discovery.index.aliases import alias_key, family_key, query_phrases, record_aliases
+from discovery.index.aliases import (alias_key, family_key, query_phrases, questionnaire_name,
+                                      record_aliases)
 
 
 @pytest.mark.parametrize("typed, key", [("PHQ-9", "phq9"), ("phq 9", "phq9"), ("GHQ 12", "ghq12"),
@@ -67,3 +68,14 @@ def test_versions_of_one_instrument_share_a_family(a, b):
 ])
 def test_different_instruments_do_not(a, b):
     assert family_key("instrument", a) != family_key("instrument", b)
+
+
+@pytest.mark.parametrize("title, name", [
+    ("Strengths and Difficulties Questionnaire (25-item) (SDQ)", "SDQ"),
+    ("GAD-7 Portuguese", "GAD-7"),
+    ("Pain Catastrophizing Scale (13-item)", "Pain Catastrophizing Scale"),
+    ("De Jong Gierveld Loneliness Scale English", "De Jong Gierveld Loneliness Scale"),
+])
+def test_a_questionnaire_is_named_by_its_code_or_its_bare_title(title, name):
+    assert questionnaire_name(title) == name
+    assert family_key("instrument", title) == alias_key(name)  # the facet value is the family

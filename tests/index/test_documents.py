@@ -31,7 +31,7 @@ def test_a_study_has_its_texts_by_field_and_its_items_as_contents():
 
 def test_facets_are_normalised_so_one_filter_finds_every_spelling():
     doc = index_document(StoredRecord("s", "study", None, STUDY, ["ddi-codebook-2.5"], ["UK Data Service"]))
-    assert doc.facets["country"] == ["United Kingdom"]
+    assert doc.facets["country"] == ["United Kingdom", "Scotland"]  # the nation kept beneath
     assert doc.facets["language"] == ["en", "de"]
     assert doc.facets["topic"] == ["health", "ageing"]
     assert doc.facets["funder"] == ["ESRC"]  # sponsors only when no funder is named
@@ -63,3 +63,26 @@ def test_a_question_is_searched_by_its_text():
     doc = index_document(StoredRecord("i.1", "question", "i", question))
     assert doc.fields["question"] == "Trouble relaxing" and "title" not in doc.fields
     assert doc.embed_text.startswith("Trouble relaxing")
+
+
+def test_places_that_name_no_country_are_kept_on_the_record_but_not_as_countries():
+    data = {**STUDY, "spatial_coverage": ["Municipality of Milano", "Italy", "Suisse (CH)", "Global"]}
+    doc = index_document(StoredRecord("s", "study", None, data))
+    assert doc.facets["country"] == ["Italy", "Switzerland"]
+    # what a hit shows: the ISO names where known, the source's words where not
+    assert doc.display["countries"] == ["Municipality of Milano", "Italy", "Switzerland", "Global"]
+
+
+def test_a_catalogue_is_inferred_only_where_the_sources_state_none():
+    stated = index_document(StoredRecord("s", "study", None, STUDY, [], ["GESIS"]))
+    assert stated.facets["catalogue"] == ["GESIS"]
+    inferred = index_document(StoredRecord("s", "study", None, STUDY))
+    assert inferred.facets["catalogue"] == ["UK Data Service"]  # from its ukds study number
+
+
+def test_an_instrument_is_faceted_by_the_questionnaire_it_is_a_version_of():
+    gad = {"id": "g", "kind": "instrument", "title": "Generalised Anxiety Disorder (7-item) (GAD-7)"}
+    assert index_document(StoredRecord("g", "instrument", None, gad)).facets["questionnaire"] == ["GAD-7"]
+    listed = index_document(StoredRecord("s", "study", None, {**STUDY, "instruments": [
+        "General Health Questionnaire (GHQ-12)"]}))
+    assert listed.facets["questionnaire"] == ["GHQ-12"]

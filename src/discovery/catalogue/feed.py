@@ -26,6 +26,7 @@ class StoredRecord:
     data: dict[str, Any]
     sources: list[str] = field(default_factory=list)  # parser formats, e.g. "ddi-codebook-2.5"
     catalogues: list[str] = field(default_factory=list)  # publishing catalogues where stated
+    locations: list[str] = field(default_factory=list)  # where each source was read: a URL or path
 
 
 @dataclass
@@ -85,19 +86,20 @@ def read_records(catalogue: Catalogue, ids: list[str]) -> Iterator[StoredRecord]
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         marks = ",".join("?" * len(chunk))
-        sources: dict[str, tuple[list[str], list[str]]] = {}
-        for rid, source, cat in catalogue.db.execute(
-                f"SELECT record_id, source, catalogue FROM record_sources WHERE record_id IN ({marks}) "
-                f"ORDER BY record_id, fetched_at, location", chunk):
-            formats, catalogues = sources.setdefault(rid, ([], []))
+        sources: dict[str, tuple[list[str], list[str], list[str]]] = {}
+        for rid, source, cat, location in catalogue.db.execute(
+                f"SELECT record_id, source, catalogue, location FROM record_sources "
+                f"WHERE record_id IN ({marks}) ORDER BY record_id, fetched_at, location", chunk):
+            formats, catalogues, locations = sources.setdefault(rid, ([], [], []))
             if source not in formats:
                 formats.append(source)
             if cat and cat not in catalogues:
                 catalogues.append(cat)
+            locations.append(location)
         rows = {rid: (kind, parent, data) for rid, kind, parent, data in catalogue.db.execute(
             f"SELECT id, kind, parent, data FROM records WHERE id IN ({marks})", chunk)}
         for rid in chunk:
             if rid in rows:
                 kind, parent, data = rows[rid]
-                formats, catalogues = sources.get(rid, ([], []))
-                yield StoredRecord(rid, kind, parent, json.loads(data), formats, catalogues)
+                formats, catalogues, locations = sources.get(rid, ([], [], []))
+                yield StoredRecord(rid, kind, parent, json.loads(data), formats, catalogues, locations)

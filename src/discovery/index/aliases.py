@@ -99,17 +99,29 @@ _VERSION_WORDS = re.compile(
         "turkish", "hindi", "urdu", "welsh")) + r")\b", re.IGNORECASE)
 
 
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)")
+
+
 def family_key(kind: str, title: str) -> str | None:
-    """What versions of one instrument share, so search can show them as one hit: its code
-    ("SDQ", "PHQ-9", "AUDIT-C": the first bracketed one, else the first free one), or else its
-    title without item counts, forms and languages. Studies and datasets share a key only when
-    their whole titles agree; items have none."""
+    """What versions of one instrument share, so search can show them as one hit: the key of
+    its questionnaire name (below). Studies and datasets share a key only when their whole
+    titles agree; items have none."""
     if kind in ITEM_KINDS:
         return None
     if kind != "instrument":
         return f"{kind}:{alias_key(title)}"
+    # one namespace: "SCARED English" and "Screen for ... (SCARED)" meet on "scared"
+    return alias_key(questionnaire_name(title))
+
+
+def questionnaire_name(title: str) -> str:
+    """The name a questionnaire goes by across its versions: its code ("SDQ", "PHQ-9",
+    "AUDIT-C": the first bracketed one, else the first free one), or else its title without
+    item counts, forms and languages."""
     bracketed = [m.group(1).strip() for m in _BRACKETED.finditer(title)
                  if sum(c.isupper() for c in m.group(1)) >= 2 and len(m.group(1).split()) <= 2]
     codes = bracketed or abbreviations(title)
-    # one namespace: "SCARED English" and "Screen for ... (SCARED)" meet on "scared"
-    return alias_key(codes[0] if codes else _VERSION_WORDS.sub(" ", title))
+    if codes:
+        return codes[0]
+    bare = _EMPTY_BRACKETS.sub(" ", _VERSION_WORDS.sub(" ", title))
+    return " ".join(bare.split()).strip(" -:,") or title

@@ -37,7 +37,8 @@ from discovery.index.lexical import LexicalIndex
 from discovery.index.vectors import VectorIndex
 
 BATCH = 2000
-FORMAT = 5  # bump when the layout changes: an older index is then rebuilt (5: generations)
+FORMAT = 6  # bump when the layout changes: an older index is then rebuilt (5: generations;
+# 6: normalised facet values and the questionnaire facet)
 # The search index's model, chosen by `discovery eval` on the tuning judgments (README, "Search"):
 # on the 26 English tuning queries MiniLM and multilingual e5 are within noise (hybrid nDCG@10
 # 0.703 / 0.688), on the 14 non-English ones e5 is far ahead (0.434 / 0.308): MiniLM reads

@@ -12,6 +12,7 @@ the facet's vocabulary. Rebuilt from the document table after every update: a sc
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,11 @@ import numpy as np
 
 from discovery.errors import DiscoveryError
 from discovery.index.docstore import DocStore
+from discovery.index.facet_keys import filter_keys, value_key
 from discovery.model import ITEM_KINDS
 
-FACETS = ("source", "catalogue", "country", "language", "topic", "design", "resource_type", "funder")
+FACETS = ("source", "catalogue", "country", "language", "topic", "design", "resource_type", "funder",
+          "questionnaire")
 KINDS = ("study", "dataset", "variable", "instrument", "question", "project", "output", "organisation",
          "person")
 RANGE_COLUMNS = ("year_start", "year_end", "age_min", "age_max", "sample_size", "variables")
@@ -36,13 +39,14 @@ class FilterError(DiscoveryError):
 
 @dataclass
 class Facet:
-    vocab: list[str]
+    vocab: list[str]  # one spelling per key (`facet_keys.py`)
     offsets: np.ndarray  # int64, rows + 1
     codes: np.ndarray  # int32
     owners: np.ndarray  # int32, the row of each code
 
-    def lookup(self) -> dict[str, int]:
-        return {value: code for code, value in enumerate(self.vocab)}
+    def lookup(self, name: str) -> dict[str, int]:
+        """Each value's code by its key, so a filter in any spelling finds it."""
+        return {value_key(name, value): code for code, value in enumerate(self.vocab)}
 
 
 class Columns:
@@ -55,7 +59,7 @@ class Columns:
         self.family = family  # versions of one instrument share a number; a row with none has its own
         self.numbers = numbers
         self.facets = facets
-        self._lookups = {name: facet.lookup() for name, facet in facets.items()}
+        self._lookups = {name: facet.lookup(name) for name, facet in facets.items()}
 
     @property
     def size(self) -> int:
@@ -102,7 +106,7 @@ class Columns:
             ranked = np.argsort(np.array(ids, dtype=object), kind="stable")
             order[np.asarray(live_rows)[ranked]] = np.arange(len(ids), dtype=np.int32)
         return cls(alive, kind, top, order, family, numbers,
-                   {name: _pack(pairs, size, top) for name, pairs in values.items()})
+                   {name: _pack(name, pairs, size, top) for name, pairs in values.items()})
 
     def save(self, path: Path) -> None:
         arrays = {"alive": self.alive, "kind": self.kind, "top": self.top, "order": self.order,
@@ -149,7 +153,8 @@ class Columns:
                 raise FilterError(f"unknown facet {name!r}", hint=f"one of: kind, {', '.join(FACETS)}")
             facet = self.facets[name]
             lookup = self._lookups[name]
-            codes = [lookup[v] for v in wanted if v in lookup]
+            codes = [lookup[key] for value in wanted for key in filter_keys(name, value)
+                     if key in lookup]
             has = np.zeros(self.size, bool)
             if codes:
                 has[facet.owners[np.isin(facet.codes, codes)]] = True
@@ -194,9 +199,9 @@ class Columns:
         return [(facet.vocab[c], int(counted[c])) for c in best if counted[c] > 0]
 
     def holds(self, name: str, rows: np.ndarray, value: str) -> np.ndarray:
-        """Whether each of `rows` carries `value` in facet `name`."""
+        """Whether each of `rows` carries `value` (in any spelling) in facet `name`."""
         facet = self.facets[name]
-        code = self._lookups[name].get(value)
+        code = self._lookups[name].get(value_key(name, value))
         found = np.zeros(self.size, bool)
         if code is not None:
             found[facet.owners[facet.codes == code]] = True
@@ -223,14 +228,20 @@ class Columns:
         return np.where(np.isnan(column), -np.inf, column)
 
 
-def _pack(pairs: list[tuple[int, str]], size: int, top: np.ndarray) -> Facet:
-    """CSR of the values of top-level rows; children are left empty (they read their parent's)."""
+def _pack(name: str, pairs: list[tuple[int, str]], size: int, top: np.ndarray) -> Facet:
+    """CSR of the values of top-level rows; children are left empty (they read their parent's).
+    Values sharing a key are one value, spelled as most rows spell it."""
     pairs = [(row, value) for row, value in pairs if top[row] == row]
-    vocab = sorted({value for _, value in pairs})
-    lookup = {value: code for code, value in enumerate(vocab)}
-    pairs.sort(key=lambda pair: pair[0])
-    rows = np.fromiter((row for row, _ in pairs), np.int64, len(pairs))
-    codes = np.fromiter((lookup[value] for _, value in pairs), np.int32, len(pairs))
+    spellings: dict[str, Counter[str]] = {}
+    for _, value in pairs:
+        spellings.setdefault(value_key(name, value), Counter())[value] += 1
+    shown = {key: min(found, key=lambda v: (-found[v], v)) for key, found in spellings.items()}
+    vocab = sorted(shown.values())
+    code_of = {value: code for code, value in enumerate(vocab)}
+    lookup = {key: code_of[value] for key, value in shown.items()}
+    coded = sorted({(row, lookup[value_key(name, value)]) for row, value in pairs})
+    rows = np.fromiter((row for row, _ in coded), np.int64, len(coded))
+    codes = np.fromiter((code for _, code in coded), np.int32, len(coded))
     counts = np.zeros(size + 1, np.int64)
     np.add.at(counts, rows + 1, 1)
     offsets = np.cumsum(counts)

@@ -9,25 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from discovery.catalogue.feed import StoredRecord
-from discovery.index.aliases import family_key, record_aliases
+from discovery.index.aliases import family_key, questionnaire_name, record_aliases
+from discovery.index.catalogues import record_catalogues
+from discovery.index.facet_keys import language_code
+from discovery.index.places import facet_places
+from discovery.index.topics import topic_value
 
 CONTENTS_LIMIT = 400  # child texts a parent carries: enough to say what it measures
 EMBED_CHARS = 1500  # the models read 512 tokens at most; the start of a description says most
 CATEGORY_LIMIT = 12  # a few response options help ("Not at all", "Several days"); hundreds drown the item
 YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 NUMBER = re.compile(r"\d+")
-LANG3 = {"eng": "en", "fin": "fi", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "spa": "es",
-         "ita": "it", "swe": "sv", "nor": "no", "dut": "nl", "nld": "nl", "por": "pt"}
-# Place names as catalogues write them -> one country name, so a filter finds them all.
-COUNTRIES = {"gb": "United Kingdom", "uk": "United Kingdom", "great britain": "United Kingdom",
-             "united kingdom": "United Kingdom", "england": "United Kingdom",
-             "scotland": "United Kingdom", "wales": "United Kingdom",
-             "northern ireland": "United Kingdom", "england and wales": "United Kingdom",
-             "de": "Germany", "deutschland": "Germany", "fi": "Finland", "suomi": "Finland",
-             "fr": "France", "ch": "Switzerland", "suisse": "Switzerland", "suisse (ch)": "Switzerland",
-             "schweiz": "Switzerland", "it": "Italy", "italia": "Italy", "es": "Spain",
-             "españa": "Spain", "us": "United States", "usa": "United States",
-             "united states of america": "United States", "et": "Ethiopia"}
 
 
 @dataclass
@@ -100,22 +92,28 @@ def embed_text(kind: str, titles: list[str], questions: list[str], descriptions:
 
 
 def facet_values(stored: StoredRecord) -> dict[str, list[str]]:
+    """Facet values normalised for counting and filtering (the stored record keeps what its
+    sources wrote): places as ISO countries and UK nations, topics case-folded, the publishing
+    catalogue inferred where the sources state none, and the questionnaire an instrument is a
+    version of (or a study lists)."""
     data = stored.data
     funders = [a["name"] for a in data.get("funders", []) if a.get("role") != "sponsor"] \
         or [a["name"] for a in data.get("funders", [])]
     if data.get("funder"):
         funders.append(data["funder"])
-    places = data.get("spatial_coverage", []) + ([data["country"]] if data.get("country") else [])
+    questionnaires = [questionnaire_name(data.get("title") or "")] \
+        if stored.kind == "instrument" else [questionnaire_name(n) for n in data.get("instruments", [])]
     values = {
         "source": stored.sources,
         "catalogue": _catalogues(stored),
-        "country": [COUNTRIES.get(p.strip().lower(), p.strip()) for p in places],
-        "language": [_language(code) for code in data.get("language", [])],
-        "topic": [k.strip().lower() for k in data.get("topics", []) + data.get("keywords", [])
+        "country": [value for place in _places(data) for value in facet_places(place)],
+        "language": [language_code(code) for code in data.get("language", [])],
+        "topic": [topic_value(k) for k in data.get("topics", []) + data.get("keywords", [])
                   + data.get("subjects", [])],
         "design": [d.strip() for d in data.get("study_design", [])],
         "resource_type": [t for t in (data.get("resource_type"), data.get("output_type")) if t],
         "funder": funders,
+        "questionnaire": questionnaires,
     }
     return {name: _unique([v for v in found if v]) for name, found in values.items() if found}
 
@@ -140,23 +138,21 @@ def display_values(stored: StoredRecord, descriptions: list[str], questions: lis
     data = stored.data
     return {"url": data.get("url"), "snippet": (descriptions[0][:300] if descriptions else None),
             "name": data.get("name"), "question": questions[0] if questions else None,
-            "countries": data.get("spatial_coverage", []),
+            "countries": _unique([value for place in _places(data)
+                                  for value in (facet_places(place) or [place])]),
             "catalogues": _catalogues(stored)}
 
 
+def _places(data: dict[str, Any]) -> list[str]:
+    return data.get("spatial_coverage", []) + ([data["country"]] if data.get("country") else [])
+
+
 def _catalogues(stored: StoredRecord) -> list[str]:
-    """The publishing catalogues the sources name, then those the record lists."""
-    return _unique(stored.catalogues + [c["name"] for c in stored.data.get("data_catalogs", [])
-                                        if c.get("name")])
+    return record_catalogues(stored.catalogues, stored.data, stored.locations)
 
 
 def declared_languages(data: dict[str, Any]) -> list[str]:
-    return _unique([_language(code) for code in data.get("language", [])])
-
-
-def _language(code: str) -> str:
-    base = code.strip().lower().split("-")[0].split("_")[0]
-    return LANG3.get(base, base)
+    return _unique([language_code(code) for code in data.get("language", [])])
 
 
 def _unique(items: list[str]) -> list[str]:
