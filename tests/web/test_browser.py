@@ -184,8 +184,8 @@ def test_keyboard_navigation_and_labels(page: Page, search_site: Site) -> None:
         assert page.evaluate("document.activeElement.id") == "main", path
     shot(page, "08-docs")
     page.goto(search_site.url + "/explore")
-    assert page.locator("figure.chart").count() == 6
-    expect(page.locator("figure.chart svg rect").first).to_be_visible()
+    assert page.locator("section.chart").count() == 9
+    expect(page.locator(".chart .bar-track rect").first).to_be_visible()
     shot(page, "07-explore")
     page.keyboard.press("/")
     page.keyboard.type("pensions")
@@ -234,3 +234,21 @@ def test_harmonise_page(page: Page, search_site: Site, corpus: Path) -> None:
     page.wait_for_url(re.compile(r"/harmonise\?q=Have"))
     expect(page.locator(".measured-studies")).to_contain_text("Financial Awareness of Finnish People 2014")
     expect(page.get_by_label("Items of instrument 1, one per line", exact=True)).to_have_value("")
+
+
+@pytest.mark.parametrize("width, height", [(1366, 900), (390, 844)])
+def test_explore_charts_fit_the_screen_and_a_bar_opens_its_count(browser: Browser, search_site: Site,
+                                                                 width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(search_site.url + "/explore")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    bar = page.locator("#by-country a.bar-row").first
+    label, count = (" ".join((bar.locator(f".bar-{part}").text_content() or "").split())
+                    for part in ("label", "value"))
+    assert re.fullmatch(r"[\d,]+ studies and datasets", count)  # the count as text, not only a length
+    shot(page, f"explore-{width}x{height}")
+    bar.click()
+    expect(page.locator(".results-count")).to_contain_text(count.split()[0] + " result")
+    expect(page.locator(".active-filters")).to_contain_text(label.split(" ")[0])
+    context.close()

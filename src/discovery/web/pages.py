@@ -28,6 +28,7 @@ from discovery.api.services import Services, ServiceUnavailable
 from discovery.api.urls import page_path, page_url, site_root, site_url
 from discovery.errors import DiscoveryError
 from discovery.export import citation
+from discovery.export.catalogue_summary import explore_charts
 from discovery.export.dataset_jsonld import dataset_description
 from discovery.export.summary import summarise
 from discovery.export.urls import safe_url
@@ -44,7 +45,8 @@ SITEMAP_LIMIT = 50_000
 SIMILAR = 6
 FACET_LABELS = {"kind": "Kind", "source": "Source format", "catalogue": "Catalogue",
                 "country": "Country", "language": "Language", "topic": "Topic",
-                "design": "Study design", "resource_type": "Resource type", "funder": "Funder"}
+                "design": "Study design", "resource_type": "Resource type", "funder": "Funder",
+                "questionnaire": "Questionnaire"}
 SHOWN_MATCHES = 500
 MAX_FORM_FIELDS = 2 * MAX_INSTRUMENTS + 2  # a name and items per box, the threshold and the action
 MEASURED_STUDIES = 20
@@ -224,8 +226,14 @@ def variable_page(request: Request, key: str) -> Response:
 
 @router.get("/explore", response_class=HTMLResponse)
 def explore_page(request: Request) -> Response:
-    return render(request, "explore.html", summary=services_of(request).summary(),
-                  canonical=site_url(request, "/explore"))
+    services = services_of(request)
+    charts, unavailable = [], None
+    try:
+        charts = explore_charts(services.search)
+    except ServiceUnavailable as error:
+        unavailable = error
+    return render(request, "explore.html", summary=services.summary(), charts=charts,
+                  unavailable=unavailable, canonical=site_url(request, "/explore"))
 
 
 # ---- harmonise ---------------------------------------------------------------------------------
