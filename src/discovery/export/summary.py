@@ -24,11 +24,11 @@ ANCHORS = {"title": "#item-title", "publisher": "#cite", "creators": "#cite",
            "temporal_coverage": "#coverage", "spatial_coverage": "#coverage",
            "sample_size": "#coverage", "methods.collection_mode": "#coverage",
            "topics": "#topics", VARIABLES: "#variables", "funders": "#grant",
-           "grant_numbers": "#grant"}
+           "grant_numbers": "#grant", "provenance.catalogue": "#sources"}
 # the fixed words of the templates below: everything else in a sentence is a fact
 TEMPLATE_WORDS = frozenset("""a study dataset published by created and others it covers to the period
 from on its sample size is data were collected through has variables among them topics include
-was funded grant source names funders numbers part of""".split())
+was funded grant source names funders numbers part of listed""".split())
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,15 @@ def _short(values: Sequence[str]) -> list[str]:
 
 
 def _what(study: Study) -> Sentence | None:
-    if not study.publisher:
-        return None
+    """What it is and who published it, else which catalogue listed it."""
     kind = "dataset" if study.kind == Kind.DATASET else "study"
-    return _sentence(study, "publisher", f"A {kind} published by {study.publisher.name}.",
-                     [study.publisher.name])
+    if study.publisher:
+        return _sentence(study, "publisher", f"A {kind} published by {study.publisher.name}.",
+                         [study.publisher.name])
+    listed_by = study.provenance.catalogue
+    if listed_by:
+        return _sentence(study, "provenance.catalogue", f"A {kind} listed by {listed_by}.", [listed_by])
+    return None
 
 
 def _who(study: Study) -> Sentence | None:
