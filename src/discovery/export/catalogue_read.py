@@ -14,6 +14,10 @@ from discovery.catalogue.store import Catalogue
 from discovery.model import Record, Variable, record_from_json
 
 BATCH = 1000
+# A dump reads each page once: the catalogue's 256 MiB page cache and 1 GiB memory map only made
+# its RSS grow with the catalogue (1.2 GB into a dump of 1.6M records), so a connection that
+# streams keeps a small cache and no map.
+STREAMING_PRAGMAS = ("PRAGMA cache_size=-16384", "PRAGMA mmap_size=0")
 # every merged record with its earliest source, the one that stands as its provenance
 _ROWS = ("SELECT r.id, r.kind, r.parent, r.title, r.data, s.source, s.location, s.fetched_at, "
          "s.document_hash, s.record_key, s.catalogue FROM records r JOIN record_sources s "
@@ -66,6 +70,8 @@ def stream(catalogue: Catalogue, kinds: Sequence[str] = (), catalogues: Sequence
         where.append("r.updated_at >= ?")
         args.append(since)
     sql = _ROWS + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY r.id"
+    for pragma in STREAMING_PRAGMAS:
+        catalogue.db.execute(pragma)
     cursor = catalogue.db.execute(sql, args)
     while rows := cursor.fetchmany(BATCH):
         for row in rows:
