@@ -2,8 +2,10 @@
 
 A reader opens the published generation and holds it (`generations.py`) until `close`, so an
 update that publishes a newer one meanwhile never changes or deletes what it reads.
-Both retrievers honour a row mask (filters, live rows): faiss through a bitmap selector, tantivy
-by reading deeper until enough allowed rows are found (or every match was read).
+Both retrievers honour a row mask of the filters: faiss through a bitmap selector, tantivy by
+searching inside the allowed hits' ids when they are few, else reading deeper until enough allowed
+rows are found (or every match was read). Without filters (`allowed=None`) they search as they
+are, and no mask of the whole index is built for the query: 2.5 ms a query at a million rows.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from discovery.index.docstore import DocStore
 from discovery.index.embed import get_embedder
 from discovery.index.generations import hold_current
 from discovery.index.lexical import LexicalIndex, LexicalQuery
-from discovery.index.vectors import VectorIndex
+from discovery.index.query_vectors import FILE as QUERY_VECTORS
+from discovery.index.query_vectors import open_query_vectors
+from discovery.index.vectors import RowSelector, VectorIndex
 
 
 GROUP_FILTER_LIMIT = 2000  # allowed hits up to which tantivy filters by their ids itself
 FETCH_LIMIT = 20_000  # matches read at most to find enough allowed ones
-QUERY_CACHE = 1024  # query vectors kept in memory
+QUERY_CACHE = 1024  # query vectors kept in this process's memory
 
 
 class IndexReader:
@@ -48,9 +52,14 @@ class IndexReader:
         except BaseException:
             held.close()
             raise
-        self.live = int(np.count_nonzero(self.columns.alive))
+        self.live_rows = np.flatnonzero(self.columns.alive)
+        self.live = len(self.live_rows)
+        # an exact index has its dead rows removed; HNSW keeps them in its graph, so its searches
+        # carry the live rows, packed once here rather than per query
+        self._live_selector = None if self.vectors.exact else RowSelector(self.columns.alive)
         self._queries: dict[str, np.ndarray] = {}  # oldest first
         self._encoding = threading.Lock()  # a web server may search from several threads
+        self._shared = open_query_vectors(root / QUERY_VECTORS, self.meta["model"])
 
     @property
     def model(self) -> str:
@@ -65,28 +74,36 @@ class IndexReader:
         """Close the files and let go of the generation (deleted here if it is no longer current
         and unused)."""
         self.docs.close()
+        if self._shared:
+            self._shared.close()
         self._held.close()
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The query's vector; repeated queries (paging, facets) come from a small memory cache
-        (a query is not worth a disk write)."""
+        """The query's vector: from this process's memory (paging, facets), else from the cache
+        the server's processes share (`query_vectors.py`), else encoded and shared."""
         with self._encoding:
             vector = self._queries.pop(text, None)
+            if vector is None and self._shared:
+                vector = self._shared.get(text)
             if vector is None:
                 vector = get_embedder(self.meta["model_key"]).encode([text], "query")
-                if len(self._queries) >= QUERY_CACHE:
-                    self._queries.pop(next(iter(self._queries)))
+                if self._shared:
+                    self._shared.put(text, vector)
+            if len(self._queries) >= QUERY_CACHE:
+                self._queries.pop(next(iter(self._queries)))
             self._queries[text] = vector
             return vector
 
-    def lexical_search(self, query_terms: LexicalQuery, k: int, allowed: np.ndarray
+    def lexical_search(self, query_terms: LexicalQuery, k: int, allowed: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray]:
-        """The best `k` allowed rows by BM25, best first.
+        """The best `k` allowed rows by BM25 (any live row when `allowed` is None), best first.
 
         When the filters leave few hits (studies, instruments...), tantivy searches only inside
         them. Otherwise matches are read best first and the disallowed dropped: first `k`, then,
         if too few were allowed, every match up to FETCH_LIMIT."""
-        groups = self._allowed_groups(allowed)
+        groups = None if allowed is None else self._allowed_groups(allowed)
+        if allowed is None:
+            allowed = self.columns.alive
         limit = k
         while True:
             rows, scores, count = self.lexical.search(query_terms, limit, groups)
@@ -107,9 +124,14 @@ class IndexReader:
             return None
         return self.docs.ids_of(np.flatnonzero(present).tolist())
 
-    def semantic_search(self, vector: np.ndarray, k: int, allowed: np.ndarray
+    def semantic_search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
-        rows, scores = self.vectors.search(vector, k, allowed)
+        """The `k` allowed rows (any live row when `allowed` is None) nearest to `vector`."""
+        if allowed is None:
+            rows, scores = self.vectors.search(vector, k, self._live_selector)
+            allowed = self.columns.alive
+        else:
+            rows, scores = self.vectors.search(vector, k, allowed)
         inside = rows < len(allowed)
         rows, scores = rows[inside], scores[inside]
         keep = allowed[rows]

@@ -236,14 +236,12 @@ class SearchService:
     # ---- candidates --------------------------------------------------------------------
 
     def _pool(self, request: SearchRequest, query: Understood) -> Pool:
-        columns = self.index.columns
-        allowed = columns.mask(request.filters, request.ranges)
-        if request.within:
-            allowed &= self._items_of(request.within)
+        allowed = self._allowed(request)
         if request.similar_to:
             return self._pool_of(self._similar(request, allowed), complete=False)
         if not request.q.strip():
-            rows = np.flatnonzero(allowed).astype(np.int64)
+            rows = self.index.live_rows if allowed is None else np.flatnonzero(allowed)
+            rows = rows.astype(np.int64)
             return self._pool_of(fuse(NOTHING, Ranked(rows, np.zeros(len(rows))), 1.0, self.fusion))
         pool = self._query(request, query, allowed)
         if len(pool.rows) and (query.known or pool.fused.exact.any()):
@@ -251,50 +249,74 @@ class SearchService:
         vector = self.index.embed_query(query.text)
         nearest = Ranked(*self.index.semantic_search(vector, NEAREST, allowed))
         return Pool(fuse(NOTHING, nearest, 1.0, self.fusion),
-                    columns.top[nearest.rows].astype(np.int64), complete=True, nearest=True)
+                    self.index.columns.top[nearest.rows].astype(np.int64), complete=True,
+                    nearest=True)
+
+    def _allowed(self, request: SearchRequest) -> np.ndarray | None:
+        """The rows the filters allow; None when nothing is filtered, so that an unfiltered
+        query builds no mask of the whole index (2.5 ms a query at a million rows)."""
+        filters = {name: values for name, values in request.filters.items() if values}
+        allowed = self.index.columns.mask(filters, request.ranges) \
+            if filters or request.ranges else None
+        if request.within:
+            items = self._items_of(request.within)
+            allowed = items & self.index.columns.alive if allowed is None else allowed & items
+        return allowed
 
     def _pool_of(self, fused: Fused, complete: bool = True) -> Pool:
         return Pool(fused, self.index.columns.top[fused.rows].astype(np.int64), complete)
 
-    def _query(self, request: SearchRequest, query: Understood, allowed: np.ndarray) -> Pool:
+    def _query(self, request: SearchRequest, query: Understood, allowed: np.ndarray | None) -> Pool:
         """The rows that fit the query within `allowed`, by the cuts of the unfiltered query."""
         lexical = semantic = NOTHING
         weight = {"lexical": 0.0, "semantic": 1.0}.get(request.mode, request.semantic_weight)
-        filtered = not np.array_equal(allowed, self.index.columns.alive)
         complete = True
         if request.mode in ("hybrid", "lexical"):
-            lexical, full = self._lexical(query.lexical, allowed, filtered)
+            lexical, full = self._lexical(query.lexical, allowed)
             complete &= full
         if request.mode in ("hybrid", "semantic"):
-            semantic, full = self._semantic(query.text, allowed, filtered)
+            semantic, full = self._semantic(query.text, allowed)
             complete &= full
         exact = self._exact(query.text, allowed) if request.mode != "semantic" else {}
         return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact), complete)
 
-    def _lexical(self, query_terms: LexicalQuery, allowed: np.ndarray, filtered: bool
+    # The cuts are set by the unfiltered query, so each retriever first reads its unfiltered
+    # best `depth` rows. When those already reach below the cut, every row that fits is among
+    # them, and a filter is applied to them; only a query with more fitting rows than `depth`
+    # asks the engine again, inside the filter (once per filtered query, where both ran before).
+
+    def _lexical(self, query_terms: LexicalQuery, allowed: np.ndarray | None
                  ) -> tuple[Ranked, bool]:
-        rows, scores = self.index.lexical_search(query_terms, self.depth, allowed)
+        rows, scores = self.index.lexical_search(query_terms, self.depth)
         best = float(scores[0]) if len(scores) else 0.0
-        if filtered:
-            best = float(self.index.lexical_search(query_terms, 1, self.index.columns.alive)[1].max(
-                initial=0.0))
-        keep = scores >= LEXICAL_FLOOR * best
+        floor = LEXICAL_FLOOR * best
+        if allowed is not None:
+            if len(rows) < self.depth or scores[-1] < floor:
+                inside = allowed[rows]
+                rows, scores = rows[inside], scores[inside]
+            else:
+                rows, scores = self.index.lexical_search(query_terms, self.depth, allowed)
+        keep = scores >= floor
         return Ranked(rows[keep], scores[keep], best=best), bool(len(rows) < self.depth or not keep.all())
 
-    def _semantic(self, q: str, allowed: np.ndarray, filtered: bool) -> tuple[Ranked, bool]:
+    def _semantic(self, q: str, allowed: np.ndarray | None) -> tuple[Ranked, bool]:
         vector = self.index.embed_query(q)
-        rows, scores = self.index.semantic_search(vector, self.depth, allowed)
-        reference = scores
-        if filtered:
-            reference = self.index.semantic_search(vector, self.depth, self.index.columns.alive)[1]
-        if not len(reference):
+        rows, scores = self.index.semantic_search(vector, self.depth)
+        if not len(scores):
             return NOTHING, True
-        best, low = float(reference[0]), float(reference[-1])
-        keep = scores >= self.cut.threshold(best)
+        best, low = float(scores[0]), float(scores[-1])
+        threshold = self.cut.threshold(best)
+        if allowed is not None:
+            if len(rows) < self.depth or low < threshold:
+                inside = allowed[rows]
+                rows, scores = rows[inside], scores[inside]
+            else:
+                rows, scores = self.index.semantic_search(vector, self.depth, allowed)
+        keep = scores >= threshold
         return (Ranked(rows[keep], scores[keep], best=best, low=low),
                 bool(len(rows) < self.depth or not keep.all()))
 
-    def _exact(self, q: str, allowed: np.ndarray) -> dict[int, float]:
+    def _exact(self, q: str, allowed: np.ndarray | None) -> dict[int, float]:
         """Rows named exactly by the whole query (1.0) or by a code in it (0.5)."""
         whole, phrases = query_phrases(q)
         named: dict[int, float] = {}
@@ -302,16 +324,17 @@ class SearchService:
             named.update(dict.fromkeys(rows, 0.5))
         for rows in self.index.docs.alias_rows([whole]).values():
             named.update(dict.fromkeys(rows, 1.0))
-        return {row: boost for row, boost in named.items() if row < len(allowed) and allowed[row]}
+        ok = self.index.columns.alive if allowed is None else allowed
+        return {row: boost for row, boost in named.items() if row < len(ok) and ok[row]}
 
-    def _similar(self, request: SearchRequest, allowed: np.ndarray) -> Fused:
+    def _similar(self, request: SearchRequest, allowed: np.ndarray | None) -> Fused:
         rid = self._resolve(request.similar_to or "")
         row = self.index.row_of(rid)
         vector = self.index.vectors.vector(row) if row is not None else None
         if vector is None:
             raise NotFoundError(f"{rid!r} is not in the search index", record=rid,
                                 hint="run `discovery index` to bring it up to date")
-        allowed = allowed.copy()
+        allowed = (self.index.columns.alive if allowed is None else allowed).copy()
         allowed[row] = False
         semantic = Ranked(*self.index.semantic_search(vector, self.depth, allowed))
         return fuse(NOTHING, semantic, 1.0, self.fusion)
@@ -381,11 +404,11 @@ class SearchService:
         family = self.index.columns.family
         members = {int(top): versions.tops[versions.families == family[top]] for top in tops}
         others = {top: rows[rows != top] for top, rows in members.items()}
-        titles = self.index.docs.bodies([int(r) for rows in others.values()
+        titles = self.index.docs.titles([int(r) for rows in others.values()
                                          for r in rows[:VERSIONS_LISTED]])
         for hit, top in zip(hits, tops.tolist(), strict=True):
             hit.versions = len(members[top])
-            hit.other_versions = [Version(id=titles[r]["id"], title=titles[r]["title"])
+            hit.other_versions = [Version(id=titles[r][0], title=titles[r][1])
                                   for r in others[top][:VERSIONS_LISTED].tolist()]
 
     def _sort_keys(self, request: SearchRequest, hit_tops: np.ndarray) -> np.ndarray:
