@@ -231,8 +231,8 @@ class Columns:
 def _pack(name: str, pairs: list[tuple[int, str]], size: int, top: np.ndarray) -> Facet:
     """CSR of the values of top-level rows; children are left empty (they read their parent's).
     Values sharing a key are one value, spelled as most rows spell it. Keys are worked out once
-    per distinct value, and rows and codes are paired in numpy, so a million rows cost about
-    what they did before keys (1.6 s for 2M values of 5,000 kinds)."""
+    per distinct value and rows and codes are paired in numpy: 2M values of 5,000 kinds take
+    2.6 s (1.6 s before values had keys)."""
     pairs = [(row, value) for row, value in pairs if top[row] == row]
     spellings: dict[str, Counter[str]] = {}
     for value, count in Counter(value for _, value in pairs).items():
