@@ -58,6 +58,15 @@ SCRIPT_LINKS = ("javascript:", "vbscript:", "data:")
 SLICE = ("ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml", "ddi/ddi25_gesis_ZA2800_allbus_1996.xml",
          "ddi/ddi25_ukds_SN2000_family_life_work_before_1918.xml", "seeds", "catalogue_pages",
          "cessda_cmm_json", "schemaorg_dcat_ckan")
+# A small catalogue with one record of every kind a page shows, for the link crawler and the
+# questionnaire pages: a grant with outcomes and an organisation, a study with many variables,
+# a questionnaire whose variables its questions measure, questionnaires from a file, datasets
+# from schema.org, DCAT and CKAN.
+CRAWL = ("seeds", "ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml",
+         "ddi/ddi33_insee_ehis2025_test_questionnaire_fr.xml", "instruments/GAD-7.pdf",
+         "instruments/harmony_original_csv/GAD-7_English.csv", "cessda_cmm_json",
+         "schemaorg_dcat_ckan")
+SLICES = {"search": SLICE, "crawl": CRAWL}
 INDEX_MODEL = "minilm"  # the faster of the packaged models; search quality is not under test here
 
 
@@ -108,7 +117,7 @@ def serve(data: Path, **app_options: Any) -> str:
 
 
 def site(name: str, root: Path, corpus: Path) -> Site:
-    """`full` (whole corpus, no index) or `search` (a slice with an index), built once."""
+    """`full` (whole corpus, no index), `search` or `crawl` (slices with an index), built once."""
     with _lock:
         if name not in _sites:
             data = root / name
@@ -116,7 +125,7 @@ def site(name: str, root: Path, corpus: Path) -> Site:
             data.mkdir(parents=True)
             hostile = root / "hostile.jsonld"
             hostile.write_text(json.dumps(HOSTILE), encoding="utf-8")
-            targets = [corpus] if name == "full" else [corpus / part for part in SLICE]
-            hostile_id = _ingest(data, targets, hostile, index=name == "search")
+            targets = [corpus] if name == "full" else [corpus / part for part in SLICES[name]]
+            hostile_id = _ingest(data, targets, hostile, index=name != "full")
             _sites[name] = Site(data, serve(data), hostile_id)
         return _sites[name]

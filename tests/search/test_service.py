@@ -50,6 +50,8 @@ def test_nervous_anxious_on_edge_groups_anxiety_items_under_their_study_and_inst
     assert hits["advance"].kind == "study" and hits["gad-7-english"].kind == "instrument"
     assert hits["advance"].variables[0].id == "advance.q12"
     assert hits["gad-7-english"].variables[0].id == "gad-7-english.1"
+    assert hits["advance"].variables[0].kind == "variable"  # so a page links each to its own page
+    assert hits["gad-7-english"].variables[0].kind == "question"
     for hit in hits.values():
         scores = [v.score for v in hit.variables]
         assert scores == sorted(scores, reverse=True)

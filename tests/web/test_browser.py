@@ -84,9 +84,13 @@ def test_search_facet_item_download_and_grant(page: Page, search_site: Site) -> 
     shot(page, "02-search-facet")
 
     page.locator(".hit h3 a", has_text="Financial Awareness").first.click()
-    page.wait_for_url(f"**/items/{FSD}")
+    page.wait_for_url(re.compile(rf"/items/{FSD}\?q=financial\+knowledge$"))
     expect(page.locator("h1")).to_have_text("Financial Awareness of Finnish People 2014")
     expect(page.locator("#variables-h")).to_contain_text("234")
+    # the variables that matched the search come first, marked, with the query's words marked
+    expect(page.locator("p.fits")).to_contain_text("of the 234 variables fit “financial knowledge”")
+    expect(page.locator("table.variables tbody tr").first).to_have_class("fits")
+    expect(page.locator("table.variables tbody tr.fits mark").first).to_be_visible()
     page.get_by_label("Find variables").fill("retirement")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"vq=retirement"))
@@ -251,4 +255,86 @@ def test_explore_charts_fit_the_screen_and_a_bar_opens_its_count(browser: Browse
     bar.click()
     expect(page.locator(".results-count")).to_contain_text(count.split()[0] + " result")
     expect(page.locator(".active-filters")).to_contain_text(label.split(" ")[0])
+    context.close()
+
+
+WIDTHS = [(1366, 900), (768, 1024), (390, 844)]  # desktop, tablet, phone
+EHIS = "ehis-2025-questionnaire-test-es0-sequence-1-questionnaire"
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def measured_answer(page: Page) -> None:
+    """The harmonisation models load in the background on a fresh server: until they are ready
+    the page says so (503 from the API); reload until the answer is there."""
+    for _ in range(30):
+        if page.locator(".measured-studies").count():
+            return
+        expect(page.locator("#measured .notice")).to_contain_text("loading")
+        page.wait_for_timeout(3000)
+        page.reload()
+    raise AssertionError("the harmonisation models did not load in 90 s")
+
+
+@pytest.mark.parametrize("width, height", WIDTHS)
+def test_search_questionnaire_question_and_which_studies_measured_it(
+        browser: Browser, crawl_site: Site, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(crawl_site.url + "/")
+    page.get_by_label("Search query").fill("feeling nervous anxious on edge")
+    page.keyboard.press("Enter")
+    hit = page.locator(".hit").filter(has=page.locator(".badge", has_text="instrument")).first
+    expect(hit.locator(".matched-vars a").first).to_have_attribute("href", re.compile(r"^/questions/"))
+    hit.locator("h3 a").click()
+    page.wait_for_url(re.compile(r"/questionnaires/[^?]+\?q=feeling"))
+    expect(page.locator(".badge").first).to_have_text("Questionnaire")
+    first = page.locator("ol.questions > li").first
+    expect(first).to_have_class(re.compile("fits"))
+    expect(first.locator("mark").first).to_have_text(
+        re.compile("nervous|anxious|feeling|edge", re.IGNORECASE))
+    expect(page.locator("#studies-h")).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0
+    shot(page, f"search-to-questionnaire-{width}x{height}")
+
+    first.locator(".q-body > a").click()
+    page.wait_for_url(re.compile(r"/questions/"))
+    expect(page.locator("h1")).to_contain_text("nervous")
+    expect(page.locator("header .lead")).to_contain_text(re.compile(r"Question \d+ of \d+ in"))
+    expect(page.locator("ul.similar li").first).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0
+    shot(page, f"search-to-question-{width}x{height}")
+
+    page.get_by_role("button", name="Which studies measured this?").click()
+    page.wait_for_url(re.compile(r"/harmonise\?q=Feeling"))
+    measured_answer(page)
+    expect(page.locator(".measured-studies")).to_contain_text("GAD-7")
+    assert page.evaluate(OVERFLOW) <= 0
+    shot(page, f"search-to-measured-{width}x{height}")
+    context.close()
+
+
+RECORD_PAGES = {
+    "item": f"/items/{FSD}?q=retirement",
+    "variable": f"/variables/{EHIS.removesuffix('-questionnaire')}.hs1",
+    "project": "/projects/governing-parental-opioid-use-a-relational-ethnography",
+    "organisation": "/records/university-of-stirling",
+    "questionnaire": f"/questionnaires/{EHIS}",
+    "question": f"/questions/{EHIS}.hs1",
+}
+
+
+@pytest.mark.parametrize("width, height", WIDTHS)
+def test_record_pages_fit_every_width_with_labels_and_a_skip_link(
+        browser: Browser, crawl_site: Site, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    for name, path in RECORD_PAGES.items():
+        page.goto(crawl_site.url + path)
+        expect(page.locator("h1")).to_be_visible()
+        assert page.evaluate(OVERFLOW) <= 0, (name, width)
+        assert page.evaluate(UNLABELLED) == [], name
+        assert set(page.evaluate(LINK_SCHEMES)) <= {"http:", "https:", "mailto:"}, name
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link", name
+        shot(page, f"{name}-{width}x{height}")
     context.close()

@@ -7,8 +7,10 @@ linking service adds (FUNDED_BY with evidence and confidence) appear here withou
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from discovery.api.schemas import Neighbour, Source
@@ -18,7 +20,8 @@ from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
 from discovery.export.dataset_jsonld import dataset_jsonld
 from discovery.linking.jsonld import item_jsonld as linked_jsonld
-from discovery.model import Kind, Output, Predicate, Project, Record, Relation, Study, Variable
+from discovery.model import (Instrument, Kind, Output, Predicate, Project, Question, Record, Relation,
+                             Study, Variable)
 
 if TYPE_CHECKING:
     from discovery.harmonise.measured import StudyMatches
@@ -57,6 +60,38 @@ class VariableView:
     variable: Variable
     study: Neighbour | None
     questions: list[Neighbour]
+
+
+@dataclass
+class QuestionnaireView:
+    instrument: Instrument
+    questions: list[Question]  # in the order the instrument asks them
+    variables: list[Neighbour]  # variables recorded from it, where the source lists them
+    studies: list[Neighbour]  # studies that use it, or whose variables its questions measure
+    sources: list[Source]
+    other: list[Neighbour]
+
+
+@dataclass
+class QuestionView:
+    question: Question
+    instrument: Neighbour | None
+    position: int | None  # 1-based place in its instrument's order
+    count: int  # questions in its instrument
+    previous: Question | None
+    next: Question | None
+    variables: list[Neighbour]  # variables this question measures
+    studies: list[Neighbour]  # the studies those variables belong to
+
+
+@dataclass
+class RecordView:
+    """Any other record (an output, an organisation, a person) with all its relations."""
+
+    record: Record
+    related: list[Neighbour]  # edges from this record
+    related_to: list[Neighbour]  # edges into it, read the other way round ("leads", not "led by")
+    sources: list[Source]
 
 
 def get_kind(catalogue: Catalogue, key: str, kinds: tuple[Kind, ...], what: str) -> Record:
@@ -104,9 +139,27 @@ def item_view(services: Services, key: str) -> ItemView:
     shown = {Predicate.HAS_VARIABLE, Predicate.USES_INSTRUMENT, Predicate.HAS_PART,
              Predicate.FUNDED_BY}
     other = _neighbours(catalogue, [r for r in relations if r.predicate not in shown], rid)
-    sources = [Source(location=s.location, source=s.source, catalogue=s.catalogue,
-                      record_key=s.record_key, fetched_at=s.fetched_at) for s in catalogue.sources(rid)]
-    return ItemView(study, sources, variable_ids, instruments, children, parents, grants, other)
+    return ItemView(study, public_sources(catalogue, rid), variable_ids, instruments, children,
+                    parents, grants, other)
+
+
+def public_location(location: str) -> str:
+    """Where a source document can be seen by the public: its URL, else only the file's name.
+    A harvested file's path on the server (`../shared/corpus/...`) is nobody's business."""
+    if re.match(r"https?://", location, re.IGNORECASE):
+        return location
+    return PurePath(location.replace("\\", "/")).name or "a file"
+
+
+def public_sources(catalogue: Catalogue, rid: str) -> list[Source]:
+    return [Source(location=public_location(s.location), source=s.source, catalogue=s.catalogue,
+                   record_key=s.record_key, fetched_at=s.fetched_at) for s in catalogue.sources(rid)]
+
+
+def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key that reads digits as numbers: Q1, Q2, ..., Q10, not Q1, Q10, Q100, Q2."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                 for part in re.split(r"(\d+)", text) if part)
 
 
 def study_variables(services: Services, view: ItemView) -> list[Variable]:
@@ -114,7 +167,7 @@ def study_variables(services: Services, view: ItemView) -> list[Variable]:
     def read() -> list[Variable]:
         catalogue = services.catalogue
         found = [catalogue.get(vid) for vid in view.variable_ids]
-        return [v for v in found if isinstance(v, Variable)]
+        return sorted((v for v in found if isinstance(v, Variable)), key=lambda v: natural_key(v.name))
     return services.cached(("variables", view.study.id, len(view.variable_ids)), read)
 
 
@@ -172,6 +225,102 @@ def variable_view(services: Services, key: str) -> VariableView:
     questions = _neighbours(catalogue, [r for r in catalogue.relations(variable.id)
                                         if r.predicate == Predicate.MEASURED_BY], variable.id)
     return VariableView(variable, study, questions)
+
+
+def _question_order(question: Question) -> tuple[int, tuple[tuple[int, int, str], ...]]:
+    return (question.position if question.position is not None else 1 << 30,
+            natural_key(question.number or question.id))
+
+
+def instrument_questions(services: Services, instrument_id: str) -> list[Question]:
+    """An instrument's questions in the order it asks them, read once and cached (its question
+    pages all need the list, for their place and their neighbours)."""
+    def read() -> list[Question]:
+        catalogue = services.catalogue
+        ids = [r.object for r in catalogue.relations(instrument_id, [Predicate.HAS_QUESTION])
+               if r.subject == instrument_id]
+        found = [catalogue.get(qid) for qid in ids]
+        return sorted((q for q in found if isinstance(q, Question)), key=_question_order)
+    return services.cached(("questions", instrument_id), read)
+
+
+def _measured_variables(catalogue: Catalogue, question_ids: Iterable[str]) -> list[Neighbour]:
+    """Variables that the source says these questions measure (MEASURED_BY edges into them)."""
+    found: dict[str, Neighbour] = {}
+    for qid in question_ids:
+        edges = [r for r in catalogue.relations(qid, [Predicate.MEASURED_BY]) if r.object == qid]
+        for neighbour in _neighbours(catalogue, edges, qid):
+            found.setdefault(neighbour.id, neighbour)
+    return list(found.values())
+
+
+def _studies_of(catalogue: Catalogue, variables: Iterable[Neighbour]) -> list[Neighbour]:
+    """The studies or datasets the variables belong to, once each."""
+    parents: dict[str, None] = {}
+    for neighbour in variables:
+        variable = catalogue.get(neighbour.id)
+        if isinstance(variable, Variable) and variable.study_id:
+            parents.setdefault(variable.study_id)
+    titles = catalogue.titles(parents)
+    return [Neighbour(id=rid, kind=titles[rid][0], title=titles[rid][1],
+                      predicate=Predicate.HAS_VARIABLE.value)
+            for rid in parents if rid in titles and titles[rid][0] in STUDY_KINDS]
+
+
+def questionnaire_view(services: Services, key: str) -> QuestionnaireView:
+    catalogue = services.catalogue
+    instrument = get_kind(catalogue, key, (Kind.INSTRUMENT,), "a questionnaire")
+    assert isinstance(instrument, Instrument)
+    rid = instrument.id
+    relations = catalogue.relations(rid)
+    questions = instrument_questions(services, rid)
+
+    def studies() -> list[Neighbour]:
+        users = _neighbours(catalogue, [r for r in relations if r.object == rid
+                                        and r.predicate == Predicate.USES_INSTRUMENT], rid)
+        measured = _studies_of(catalogue, _measured_variables(catalogue, (q.id for q in questions)))
+        seen = {n.id for n in users}
+        return users + [n for n in measured if n.id not in seen]
+    variables = _neighbours(catalogue, [r for r in relations if r.subject == rid
+                                        and r.predicate == Predicate.HAS_VARIABLE], rid)
+    shown = {Predicate.HAS_QUESTION, Predicate.HAS_VARIABLE, Predicate.USES_INSTRUMENT}
+    other = _neighbours(catalogue, [r for r in relations if r.predicate not in shown], rid)
+    return QuestionnaireView(instrument, questions,
+                             sorted(variables, key=lambda n: natural_key(n.title)),
+                             services.cached(("instrument-studies", rid), studies),
+                             public_sources(catalogue, rid), other)
+
+
+def question_view(services: Services, key: str) -> QuestionView:
+    catalogue = services.catalogue
+    question = get_kind(catalogue, key, (Kind.QUESTION,), "a question")
+    assert isinstance(question, Question)
+    instrument = None
+    siblings: list[Question] = []
+    if question.instrument_id:
+        titles = catalogue.titles([question.instrument_id])
+        if question.instrument_id in titles:
+            kind, title = titles[question.instrument_id]
+            instrument = Neighbour(id=question.instrument_id, kind=kind, title=title,
+                                   predicate=Predicate.HAS_QUESTION.value)
+            siblings = instrument_questions(services, question.instrument_id)
+    place = next((n for n, q in enumerate(siblings) if q.id == question.id), None)
+    variables = _measured_variables(catalogue, [question.id])
+    return QuestionView(
+        question, instrument, None if place is None else place + 1, len(siblings),
+        siblings[place - 1] if place else None,
+        siblings[place + 1] if place is not None and place + 1 < len(siblings) else None,
+        variables, _studies_of(catalogue, variables))
+
+
+def record_view(services: Services, key: str) -> RecordView:
+    catalogue = services.catalogue
+    record = catalogue.get(key)
+    relations = catalogue.relations(record.id)
+    return RecordView(record, _neighbours(catalogue, [r for r in relations if r.subject == record.id],
+                                          record.id),
+                      _neighbours(catalogue, [r for r in relations if r.object == record.id], record.id),
+                      public_sources(catalogue, record.id))
 
 
 def item_kinds(catalogue: Catalogue, groups: Iterable[StudyMatches]) -> dict[str, str]:

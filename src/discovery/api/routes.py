@@ -101,6 +101,9 @@ def search_get(
         cursor: Cursor = None,
         similar_to: Annotated[str | None, Query(max_length=MAX_ID,
                                                 description="Rank by closeness to this record")] = None,
+        within: Annotated[str | None, Query(max_length=MAX_ID, description="Only this record's own "
+                                            "items: a study's variables, an instrument's questions")
+                          ] = None,
         group: bool = True,
         collapse: Annotated[bool, Query(description="Versions of one instrument as one hit")] = True,
         spellcheck: Annotated[bool, Query(description="Correct words the index has never seen")] = True,
@@ -110,7 +113,7 @@ def search_get(
     parameter; the same request as JSON can be POSTed."""
     search = build_request(q=q, mode=mode, semantic_weight=semantic_weight,
                            filters=parse_filters(filter), ranges=parse_ranges(range), sort=sort,
-                           size=size, cursor=cursor, similar_to=similar_to, group=group,
+                           size=size, cursor=cursor, similar_to=similar_to, within=within, group=group,
                            collapse=collapse, spellcheck=spellcheck,
                            variables_per_hit=variables_per_hit, facets=facets)
     return services_of(request).search(search)
@@ -268,7 +271,9 @@ def any_record(request: Request, key: str) -> dict[str, Any]:
     """Any record of any kind (instruments, questions, outputs...) with its relations."""
     catalogue = services_of(request).catalogue
     record = catalogue.get(key)
-    return {"record": record.model_dump(mode="json"),
+    data = record.model_dump(mode="json")
+    data["provenance"]["location"] = records.public_location(record.provenance.location)
+    return {"record": data,
             "relations": [r.model_dump(mode="json") for r in catalogue.relations(record.id)]}
 
 

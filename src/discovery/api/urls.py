@@ -11,16 +11,17 @@ from discovery.model import Kind
 STUDY_KINDS = (Kind.STUDY, Kind.DATASET)
 
 
+# The page of each kind (a client asking for JSON gets the record's API response at the same URL,
+# `web/negotiation.py`). Outputs, organisations and people share the generic record page.
+PAGE_PREFIXES = {Kind.STUDY: "/items", Kind.DATASET: "/items", Kind.PROJECT: "/projects",
+                 Kind.VARIABLE: "/variables", Kind.INSTRUMENT: "/questionnaires",
+                 Kind.QUESTION: "/questions"}
+RECORD_PREFIX = "/records"
+
+
 def page_path(kind: Kind | str, rid: str) -> str:
-    """The page a record of this kind is shown on (the canonical URL path)."""
-    kind = Kind(kind)
-    if kind in STUDY_KINDS:
-        return f"/items/{rid}"
-    if kind == Kind.PROJECT:
-        return f"/projects/{rid}"
-    if kind == Kind.VARIABLE:
-        return f"/variables/{rid}"
-    return f"/api/records/{rid}"
+    """The page a record of this kind is shown on (the canonical URL path): every kind has one."""
+    return f"{PAGE_PREFIXES.get(Kind(kind), RECORD_PREFIX)}/{rid}"
 
 
 def site_root(request: Request) -> str:

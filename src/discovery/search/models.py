@@ -95,6 +95,7 @@ class Explanation(BaseModel):
 
 class VariableHit(BaseModel):
     id: str
+    kind: str = "variable"  # or "question": the items of a questionnaire
     name: str | None = None
     label: str
     question: str | None = None

@@ -468,7 +468,7 @@ class SearchService:
                       request: SearchRequest) -> VariableHit:
         explanation = self._explain(body, fused, i, words, float(fused.scores[i]), 0, "variable", request)
         display = body["display"]
-        return VariableHit(id=body["id"], name=display.get("name"), label=body["title"],
+        return VariableHit(id=body["id"], kind=body["kind"], name=display.get("name"), label=body["title"],
                            question=display.get("question"), score=round(float(fused.scores[i]), 6),
                            explanation=explanation)
 
