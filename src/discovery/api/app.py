@@ -23,6 +23,7 @@ from discovery.api.dump import router as dump_router
 from discovery.api.errors import install_error_handlers
 from discovery.api.limits import Rate, RateLimiter
 from discovery.api.methods import HeadAndOptions
+from discovery.api.page_cache import PageCache
 from discovery.api.middleware import LOCAL_HOSTS, AllowedHosts, BodyLimit, SecurityHeaders
 from discovery.api.oai import router as oai_router
 from discovery.api.routes import router as api_router
@@ -73,6 +74,7 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
                          if h.strip()]
     hosts = [*LOCAL_HOSTS, *allowed_hosts] + ([urlsplit(base_url).hostname or ""] if base_url else [])
     app.add_middleware(NegotiatedJson)  # a page's address asked for JSON gets the API's answer
+    app.add_middleware(PageCache, data_dir=Path(data_dir))  # after HEAD became GET
     app.add_middleware(HeadAndOptions)  # the last added runs first
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AllowedHosts, hosts=hosts)

@@ -62,8 +62,14 @@ class ResponseCache:
             old = self._entries.pop(key, None)
             if old:
                 self.bytes -= old[1]
-            self._entries[key] = (time.monotonic() + seconds, size, value)
+            now = time.monotonic()
+            self._entries[key] = (now + seconds, size, value)
             self.bytes += size
-            while self.bytes > self.max_bytes:
-                _, (_, dropped, _) = self._entries.popitem(last=False)
+            # the expired go first, then the least recently used past the budget: expired entries
+            # used to stay until the budget pushed them out, so every process grew to its budget
+            while self._entries:
+                oldest, (expires, dropped, _) = next(iter(self._entries.items()))
+                if expires > now and self.bytes <= self.max_bytes:
+                    break
+                del self._entries[oldest]
                 self.bytes -= dropped
