@@ -237,20 +237,30 @@ def _filter_removals(services: Services, search: SearchRequest, kept: list[tuple
 
 # ---- items -------------------------------------------------------------------------------------
 
-def _similar(services: Services, rid: str, kinds: tuple[str, ...],
-             besides: frozenset[str] = frozenset()) -> list[Any]:
-    """Records of these kinds the search service ranks closest to this one, other than those in
-    `besides` (a question's own questionnaire); empty when search is not built."""
+def _similar(services: Services, rid: str, kinds: tuple[str, ...], size: int = SIMILAR) -> list[Any]:
+    """Records of these kinds the search service ranks closest to this one; empty when search
+    is not built."""
     def find() -> list[Any]:
         try:
-            request = build_request(similar_to=rid, size=SIMILAR * 3, facets=False,
+            request = build_request(similar_to=rid, size=size + 1, facets=False,
                                     group=not set(kinds) & {Kind.VARIABLE.value, Kind.QUESTION.value},
                                     variables_per_hit=0, filters={"kind": list(kinds)})
-            return [hit for hit in services.search(request).hits
-                    if hit.id != rid and hit.id not in besides][:SIMILAR]
+            return [hit for hit in services.search(request).hits if hit.id != rid][:size]
         except DiscoveryError:
             return []
-    return services.cached(("similar", rid, kinds), find)
+    return services.cached(("similar", rid, kinds, size), find)
+
+
+def _similar_elsewhere(services: Services, rid: str, home: set[str], shown: set[str]
+                       ) -> tuple[list[Any], dict[str, Any]]:
+    """Variables and questions like this one from other studies and questionnaires than `home`
+    (its own, whose items are a click away) and other than those the page `shown` already,
+    each with where it was asked."""
+    hits = _similar(services, rid, (Kind.QUESTION.value, Kind.VARIABLE.value), SIMILAR * 4)
+    parents = _parents(services, hits)
+    elsewhere = [hit for hit in hits if hit.id not in shown
+                 and parents.get(hit.id, {}).get("id") not in home]
+    return elsewhere[:SIMILAR], parents
 
 
 def _parents(services: Services, hits: list[Any]) -> dict[str, Any]:
@@ -358,11 +368,10 @@ def question_page(request: Request, key: str) -> Response:
     question = view.question
     if key != question.id:
         return _redirect(request, page_path(Kind.QUESTION, question.id))
-    siblings = frozenset(q.id for q in records.instrument_questions(services, view.instrument.id)) \
-        if view.instrument else frozenset()
-    similar = _similar(services, question.id, (Kind.QUESTION.value, Kind.VARIABLE.value), siblings)
+    similar, parents = _similar_elsewhere(services, question.id, {question.instrument_id or ""},
+                                          {n.id for n in view.variables})
     return render(request, "question.html", view=view, question=question, similar=similar,
-                  parents=_parents(services, similar),
+                  parents=parents,
                   search_ready=services.search_available(),
                   canonical=page_url(request, Kind.QUESTION, question.id))
 
@@ -394,9 +403,10 @@ def variable_page(request: Request, key: str) -> Response:
     view = records.variable_view(services, key)
     if key != view.variable.id:
         return _redirect(request, page_path(Kind.VARIABLE, view.variable.id))
-    similar = _similar(services, view.variable.id, (Kind.VARIABLE.value, Kind.QUESTION.value))
+    similar, parents = _similar_elsewhere(services, view.variable.id, {view.variable.study_id or ""},
+                                          {n.id for n in view.questions})
     return render(request, "variable.html", view=view, variable=view.variable, similar=similar,
-                  parents=_parents(services, similar),
+                  parents=parents,
                   canonical=page_url(request, Kind.VARIABLE, view.variable.id))
 
 
