@@ -24,7 +24,8 @@ def test_score_pairs_round_trip_keeps_other_columns(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with open(out, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    assert list(rows[0]) == ["id", "text_1", "text_2", "note", "score", "polarity"]
+    assert list(rows[0]) == ["id", "text_1", "text_2", "note", "score", "equivalence", "relatedness",
+                             "polarity"]
     assert [row["note"] for row in rows] == ["opposed", "translation", "unrelated"]
     assert rows[0]["polarity"] == "-1" and rows[1]["polarity"] == "1"
     assert float(rows[1]["score"]) > float(rows[2]["score"])

@@ -26,6 +26,6 @@ def matcher(embedding_cache: EmbeddingCache) -> Matcher:
 def small_bank(corpus: Path, embedding_cache: EmbeddingCache) -> ItemBank:
     """A few hundred real questionnaire items: enough context to exercise the bank path quickly."""
     files = sorted((corpus / "instruments" / "harmony_original_csv").glob("*.csv"))
-    texts = [item.text for instrument in instruments_from_files([str(p) for p in files])
+    items = [(item.text, instrument.id) for instrument in instruments_from_files([str(p) for p in files])
              for item in instrument.items]
-    return ItemBank.from_texts(texts, get_embedder("minilm"), embedding_cache)
+    return ItemBank.from_items(items, get_embedder("minilm"), embedding_cache)

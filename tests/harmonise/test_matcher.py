@@ -5,7 +5,7 @@ import pytest
 
 from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.language import detect_languages
-from discovery.harmonise.matcher import Matcher, language_centred
+from discovery.harmonise.matcher import KINDS, Matcher, language_centred
 from discovery.index.embed import EmbeddingCache
 
 
@@ -41,13 +41,52 @@ def test_bank_context_changes_english_scores_only(small_bank: ItemBank,
     with_bank = Matcher(small_bank, embedding_cache)
     left = ["Squirmy, fidgety child", "Trouble relaxing"]
     right = ["Cannot settle to anything for more than a few moments", "Dificuldade para relaxar"]
-    banked, _ = with_bank.score_pairs(left, right)
-    plain, _ = matcher.score_pairs(left, right)
+    banked = with_bank.score_pairs(left, right).score
+    plain = matcher.score_pairs(left, right).score
     assert banked[0] != pytest.approx(plain[0])
     assert banked[1] == pytest.approx(plain[1], abs=1e-5)  # a cross-language pair: e5 channel
 
 
 def test_bank_must_match_the_english_model(small_bank: ItemBank) -> None:
-    wrong = ItemBank("another-model", small_bank.vectors, small_bank.mean)
+    wrong = ItemBank("another-model", small_bank.vectors, small_bank.mean, small_bank.group_ids,
+                     small_bank.group_shares)
     with pytest.raises(ValueError, match="another-model"):
         Matcher(wrong)
+
+
+CONCENTRATION = "Trouble concentrating on things, such as reading the newspaper or watching television"
+
+
+def test_symptoms_that_go_together_are_related_not_equivalent(small_bank: ItemBank,
+                                                              embedding_cache: EmbeddingCache) -> None:
+    """The bank's centring pushes apart distinct depression symptoms (issue 12); relatedness reads
+    them as going together, and the score keeps part of that."""
+    with_bank = Matcher(small_bank, embedding_cache)
+    right = ["Feeling bad about yourself or that you are a failure",
+             "How likely are you to recommend this drink to a friend?", "Poor concentration"]
+    scored = with_bank.score_pairs([CONCENTRATION] * 3, right)
+    failure, drink, same = 0, 1, 2
+    assert scored.relatedness[failure] > scored.equivalence[failure] + 0.3
+    assert scored.relatedness[failure] > scored.relatedness[drink] + 0.2
+    assert scored.score[same] > scored.score[failure] > scored.score[drink]
+    assert scored.equivalence[same] > scored.equivalence[failure] + 0.5
+
+
+@pytest.mark.parametrize("banked", [True, False])
+def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_bank: ItemBank,
+                                                         embedding_cache: EmbeddingCache) -> None:
+    scorer = Matcher(small_bank if banked else None, embedding_cache)
+    left = [CONCENTRATION, "Feeling nervous, anxious or on edge", "Trouble relaxing"]
+    right = ["Poor concentration", "Not being able to stop or control worrying",
+             "Dificuldade para relaxar"]
+    scored = scorer.score_pairs(left, right)
+    share = scorer.settings.equivalence_share
+    english = slice(0, 2)
+    assert np.allclose(scored.score[english], share * scored.equivalence[english]
+                       + (1 - share) * scored.relatedness[english], atol=1e-5)
+    # a cross-language pair has one number: the language-centred e5 similarity
+    assert scored.score[2] == pytest.approx(scored.equivalence[2]) == pytest.approx(scored.relatedness[2])
+    features = scorer.features(list(dict.fromkeys([*left, *right])))
+    for kind in KINDS:
+        matrix = scorer.scores(features.take([0, 1]), features.take([3, 4]), kind)
+        assert np.allclose(np.diag(matrix), getattr(scored, kind)[english], atol=1e-5)

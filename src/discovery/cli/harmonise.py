@@ -101,7 +101,9 @@ def score_pairs_command(
         pairs: Annotated[Path, typer.Argument(help="TSV with text_1 and text_2 columns (others kept).")],
         out: Annotated[Optional[Path], typer.Option(help="Write here instead of standard output.")] = None,
         bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = Path("data")) -> None:
-    """Add `score` (equivalence, higher = more equivalent) and `polarity` (+1/-1) to every pair."""
+    """Add `score` (equivalence blended with relatedness: the ranking number), `equivalence` (the
+    same question?), `relatedness` (constructs that go together?) and `polarity` (+1/-1) to every
+    pair; higher = more alike."""
     try:
         columns, rows = read_pairs(pairs)
         with encoding_progress("Encoding pairs") as progress:

@@ -2,54 +2,165 @@
 
 Two items that measure one construct tend to have the same neighbours among thousands of other
 questionnaire items, even when their own wording differs ("Squirmy, fidgety child" and "Cannot
-settle to anything"). The bank holds those questions as vectors; the catalogue's own questions and
-variables are the natural bank, and any questionnaire files can serve as one.
+settle to anything"). Two items that measure different constructs which go together in people
+(concentration and worthlessness, both depression) have neighbours from the same instruments. The
+bank holds those questions as vectors with the instrument (or study) each came from; the
+catalogue's own questions and variables are the natural bank, and any questionnaire files can
+serve as one.
+
+Finding an item's neighbours is the costly step of matching (95% of a warm 1,000 x 1,000 match
+when it was a dense product and a partial sort per call), so each text's neighbours are kept once
+found: a text seen before costs a dictionary look-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
+import faiss
 import numpy as np
 
 from discovery.catalogue.store import Catalogue
-from discovery.harmonise.items import item_of
+from discovery.harmonise.items import item_of, owner_of
 from discovery.harmonise.language import detect_languages
 from discovery.index.embed import Embedder, EmbeddingCache, normalise
 from discovery.model import ITEM_KINDS
 from discovery.sources.base import clean
 
 BANK_LANGUAGE = "en"
+EXACT_LIMIT = 20_000  # bank vectors; beyond this an HNSW graph replaces the exact scan
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+KEPT_TEXTS = 50_000  # texts whose neighbours stay remembered (0.8 kB each at 100 neighbours)
+QUERY_BLOCK = 4096  # rows per faiss search call, so a large pool's distances stay bounded
 
 
 @dataclass(frozen=True)
+class Neighbours:
+    """The nearest bank rows of some texts, best first, with their cosine similarities."""
+
+    rows: np.ndarray  # int32, texts x k
+    similarity: np.ndarray  # float32, texts x k
+
+    def top(self, k: int) -> Neighbours:
+        return Neighbours(self.rows[:, :k], self.similarity[:, :k])
+
+
+@dataclass(eq=False)
 class ItemBank:
-    """Unit-length, bank-centred vectors of one English-capable model, and the bank's mean."""
+    """Unit-length, bank-centred vectors of one English-capable model, the bank's mean, and the
+    groups (instruments or studies) each vector's text came from: a text found in several groups
+    counts a share in each, and a text of no known group counts in none."""
 
     model: str
     vectors: np.ndarray
     mean: np.ndarray
+    group_ids: np.ndarray  # int32, vectors x most groups of one text; -1 pads
+    group_shares: np.ndarray  # float32, same shape; 0 where padded
+    _index: faiss.Index | None = field(default=None, repr=False)
+    _found: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict,
+                                                                       repr=False)
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], embedder: Embedder,
+    def from_items(cls, items: Iterable[tuple[str, str]], embedder: Embedder,
                    cache: EmbeddingCache | None = None) -> ItemBank:
-        """The English texts among `texts`: the bank serves the English channel only, and other
-        languages would only blur its mean and neighbourhoods."""
-        unique = sorted({text for text in map(clean, texts) if text})
+        """A bank of (text, group) pairs, keeping the English texts: the bank serves the English
+        channel only, and other languages would only blur its mean and neighbourhoods."""
+        groups_of: dict[str, set[str]] = {}
+        for text, group in items:
+            text = clean(text)
+            if text:
+                groups_of.setdefault(text, set()).add(group)
+        unique = sorted(groups_of)
         unique = [text for text, lang in zip(unique, detect_languages(unique), strict=True)
                   if lang == BANK_LANGUAGE]
         if not unique:
             raise ValueError("an item bank needs at least one English question text")
         raw = cache.encode(embedder, unique) if cache else embedder.encode(unique)
         mean = raw.astype(np.float64).mean(0)
-        return cls(embedder.name, normalise(raw - mean), mean.astype(np.float32))
+        names = sorted({group for text in unique for group in groups_of[text] if group})
+        number = {name: n for n, name in enumerate(names)}
+        known = [sorted(number[g] for g in groups_of[text] if g) for text in unique]
+        width = max(1, max(map(len, known)))
+        ids = np.full((len(unique), width), -1, np.int32)
+        shares = np.zeros((len(unique), width), np.float32)
+        for row, found in enumerate(known):
+            ids[row, :len(found)] = found
+            shares[row, :len(found)] = 1 / max(len(found), 1)
+        return cls(embedder.name, normalise(raw - mean), mean.astype(np.float32), ids, shares)
 
     def __len__(self) -> int:
         return len(self.vectors)
 
+    def centred(self, vectors: np.ndarray) -> np.ndarray:
+        return normalise(vectors - self.mean)
 
-def catalogue_question_texts(catalogue: Catalogue) -> list[str]:
-    """Every question and variable text in the catalogue (a variable's question, else its label)."""
-    return [item.text for record in catalogue.records_of_kinds(ITEM_KINDS)
+    def neighbours(self, texts: Sequence[str], vectors: np.ndarray, k: int) -> Neighbours:
+        """The `k` nearest bank rows of each text's bank-centred vector (`vectors`, one row per
+        text). A text whose neighbours were found before is not searched again."""
+        k = min(k, len(self))
+        keys = [hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest() for text in texts]
+        rows = np.empty((len(texts), k), np.int32)
+        similarity = np.empty((len(texts), k), np.float32)
+        todo = []
+        for position, key in enumerate(keys):
+            found = self._found.get(key)
+            if found is not None and found[0].shape[0] >= k:
+                self._found.move_to_end(key)
+                rows[position], similarity[position] = found[0][:k], found[1][:k]
+            else:
+                todo.append(position)
+        if todo:
+            new_rows, new_similarity = self._search(vectors[todo], k)
+            rows[todo], similarity[todo] = new_rows, new_similarity
+            for position, found_rows, found_similarity in zip(todo, new_rows, new_similarity,
+                                                               strict=True):
+                self._found[keys[position]] = (found_rows, found_similarity)
+                self._found.move_to_end(keys[position])
+            while len(self._found) > KEPT_TEXTS:
+                self._found.popitem(last=False)
+        return Neighbours(rows, similarity)
+
+    def _search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._index is None:
+            if len(self) <= EXACT_LIMIT:
+                self._index = faiss.IndexFlatIP(self.vectors.shape[1])
+            else:
+                self._index = faiss.IndexHNSWFlat(self.vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+                self._index.hnsw.efSearch = HNSW_EF_SEARCH
+            self._index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+        rows = np.empty((len(vectors), k), np.int32)
+        similarity = np.empty((len(vectors), k), np.float32)
+        for start in range(0, len(vectors), QUERY_BLOCK):
+            block = np.ascontiguousarray(vectors[start:start + QUERY_BLOCK], dtype=np.float32)
+            found_similarity, found_rows = self._index.search(block, k)
+            rows[start:start + len(block)] = found_rows
+            similarity[start:start + len(block)] = found_similarity
+        return rows, similarity
+
+    def neighbourhood(self, found: Neighbours) -> np.ndarray:
+        """Each text's neighbours averaged with their (non-negative) similarities as weights."""
+        weights = found.similarity.clip(min=0)
+        return normalise(np.einsum("nk,nkd->nd", weights, self.vectors[found.rows]))
+
+    def group_profile(self, found: Neighbours) -> np.ndarray:
+        """Each text's neighbours' groups weighted by similarity, as unit rows over the groups any
+        of these texts reached (columns comparable within one call only)."""
+        ids = self.group_ids[found.rows]  # texts x k x width
+        weights = found.similarity.clip(min=0)[..., None] * self.group_shares[found.rows]
+        known = ids >= 0
+        reached, columns = np.unique(ids[known], return_inverse=True)
+        text_of = np.broadcast_to(np.arange(len(ids))[:, None, None], ids.shape)[known]
+        cells = np.bincount(text_of * len(reached) + columns, weights=weights[known],
+                            minlength=len(ids) * len(reached))
+        return normalise(cells.reshape(len(ids), len(reached)).astype(np.float32))
+
+
+def catalogue_question_items(catalogue: Catalogue) -> list[tuple[str, str]]:
+    """Every question and variable text in the catalogue (a variable's question, else its label),
+    with the instrument or study it belongs to."""
+    return [(item.text, owner_of(record, "")) for record in catalogue.records_of_kinds(ITEM_KINDS)
             if (item := item_of(record, "")) is not None]

@@ -1,7 +1,8 @@
 """The matcher as the product builds it for a data folder, shared by the CLI and the web app.
 
-Its item bank is the catalogue's own questions (or the files given), and its vectors share the
-search index's embedding cache, so texts the index encoded already are not encoded again.
+Its item bank is the catalogue's own questions, each with its instrument or study (or the files
+given, each item with its instrument), and its vectors share the search index's embedding cache,
+so texts the index encoded already are not encoded again.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
-from discovery.harmonise.bank import ItemBank, catalogue_question_texts
+from discovery.harmonise.bank import ItemBank, catalogue_question_items
 from discovery.harmonise.items import instruments_from_files
 from discovery.harmonise.matcher import Matcher
 from discovery.index.build import index_paths
@@ -29,18 +30,19 @@ def build_matcher(data: Path, bank_files: list[Path] | None = None, no_bank: boo
     english = get_embedder("minilm")
     bank = None
     if bank_files:
-        texts = [item.text for instrument in instruments_from_files([str(p) for p in bank_files])
+        items = [(item.text, instrument.id)
+                 for instrument in instruments_from_files([str(p) for p in bank_files])
                  for item in instrument.items]
         try:
-            bank = ItemBank.from_texts(texts, english, cache)
+            bank = ItemBank.from_items(items, english, cache)
         except ValueError as error:
             raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
                                  hint="give English questionnaires as the bank, or --no-bank") from None
     elif (data / CATALOGUE_FILE).exists():
         with Catalogue(data) as catalogue:
-            texts = catalogue_question_texts(catalogue)
+            found = catalogue_question_items(catalogue)
         try:
-            bank = ItemBank.from_texts(texts, english, cache)
+            bank = ItemBank.from_items(found, english, cache)
         except ValueError:  # no English questions catalogued yet: English pairs go without a bank
             pass
     return Matcher(bank, cache, english)

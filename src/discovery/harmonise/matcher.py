@@ -1,23 +1,32 @@
-"""The similarity of every item to every other: construct equivalence, direction-free, plus polarity.
+"""How alike every item is to every other, in three numbers, plus polarity.
+
+- `equivalence`: do the two items ask the same thing? Direction-free, for harmonising.
+- `relatedness`: do they measure constructs that go together? Items of one questionnaire score
+  high (concentration and worthlessness, both depression) even where they are not equivalent.
+- `score`: equivalence blended with relatedness, the number matches are ranked and cut by.
 
 Two channels, each the better one where it applies (measured in bench/matching.py):
 
 - English pairs: all-MiniLM-L6 vectors of the item and of its core (negations, frequency words
-  and pronouns removed, so "Seldom or never disobedient" meets "Frequently disobedient"), centred
-  on an item bank and blended with the item's neighbourhood in that bank (the average of its
-  nearest bank items), so items that keep the same company score as equivalent.
+  and pronouns removed, so "Seldom or never disobedient" meets "Frequently disobedient"). Their
+  equivalence is read against an item bank: the vectors centred on the bank's mean and blended
+  with the item's neighbourhood there (the average of its nearest bank items), so items that keep
+  the same company score as equivalent. Centring pushes apart distinct symptoms that go together
+  in people, so relatedness is read without it: the plain cosine of the item vectors, and how much
+  the two items' bank neighbours come from the same instruments.
 - Pairs in or across other languages: multilingual-e5 vectors with each language's mean taken
   out (shrunk towards zero for languages with few items), so a translation is closer than an
-  unrelated item in the same language.
+  unrelated item in the same language. This one number is all three.
 
-Scores are cosine similarities (about -1..1, higher = more equivalent); polarity is +1 where the
-two items point the same way and -1 where one must be reverse-coded.
+Scores are cosine similarities or blends of them (about -1..1, higher = more alike); polarity is
++1 where the two items point the same way and -1 where one must be reverse-coded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -28,22 +37,34 @@ from discovery.index.embed import Embedder, EmbeddingCache, get_embedder, normal
 
 ENGLISH = "en"
 LANGUAGE_SHRINK = 3.0  # a language with n items loses n/(n+3) of its mean: little data, less taken
-NEIGHBOURS = 50
-CONTEXT_WEIGHT = 0.7  # share of the bank neighbourhood in the English channel
-CORE_WEIGHT = 0.5  # share of the core text in the English channel
-ROWS_PER_BLOCK = 2048
 
 Progress = Callable[[str, int], None]
+Kind = Literal["score", "equivalence", "relatedness"]
+KINDS: tuple[Kind, ...] = ("score", "equivalence", "relatedness")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The English channel's parameters. The defaults were chosen on the tuning halves of the pair
+    benchmarks only (`python bench/matching.py --tune` prints the grid and the choice)."""
+
+    neighbours: int = 20  # bank items averaged into an item's neighbourhood (equivalence)
+    core_weight: float = 0.75  # share of the core text, against the full text
+    context_weight: float = 0.9  # share of the bank neighbourhood, against the item itself
+    related_neighbours: int = 100  # bank items whose instruments make an item's group profile
+    equivalence_share: float = 0.6  # share of equivalence in the score; relatedness has the rest
 
 
 @dataclass
 class Features:
-    """What the matcher knows about each item of one pool, ready for matrix products."""
+    """What the matcher knows about each item of one pool, ready for matrix products: for English
+    items, `equivalence @ equivalence.T` and `relatedness @ relatedness.T` are those scores."""
 
     texts: list[str]
     languages: list[str]
     english: np.ndarray  # bool per item
-    context: np.ndarray  # English channel: context @ context.T is the English score
+    equivalence: np.ndarray
+    relatedness: np.ndarray  # its columns are comparable within one pool only
     multilingual: np.ndarray  # language-centred unit vectors
     direction: np.ndarray  # +1/-1 per item
 
@@ -53,8 +74,18 @@ class Features:
     def take(self, rows: Sequence[int] | np.ndarray) -> Features:
         rows = np.asarray(rows, dtype=np.int64)
         return Features([self.texts[i] for i in rows], [self.languages[i] for i in rows],
-                        self.english[rows], self.context[rows], self.multilingual[rows],
-                        self.direction[rows])
+                        self.english[rows], self.equivalence[rows], self.relatedness[rows],
+                        self.multilingual[rows], self.direction[rows])
+
+
+@dataclass
+class PairScores:
+    """One value per pair: the blended score, its two parts, and the polarity."""
+
+    score: np.ndarray
+    equivalence: np.ndarray
+    relatedness: np.ndarray
+    polarity: np.ndarray
 
 
 class Matcher:
@@ -62,13 +93,15 @@ class Matcher:
 
     def __init__(self, bank: ItemBank | None = None, cache: EmbeddingCache | None = None,
                  english_model: Embedder | None = None,
-                 multilingual_model: Embedder | None = None) -> None:
+                 multilingual_model: Embedder | None = None,
+                 settings: Settings | None = None) -> None:
         self.english_model = english_model or get_embedder("minilm")
         self.multilingual_model = multilingual_model or get_embedder("e5")
         if bank is not None and bank.model != self.english_model.name:
             raise ValueError(f"item bank was built with {bank.model}, not {self.english_model.name}")
         self.bank = bank
         self.cache = cache
+        self.settings = settings or Settings()
         self._valence: dict[str, Valence] = {}
 
     def valence(self, model: Embedder) -> Valence:
@@ -117,13 +150,19 @@ class Matcher:
         languages = detect_languages(texts)
         english = np.array([lang == ENGLISH for lang in languages], dtype=bool)
         ours = np.flatnonzero(english)
-        context = np.zeros((len(texts), self._context_dim()), np.float32)
+        equivalence = np.zeros((len(texts), self.english_model.dim * (2 if self.bank is None else 4)),
+                               np.float32)
+        relatedness = np.zeros((len(texts), 0), np.float32)
         multilingual = np.zeros((len(texts), self.multilingual_model.dim), np.float32)
         if len(ours):
             ours_kept = [kept[i] for i in ours]
             mini_text = self._encode(self.english_model, [texts[i] for i in ours], progress, ours_kept)
             mini_core = self._encode(self.english_model, [cores[i] for i in ours], progress, ours_kept)
-            context[ours] = self._context(mini_text, mini_core)
+            english_parts = self._english([texts[i] for i in ours], [cores[i] for i in ours],
+                                          mini_text, mini_core)
+            equivalence[ours] = english_parts[0]
+            relatedness = np.zeros((len(texts), english_parts[1].shape[1]), np.float32)
+            relatedness[ours] = english_parts[1]
         if english.all():
             direction = directions(texts, mini_core, self.valence(self.english_model))
         else:
@@ -131,38 +170,58 @@ class Matcher:
             direction = directions(texts, e5_core, self.valence(self.multilingual_model))
             multilingual = language_centred(self._encode(self.multilingual_model, texts, progress, kept),
                                             languages)
-        return Features(texts, languages, english, context, multilingual, direction)
+        return Features(texts, languages, english, equivalence, relatedness, multilingual, direction)
 
-    def _context_dim(self) -> int:
-        return self.english_model.dim * (2 if self.bank is None else 4)
-
-    def _context(self, text: np.ndarray, core: np.ndarray) -> np.ndarray:
-        mean = self.bank.mean if self.bank is not None else np.vstack([text, core]).mean(0)
+    def _english(self, texts: list[str], cores: list[str], text_vectors: np.ndarray,
+                 core_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The English channel's equivalence and relatedness blocks, as rows whose dot products
+        are the scores. Without a bank, the pool's own mean stands in for the bank's, and
+        relatedness is the plain cosine of the items."""
+        settings = self.settings
+        if self.bank is None:
+            mean = np.vstack([text_vectors, core_vectors]).mean(0)
+            return (np.hstack([np.sqrt(1 - settings.core_weight) * normalise(text_vectors - mean),
+                               np.sqrt(settings.core_weight) * normalise(core_vectors - mean)]),
+                    text_vectors.copy())
+        bank = self.bank
+        centred_text, centred_core = bank.centred(text_vectors), bank.centred(core_vectors)
+        k = max(settings.neighbours, settings.related_neighbours)
+        found_text = bank.neighbours(texts, centred_text, k)
+        found_core = bank.neighbours(cores, centred_core, k)
         parts = []
-        for vectors, weight in ((text, 1 - CORE_WEIGHT), (core, CORE_WEIGHT)):
-            centred = normalise(vectors - mean)
-            if self.bank is None:
-                parts.append(np.sqrt(weight) * centred)
-                continue
-            parts += [np.sqrt(weight * (1 - CONTEXT_WEIGHT)) * centred,
-                      np.sqrt(weight * CONTEXT_WEIGHT) * neighbourhood(centred, self.bank.vectors)]
-        return np.hstack(parts).astype(np.float32)
+        for centred, found, weight in ((centred_text, found_text, 1 - settings.core_weight),
+                                       (centred_core, found_core, settings.core_weight)):
+            parts += [np.sqrt(weight * (1 - settings.context_weight)) * centred,
+                      np.sqrt(weight * settings.context_weight)
+                      * bank.neighbourhood(found.top(settings.neighbours))]
+        profile = bank.group_profile(found_text.top(settings.related_neighbours))
+        return np.hstack(parts), np.sqrt(0.5) * np.hstack([text_vectors, profile])
 
-    def scores(self, a: Features, b: Features) -> np.ndarray:
-        """Equivalence of every item of `a` (rows) to every item of `b` (columns)."""
+    def scores(self, a: Features, b: Features, kind: Kind = "score") -> np.ndarray:
+        """`kind` of every item of `a` (rows) to every item of `b` (columns)."""
         result = a.multilingual @ b.multilingual.T
         rows, cols = np.flatnonzero(a.english), np.flatnonzero(b.english)
         if len(rows) and len(cols):
-            result[np.ix_(rows, cols)] = a.context[rows] @ b.context[cols].T
+            left, right = self._blocks(a, rows, kind), self._blocks(b, cols, kind)
+            result[np.ix_(rows, cols)] = left @ right.T
         return result
+
+    def _blocks(self, features: Features, rows: np.ndarray, kind: Kind) -> np.ndarray:
+        if kind == "equivalence":
+            return features.equivalence[rows]
+        if kind == "relatedness":
+            return features.relatedness[rows]
+        share = self.settings.equivalence_share
+        return np.hstack([np.sqrt(share) * features.equivalence[rows],
+                          np.sqrt(1 - share) * features.relatedness[rows]])
 
     @staticmethod
     def polarity(a: Features, b: Features) -> np.ndarray:
         return np.outer(a.direction, b.direction).astype(np.int8)
 
     def score_pairs(self, left: Sequence[str], right: Sequence[str], progress: Progress | None = None,
-                    keep_left: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Score and polarity per pair; the pairs' distinct texts form the pool. With `keep_left`
+                    keep_left: bool = True) -> PairScores:
+        """Scores and polarity per pair; the pairs' distinct texts form the pool. With `keep_left`
         false, a text only `left` holds is not cached (a question someone typed)."""
         pool = list(dict.fromkeys([*left, *right]))
         kept_texts = set(right) | (set(left) if keep_left else set())
@@ -170,11 +229,16 @@ class Matcher:
         row = {text: i for i, text in enumerate(pool)}
         ia = np.array([row[t] for t in left], dtype=np.int64)
         ib = np.array([row[t] for t in right], dtype=np.int64)
-        multilingual = np.einsum("ij,ij->i", features.multilingual[ia], features.multilingual[ib])
-        context = np.einsum("ij,ij->i", features.context[ia], features.context[ib])
         both_english = features.english[ia] & features.english[ib]
-        score = np.where(both_english, context, multilingual)
-        return score, (features.direction[ia] * features.direction[ib]).astype(np.int8)
+        multilingual = np.einsum("ij,ij->i", features.multilingual[ia], features.multilingual[ib])
+        parts = {name: np.where(both_english, np.einsum("ij,ij->i", block[ia], block[ib]), multilingual)
+                 for name, block in (("equivalence", features.equivalence),
+                                     ("relatedness", features.relatedness))}
+        share = self.settings.equivalence_share
+        score = np.where(both_english, share * parts["equivalence"] + (1 - share) * parts["relatedness"],
+                         multilingual)
+        return PairScores(score, parts["equivalence"], parts["relatedness"],
+                          (features.direction[ia] * features.direction[ib]).astype(np.int8))
 
 
 def language_centred(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
@@ -186,15 +250,3 @@ def language_centred(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarra
         n = int(rows.sum())
         centred[rows] -= n / (n + LANGUAGE_SHRINK) * centred[rows].mean(0)
     return normalise(centred)
-
-
-def neighbourhood(vectors: np.ndarray, bank: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
-    """Each row's k nearest bank items, averaged with their similarities as weights."""
-    k = min(k, len(bank))
-    out = np.empty_like(vectors, dtype=np.float32)
-    for start in range(0, len(vectors), ROWS_PER_BLOCK):
-        sims = vectors[start:start + ROWS_PER_BLOCK] @ bank.T
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        weights = np.take_along_axis(sims, top, 1).clip(min=0)
-        out[start:start + len(sims)] = np.einsum("nk,nkd->nd", weights, bank[top])
-    return normalise(out)

@@ -70,8 +70,9 @@ def who_measured(question: str, ids: list[str], catalogue: Catalogue, matcher: M
     if not items:
         return []
     # the catalogue's items are cached for the next question; the question itself is not
-    scores, polarity = matcher.score_pairs([question] * len(items), [item.text for item in items],
-                                           keep_left=False)
+    scored = matcher.score_pairs([question] * len(items), [item.text for item in items],
+                                 keep_left=False)
+    scores, polarity = scored.score, scored.polarity
     titles = catalogue.titles(set(owners.values()))
     groups: dict[str, StudyMatches] = {}
     for item, score, sign in zip(items, scores.tolist(), polarity.tolist(), strict=True):

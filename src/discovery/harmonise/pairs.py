@@ -1,20 +1,27 @@
 """Score any table of item pairs with the full matcher: a TSV in, the same rows out with a
-`score` (construct equivalence, direction-free) and a `polarity` (+1/-1) column.
+`score` (equivalence blended with relatedness, the matcher's ranking number), its two parts
+`equivalence` (the same question, direction-free) and `relatedness` (constructs that go together),
+and a `polarity` (+1/-1) column.
 
-This is how a pair benchmark, or a user's own list of candidate pairs, gets the product's answer.
+This is how a pair benchmark, or a user's own list of candidate pairs, gets the product's answer;
+a labelled table can also be split into a tuning half and a check half, by item.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from discovery.errors import DiscoveryError
 from discovery.harmonise.matcher import Matcher, Progress
 
 REQUIRED = ("text_1", "text_2")
-ADDED = ("score", "polarity")
+ADDED = ("score", "equivalence", "relatedness", "polarity")
 
 
 def read_pairs(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -44,10 +51,12 @@ def read_pairs(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 def score_rows(rows: list[dict[str, str]], matcher: Matcher,
                progress: Progress | None = None) -> list[dict[str, str]]:
-    scores, polarity = matcher.score_pairs([r["text_1"] for r in rows], [r["text_2"] for r in rows],
-                                           progress)
-    return [{**row, "score": f"{score:.4f}", "polarity": str(int(sign))}
-            for row, score, sign in zip(rows, scores, polarity, strict=True)]
+    scored = matcher.score_pairs([r["text_1"] for r in rows], [r["text_2"] for r in rows], progress)
+    return [{**row, "score": f"{score:.4f}", "equivalence": f"{equivalence:.4f}",
+             "relatedness": f"{relatedness:.4f}", "polarity": str(int(sign))}
+            for row, score, equivalence, relatedness, sign
+            in zip(rows, scored.score, scored.equivalence, scored.relatedness, scored.polarity,
+                   strict=True)]
 
 
 def write_pairs(columns: list[str], rows: list[dict[str, str]], path: Path | None) -> str:
@@ -61,3 +70,46 @@ def write_pairs(columns: list[str], rows: list[dict[str, str]], path: Path | Non
     if path is not None:
         path.write_text(out.getvalue(), encoding="utf-8")
     return out.getvalue()
+
+
+def split_halves(left: Sequence[str], right: Sequence[str], labels: Sequence[float]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The row numbers of a tuning half and a check half of a pair table, split by item so that no
+    text is in both: a pair whose texts fell in different halves is in neither.
+
+    Texts are compared with their white space collapsed. Texts joined by a pair labelled 1 in a
+    0/1 table (the same construct) go to the same half, so the check half asks about constructs
+    never tuned on; in a graded table each text stands alone.
+    Groups are taken in the order of the BLAKE2b digest of their first text and each is given to
+    the half with fewer texts so far (ties to tuning): deterministic, balanced, label-blind."""
+    left, right = [" ".join(t.split()) for t in left], [" ".join(t.split()) for t in right]
+    texts = sorted({*left, *right})
+    parent = {text: text for text in texts}
+
+    def root(text: str) -> str:
+        while parent[text] != text:
+            parent[text] = parent[parent[text]]
+            text = parent[text]
+        return text
+
+    values = set(labels)
+    if values <= {0.0, 1.0}:
+        for a, b, label in zip(left, right, labels, strict=True):
+            if label == 1.0:
+                first, second = sorted((root(a), root(b)))
+                parent[second] = first
+    groups: dict[str, list[str]] = {}
+    for text in texts:
+        groups.setdefault(root(text), []).append(text)
+    order = sorted(groups.values(), key=lambda group: hashlib.blake2b(
+        min(group).encode("utf-8"), digest_size=8).digest())
+    half: dict[str, int] = {}
+    sizes = [0, 0]
+    for group in order:
+        chosen = 0 if sizes[0] <= sizes[1] else 1
+        sizes[chosen] += len(group)
+        half.update(dict.fromkeys(group, chosen))
+    a_half = np.array([half[text] for text in left], dtype=np.int8)
+    b_half = np.array([half[text] for text in right], dtype=np.int8)
+    return (np.flatnonzero((a_half == 0) & (b_half == 0)),
+            np.flatnonzero((a_half == 1) & (b_half == 1)))
