@@ -383,7 +383,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
     parser.add_argument("--seconds", type=float, default=60.0, help="per run")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, help="fixes the page mix and the searches' words "
+                        "(default: a fixed mix, new words every run, so no query vector is cached "
+                        "by an earlier run)")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--loop", default="auto", help="event loop (discovery serve --loop)")
     parser.add_argument("--http", default="auto", help="HTTP parser (discovery serve --http)")
@@ -409,7 +411,8 @@ def main() -> None:
             shutil.copytree(args.data, data)
             ingest = Ingest(args.ingest, data, args.seconds / 4 if args.ingest_at is None
                             else args.ingest_at)
-        mix = request_mix(data, args.seed)
+        mix = request_mix(data, 1 if args.seed is None else args.seed)
+        seed = int(time.time()) if args.seed is None else args.seed
         items = {"mix": [path for _, path in mix], "searches": VOCABULARY}
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -428,10 +431,11 @@ def main() -> None:
                                 ingest.start()
                             if args.load == "wrk":
                                 result = run_wrk(base, workload, items[workload], clients,
-                                                 args.seconds, args.seed, Path(scratch))
+                                                 args.seconds, seed, Path(scratch))
                             else:
                                 result = run_python(base, workload, items[workload], clients,
-                                                    args.seconds, args.seed)
+                                                    args.seconds, seed)
+                            seed += 1
                             results[(name, workload, clients)] = result
                             print(f"{name:8} {workload:9} {clients:3} clients  {line(result)}",
                                   flush=True)
