@@ -8,9 +8,11 @@ import pytest
 from openpyxl import load_workbook
 
 from discovery.errors import DiscoveryError
+from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.crosswalk import Harmonisation, export, harmonise, same_scale
 from discovery.harmonise.items import Instrument, Item, instruments_from_files
 from discovery.harmonise.matcher import Matcher
+from discovery.index.embed import EmbeddingCache
 
 GAD7 = "instruments/harmony_original_csv/GAD-7_{}.csv"
 
@@ -84,6 +86,22 @@ def test_csv_and_json_exports_read_back(gad7: Harmonisation, tmp_path: Path) -> 
     data = json.loads((tmp_path / "crosswalk.json").read_text(encoding="utf-8"))
     assert len(data["clusters"]) == len(gad7.clusters)
     assert data["matches"][0]["score"] >= data["matches"][-1]["score"]
+    assert {"score", "equivalence", "relatedness", "polarity"} <= set(data["matches"][0])
+
+
+def test_english_matches_give_the_score_and_its_parts(corpus: Path, small_bank: ItemBank,
+                                                      embedding_cache: EmbeddingCache) -> None:
+    matcher = Matcher(small_bank, embedding_cache)
+    pasted = Instrument("pasted", "pasted", "pasted text", [
+        Item("p1", "Feeling worried", "pasted"), Item("p2", "Poor concentration", "pasted"),
+        Item("p3", "Feeling restless", "pasted")])
+    result = harmonise([*instruments_from_files([str(corpus / GAD7.format("English"))]), pasted],
+                       matcher, threshold=-1.0)
+    share = matcher.settings.equivalence_share
+    assert len(result.matches) >= 3
+    for match in result.matches:
+        assert match.score == pytest.approx(share * match.equivalence + (1 - share) * match.relatedness,
+                                            abs=1e-5)
 
 
 def test_unknown_export_format_is_refused(gad7: Harmonisation, tmp_path: Path) -> None:

@@ -125,7 +125,8 @@ class HarmoniseResponse(BaseModel):
                     "-1 marks an item to reverse-code relative to the label")
     matches: list[dict[str, Any]] = Field(
         description="Each item's best match in every other instrument at or above the threshold, "
-                    "best first; score is construct equivalence, polarity -1 means reverse-code")
+                    "best first; score is equivalence (the same question) blended with relatedness "
+                    "(constructs that go together), both given too; polarity -1 means reverse-code")
 
 
 class MeasuredItem(BaseModel):

@@ -27,7 +27,9 @@ EXPORT_FORMATS = ("csv", "xlsx", "json")
 class Match:
     left: Item
     right: Item
-    score: float
+    score: float  # equivalence blended with relatedness: what matches are ranked and cut by
+    equivalence: float  # the same question, direction-free
+    relatedness: float  # constructs that go together in people
     polarity: int  # -1: reverse-code one of the two
 
 
@@ -67,19 +69,24 @@ def harmonise(instruments: Sequence[Instrument], matcher: Matcher,
                                 None if remember else [False] * len(items))
     scores = matcher.scores(features, features)
     polarity = matcher.polarity(features, features)
-    matches, best = best_matches(items, owner, scores, polarity, threshold)
+    pairs, best = best_matches(owner, scores, threshold)
+    parts = matcher.pair_scores(features, [a for a, _ in pairs], [b for _, b in pairs])
+    matches = [Match(items[a], items[b], float(scores[a, b]), float(equivalence), float(related),
+                     int(polarity[a, b]))
+               for (a, b), equivalence, related in zip(pairs, parts.equivalence, parts.relatedness,
+                                                       strict=True)]
     clusters = cluster(items, scores, polarity, best)
     model = f"{matcher.english_model.name} + {matcher.multilingual_model.name}"
     return Harmonisation(list(instruments), items, owner, scores, polarity, threshold, matches,
                          clusters, model)
 
 
-def best_matches(items: list[Item], owner: np.ndarray, scores: np.ndarray, polarity: np.ndarray,
-                 threshold: float) -> tuple[list[Match], set[tuple[int, int]]]:
+def best_matches(owner: np.ndarray, scores: np.ndarray, threshold: float
+                 ) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
     """Each item's best match in every other instrument, at or above the threshold.
 
-    Returns the matches (each pair once, best first) and the pairs that are each other's best
-    match, which are what clusters are built from."""
+    Returns the matched pairs of item rows (each pair once, best first) and the pairs that are
+    each other's best match, which are what clusters are built from."""
     choice: dict[tuple[int, int], int] = {}  # (item, other instrument) -> best item there
     for other in np.unique(owner):
         columns = np.flatnonzero(owner == other)
@@ -94,9 +101,7 @@ def best_matches(items: list[Item], owner: np.ndarray, scores: np.ndarray, polar
     pairs = {tuple(sorted((row, pick))) for (row, _), pick in choice.items()}
     mutual = {(a, b) for a, b in pairs
               if choice.get((a, int(owner[b]))) == b and choice.get((b, int(owner[a]))) == a}
-    ordered = sorted(pairs, key=lambda pair: -scores[pair])
-    matches = [Match(items[a], items[b], float(scores[a, b]), int(polarity[a, b])) for a, b in ordered]
-    return matches, mutual
+    return sorted(pairs, key=lambda pair: -scores[pair]), mutual
 
 
 def cluster(items: list[Item], scores: np.ndarray, polarity: np.ndarray,
@@ -143,7 +148,8 @@ def crosswalk_rows(result: Harmonisation) -> list[dict[str, Any]]:
 def match_rows(result: Harmonisation) -> list[dict[str, Any]]:
     return [{"instrument_1": m.left.instrument, "item_1": m.left.id, "text_1": m.left.text,
              "instrument_2": m.right.instrument, "item_2": m.right.id, "text_2": m.right.text,
-             "score": round(m.score, 4), "polarity": m.polarity,
+             "score": round(m.score, 4), "equivalence": round(m.equivalence, 4),
+             "relatedness": round(m.relatedness, 4), "polarity": m.polarity,
              "same_options": "yes" if same_scale(m.left, m.right) else ""}
             for m in result.matches]
 

@@ -227,8 +227,11 @@ class Matcher:
         kept_texts = set(right) | (set(left) if keep_left else set())
         features = self.features(pool, progress, [text in kept_texts for text in pool])
         row = {text: i for i, text in enumerate(pool)}
-        ia = np.array([row[t] for t in left], dtype=np.int64)
-        ib = np.array([row[t] for t in right], dtype=np.int64)
+        return self.pair_scores(features, [row[t] for t in left], [row[t] for t in right])
+
+    def pair_scores(self, features: Features, left: Sequence[int], right: Sequence[int]) -> PairScores:
+        """Scores and polarity of the pairs (left[n], right[n]) of one pool's rows."""
+        ia, ib = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
         both_english = features.english[ia] & features.english[ib]
         multilingual = np.einsum("ij,ij->i", features.multilingual[ia], features.multilingual[ib])
         parts = {name: np.where(both_english, np.einsum("ij,ij->i", block[ia], block[ib]), multilingual)
