@@ -24,9 +24,12 @@ from discovery.errors import DiscoveryError
 
 Loop = Literal["auto", "asyncio", "uvloop"]
 Http = Literal["auto", "h11", "httptools"]
-# Measured with bench/api_load.py (README, "Serving"): uvloop and httptools where installed.
+# Measured with bench/api_load.py (README, "Serving under load"): uvloop and httptools where
+# installed; one worker per core, at most two (a request's Python holds one core; each worker
+# opens its own index and model, about 350 MB for the corpus and 1.3 GB at a million records).
 DEFAULT_LOOP: Loop = "auto"
 DEFAULT_HTTP: Http = "auto"
+DEFAULT_WORKERS = min(2, len(os.sched_getaffinity(0)))
 FACTORY = "discovery.api.app:app_from_environment"
 
 
@@ -64,7 +67,8 @@ def serve_command(
         base_url: Annotated[Optional[str], typer.Option(
             "--base-url", help="Public URL of the site, for canonical links behind a proxy.")] = None,
         workers: Annotated[int, typer.Option(
-            min=1, help="Server processes; more than one uses more cores (each opens the index).")] = 1,
+            min=1, help="Server processes, each using a core and opening the index "
+                        "(default: the cores, at most 2).")] = DEFAULT_WORKERS,
         loop: Annotated[str, typer.Option(
             help="Event loop: auto (uvloop when installed), asyncio or uvloop.")] = DEFAULT_LOOP,
         http: Annotated[str, typer.Option(

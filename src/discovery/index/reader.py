@@ -115,14 +115,14 @@ class IndexReader:
             limit = min(count, FETCH_LIMIT)
 
     def _allowed_groups(self, allowed: np.ndarray) -> list[str] | None:
-        """Ids of the hits the filters allow, when there are few enough to search inside."""
-        if np.count_nonzero(allowed) == self.live:
-            return None
+        """Ids of the hits the filters allow, when there are few enough to search inside. (An
+        unfiltered search passes no mask, so none is counted against the live rows here.)"""
         present = np.zeros(len(allowed), bool)
         present[self.columns.top[allowed]] = True
-        if np.count_nonzero(present) > GROUP_FILTER_LIMIT:
+        tops = np.flatnonzero(present)
+        if len(tops) > GROUP_FILTER_LIMIT:
             return None
-        return self.docs.ids_of(np.flatnonzero(present).tolist())
+        return self.docs.ids_of(tops.tolist())
 
     def semantic_search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
