@@ -33,14 +33,14 @@ ALIGNED = [
 
 @pytest.mark.parametrize(("lang", "left", "right"), OPPOSED)
 def test_opposed_items_get_polarity_minus_one(matcher: Matcher, lang: str, left: str, right: str) -> None:
-    _, polarity = matcher.score_pairs([left], [right])
+    polarity = matcher.score_pairs([left], [right]).polarity
     assert polarity.tolist() == [-1], lang
 
 
 @pytest.mark.parametrize(("lang", "left", "right"), ALIGNED)
 def test_same_direction_items_get_polarity_plus_one(matcher: Matcher, lang: str, left: str,
                                                     right: str) -> None:
-    _, polarity = matcher.score_pairs([left], [right])
+    polarity = matcher.score_pairs([left], [right]).polarity
     assert polarity.tolist() == [1], lang
 
 
@@ -58,8 +58,8 @@ def test_core_text_keeps_what_is_measured() -> None:
 
 def test_direction_does_not_hurt_equivalence(matcher: Matcher) -> None:
     """The main score is direction-free: a reversed item is closer than an unrelated one."""
-    scores, _ = matcher.score_pairs(
+    scores = matcher.score_pairs(
         ["Seldom or never disobedient", "Seldom or never disobedient", "I feel calm", "I feel calm"],
-        ["Frequently disobedient", "Has a stutter or stammer", "I feel nervous", "I have a car"])
+        ["Frequently disobedient", "Has a stutter or stammer", "I feel nervous", "I have a car"]).score
     assert scores[0] > scores[1]
     assert scores[2] > scores[3]
