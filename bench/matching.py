@@ -212,7 +212,8 @@ def tune() -> None:
     2. Relatedness and the blend (related neighbours, equivalence share): among choices whose
        McElroy AUC is no lower than equivalence alone gave, the best Gorilla Pearson (human
        similarity ratings, which reward related constructs too). GAD-7 pairs are cross-language
-       and never reach the English channel."""
+       and never reach the English channel.
+    3. The crosswalk's match threshold: the mean of the F1-best score cuts on McElroy and GAD-7."""
     item_bank = bank()
     cache = EmbeddingCache(CACHE)
     mcelroy, gorilla = load(SETS[0]), load(SETS[2])
@@ -254,6 +255,26 @@ def tune() -> None:
     chosen = (max(allowed, key=lambda b: b[0]["gorilla"])[1] if allowed
               else replace(best, equivalence_share=1.0))
     print(f"chosen: {chosen}")
+    matcher = Matcher(item_bank, cache, settings=chosen)
+    thresholds = []
+    for benchmark in (SETS[0], SETS[1]):
+        pairs = load(benchmark)
+        rows = pairs.halves[0]
+        scored = matcher.score_pairs([pairs.left[i] for i in rows], [pairs.right[i] for i in rows])
+        threshold, f1 = best_f1(scored.score, pairs.y[rows])
+        thresholds.append(threshold)
+        print(f"  {benchmark.name} tuning half: best F1 {f1:.3f} at score {threshold:.3f}")
+    print(f"match threshold (crosswalk.DEFAULT_THRESHOLD): their mean, {np.mean(thresholds):.2f}")
+
+
+def best_f1(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The score cut with the best F1 for calling a pair a match, and that F1."""
+    order = np.argsort(-scores, kind="mergesort")
+    hits = np.cumsum(labels[order] == 1)
+    called = np.arange(1, len(scores) + 1)
+    f1 = 2 * hits / (called + (labels == 1).sum())
+    best = int(f1.argmax())
+    return float(scores[order][best]), float(f1[best])
 
 
 def corpus_texts() -> list[str]:

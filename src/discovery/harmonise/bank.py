@@ -142,21 +142,30 @@ class ItemBank:
         return rows, similarity
 
     def neighbourhood(self, found: Neighbours) -> np.ndarray:
-        """Each text's neighbours averaged with their (non-negative) similarities as weights."""
+        """Each text's neighbours averaged with their (non-negative) similarities as weights.
+        Summed one neighbour rank at a time: gathering all k neighbours' vectors at once made a
+        texts x k x 384 array, the slowest part of a warm match."""
         weights = found.similarity.clip(min=0)
-        return normalise(np.einsum("nk,nkd->nd", weights, self.vectors[found.rows]))
+        out = np.zeros((len(found.rows), self.vectors.shape[1]), np.float32)
+        for rank in range(found.rows.shape[1]):
+            out += weights[:, rank, None] * self.vectors[found.rows[:, rank]]
+        return normalise(out)
 
     def group_profile(self, found: Neighbours) -> np.ndarray:
         """Each text's neighbours' groups weighted by similarity, as unit rows over the groups any
         of these texts reached (columns comparable within one call only)."""
-        ids = self.group_ids[found.rows]  # texts x k x width
+        ids = self.group_ids[found.rows]  # texts x k x most groups of a text
         weights = found.similarity.clip(min=0)[..., None] * self.group_shares[found.rows]
-        known = ids >= 0
-        reached, columns = np.unique(ids[known], return_inverse=True)
-        text_of = np.broadcast_to(np.arange(len(ids))[:, None, None], ids.shape)[known]
-        cells = np.bincount(text_of * len(reached) + columns, weights=weights[known],
-                            minlength=len(ids) * len(reached))
-        return normalise(cells.reshape(len(ids), len(reached)).astype(np.float32))
+        reached, columns = np.unique(ids, return_inverse=True)  # -1, where present, comes first
+        columns = columns.reshape(ids.shape)
+        profile = np.zeros((len(ids), len(reached)), np.float32)
+        texts = np.arange(len(ids))
+        for rank in range(ids.shape[1]):
+            for slot in range(ids.shape[2]):  # one cell per text at a time: no index repeats
+                profile[texts, columns[:, rank, slot]] += weights[:, rank, slot]
+        if len(reached) and reached[0] < 0:
+            profile = profile[:, 1:]
+        return normalise(profile)
 
 
 def catalogue_question_items(catalogue: Catalogue) -> list[tuple[str, str]]:

@@ -50,9 +50,9 @@ class Settings:
 
     neighbours: int = 20  # bank items averaged into an item's neighbourhood (equivalence)
     core_weight: float = 0.75  # share of the core text, against the full text
-    context_weight: float = 0.9  # share of the bank neighbourhood, against the item itself
-    related_neighbours: int = 100  # bank items whose instruments make an item's group profile
-    equivalence_share: float = 0.6  # share of equivalence in the score; relatedness has the rest
+    context_weight: float = 0.8  # share of the bank neighbourhood, against the item itself
+    related_neighbours: int = 20  # bank items whose instruments make an item's group profile
+    equivalence_share: float = 0.5  # share of equivalence in the score; relatedness has the rest
 
 
 @dataclass
