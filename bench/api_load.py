@@ -324,7 +324,9 @@ class RssSampler:
         return (f"product server RSS: {samples[0][1]:.0f} MB at the start, {settled:.0f} MB a fifth "
                 f"of the way, {samples[-1][1]:.0f} MB at the end ({samples[-1][1] / settled - 1:+.1%}),"
                 f" peak {max(mb for _, mb in samples):.0f} MB, {len(samples)} samples over "
-                f"{samples[-1][0]:.0f} s")
+                f"{samples[-1][0]:.0f} s\n  by minute: "
+                + " ".join(f"{mb:.0f}" for at, mb in samples if at // 60 > (at - self.every) // 60
+                           or at == samples[0][0]) + " MB")
 
 
 def percentile(values: list[float], share: float) -> float:
