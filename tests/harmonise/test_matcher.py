@@ -86,7 +86,11 @@ def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_ban
                        + (1 - share) * scored.relatedness[english], atol=1e-5)
     # a cross-language pair has one number: the language-centred e5 similarity
     assert scored.score[2] == pytest.approx(scored.equivalence[2]) == pytest.approx(scored.relatedness[2])
-    features = scorer.features(list(dict.fromkeys([*left, *right])))
+    features = scorer.features(list(dict.fromkeys([*left, *right])))  # Portuguese last
+    rows, cols = np.meshgrid(np.arange(6), np.arange(6), indexing="ij")
+    every = scorer.pair_scores(features, rows.ravel(), cols.ravel())
     for kind in KINDS:
-        matrix = scorer.scores(features.take([0, 1]), features.take([3, 4]), kind)
-        assert np.allclose(np.diag(matrix), getattr(scored, kind)[english], atol=1e-5)
+        matrix = scorer.scores(features, features, kind)
+        assert np.allclose(matrix.ravel(), getattr(every, kind), atol=1e-5)
+        part = scorer.scores(features.take([0, 1]), features.take([3, 4]), kind)
+        assert np.allclose(np.diag(part), getattr(scored, kind)[english], atol=1e-5)
