@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -90,3 +92,20 @@ def test_from_items_keeps_english_texts_with_their_groups(embedding_cache: Embed
     with pytest.raises(ValueError, match="English"):
         ItemBank.from_items([("Sentir-se nervoso, ansioso ou muito tenso", "x")],
                             get_embedder("minilm"), embedding_cache)
+
+
+def test_threads_share_one_bank() -> None:
+    """The server's worker threads search one bank at once: every answer stays exact."""
+    bank = random_bank(2_000)
+    queries = normalise(np.random.default_rng(6).normal(size=(400, 16)).astype(np.float32))
+    texts = [f"q{n}" for n in range(400)]
+    exact = exact_top(bank, queries, 10)
+
+    def search(start: int) -> np.ndarray:
+        rows = slice(start, start + 200)
+        return bank.neighbours(texts[rows], queries[rows], 10).rows
+
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(search, [0, 100, 200, 0, 100, 200] * 4))
+    for start, rows in zip([0, 100, 200, 0, 100, 200] * 4, found, strict=True):
+        assert np.array_equal(rows, exact[start:start + 200])

@@ -16,6 +16,7 @@ found: a text seen before costs a dictionary look-up.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class ItemBank:
     group_ids: np.ndarray  # int32, vectors x most groups of one text; -1 pads
     group_shares: np.ndarray  # float32, same shape; 0 where padded
     _index: faiss.Index | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the server's threads
     _found: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict,
                                                                        repr=False)
 
@@ -106,32 +108,30 @@ class ItemBank:
         rows = np.empty((len(texts), k), np.int32)
         similarity = np.empty((len(texts), k), np.float32)
         todo = []
-        for position, key in enumerate(keys):
-            found = self._found.get(key)
-            if found is not None and found[0].shape[0] >= k:
-                self._found.move_to_end(key)
-                rows[position], similarity[position] = found[0][:k], found[1][:k]
-            else:
-                todo.append(position)
+        with self._lock:
+            for position, key in enumerate(keys):
+                found = self._found.get(key)
+                if found is not None and found[0].shape[0] >= k:
+                    self._found.move_to_end(key)
+                    rows[position], similarity[position] = found[0][:k], found[1][:k]
+                else:
+                    todo.append(position)
         if todo:
             new_rows, new_similarity = self._search(vectors[todo], k)
             rows[todo], similarity[todo] = new_rows, new_similarity
-            for position, found_rows, found_similarity in zip(todo, new_rows, new_similarity,
-                                                               strict=True):
-                self._found[keys[position]] = (found_rows, found_similarity)
-                self._found.move_to_end(keys[position])
-            while len(self._found) > KEPT_TEXTS:
-                self._found.popitem(last=False)
+            with self._lock:
+                for position, found_rows, found_similarity in zip(todo, new_rows, new_similarity,
+                                                                   strict=True):
+                    self._found[keys[position]] = (found_rows, found_similarity)
+                    self._found.move_to_end(keys[position])
+                while len(self._found) > KEPT_TEXTS:
+                    self._found.popitem(last=False)
         return Neighbours(rows, similarity)
 
     def _search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._index is None:
-            if len(self) <= EXACT_LIMIT:
-                self._index = faiss.IndexFlatIP(self.vectors.shape[1])
-            else:
-                self._index = faiss.IndexHNSWFlat(self.vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-                self._index.hnsw.efSearch = HNSW_EF_SEARCH
-            self._index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+        with self._lock:
+            if self._index is None:
+                self._index = self._new_index()
         rows = np.empty((len(vectors), k), np.int32)
         similarity = np.empty((len(vectors), k), np.float32)
         for start in range(0, len(vectors), QUERY_BLOCK):
@@ -140,6 +140,17 @@ class ItemBank:
             rows[start:start + len(block)] = found_rows
             similarity[start:start + len(block)] = found_similarity
         return rows, similarity
+
+    def _new_index(self) -> faiss.Index:
+        """Exact inner product for a bank this small; an HNSW graph beyond (recall near 1)."""
+        dim = self.vectors.shape[1]
+        if len(self) <= EXACT_LIMIT:
+            index = faiss.IndexFlatIP(dim)
+        else:
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+        return index
 
     def neighbourhood(self, found: Neighbours) -> np.ndarray:
         """Each text's neighbours averaged with their (non-negative) similarities as weights.
