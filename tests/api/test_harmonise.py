@@ -52,24 +52,25 @@ def test_gad7_english_matches_its_portuguese_translation(search_site: Site, corp
                      for english, portuguese in best.items())
     assert translated >= 6, best
     first = body["matches"][0]
-    assert first["score"] >= body["matches"][-1]["score"] and first["polarity"] == 1
+    assert first["score"] >= body["matches"][-1]["score"]
+    assert first["polarity"] != -1  # a translation is never to be reverse-coded
     assert len(body["clusters"]) >= 5
     assert all(len(c["items"]) >= 2 and c["label"] for c in body["clusters"])
 
 
-def test_calm_and_nervous_are_one_construct_worded_the_other_way(search_site: Site) -> None:
+def test_at_ease_and_nervous_are_one_construct_worded_the_other_way(search_site: Site) -> None:
     # This catalogue holds no English questions, so the matcher has no item bank here and its
     # scores on three items are low: threshold 0 keeps the pair; the unrelated item stays below it.
     body = post(search_site, "/api/harmonise", {
-        "instruments": [{"name": "A", "items": ["I feel calm", "I own a car"]},
+        "instruments": [{"name": "A", "items": ["I feel at ease", "I own a car"]},
                         {"name": "B", "items": ["I feel nervous"]}],
         "threshold": 0.0}).json()
     pairs = {(m["text_1"], m["text_2"]): m for m in body["matches"]}
-    assert pairs[("I feel calm", "I feel nervous")]["polarity"] == -1
+    assert pairs[("I feel at ease", "I feel nervous")]["polarity"] == -1
     assert ("I own a car", "I feel nervous") not in pairs
     [cluster] = body["clusters"]
     assert {i["text"]: i["polarity"] for i in cluster["items"]}["I feel nervous"] == \
-        -{i["text"]: i["polarity"] for i in cluster["items"]}["I feel calm"]
+        -{i["text"]: i["polarity"] for i in cluster["items"]}["I feel at ease"]
 
 
 def test_crosswalk_downloads_open_in_a_spreadsheet_reader(search_site: Site) -> None:

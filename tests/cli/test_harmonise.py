@@ -15,7 +15,7 @@ runner = CliRunner()
 def test_score_pairs_round_trip_keeps_other_columns(tmp_path: Path) -> None:
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("id\ttext_1\ttext_2\tnote\n"
-                     "1\tI feel calm\tI feel nervous\topposed\n"
+                     "1\tI feel at ease\tI feel nervous\topposed\n"
                      "2\tTrouble relaxing\tDificuldade para relaxar\ttranslation\n"
                      "3\tTrouble relaxing\tI own a bicycle\tunrelated\n", encoding="utf-8")
     out = tmp_path / "scored.tsv"

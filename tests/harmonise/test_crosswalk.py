@@ -81,7 +81,7 @@ def test_csv_and_json_exports_read_back(gad7: Harmonisation, tmp_path: Path) -> 
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(gad7.items)
     clustered = [row for row in rows if row["cluster"]]
-    assert {row["polarity"] for row in clustered} <= {"1", "-1"}
+    assert {row["polarity"] for row in clustered} <= {"1", "-1", "0"}
     export(gad7, tmp_path / "crosswalk.json")
     data = json.loads((tmp_path / "crosswalk.json").read_text(encoding="utf-8"))
     assert len(data["clusters"]) == len(gad7.clusters)

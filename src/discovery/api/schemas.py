@@ -122,18 +122,21 @@ class HarmoniseResponse(BaseModel):
     instruments: list[dict[str, Any]]
     clusters: list[dict[str, Any]] = Field(
         description="Groups of equivalent items, labelled by their most central member; polarity "
-                    "-1 marks an item to reverse-code relative to the label")
+                    "-1 marks an item to reverse-code relative to the label, 0 an item whose "
+                    "direction (or the label's) is unclear")
     matches: list[dict[str, Any]] = Field(
         description="Each item's best match in every other instrument at or above the threshold, "
                     "best first; score is equivalence (the same question) blended with relatedness "
-                    "(constructs that go together), both given too; polarity -1 means reverse-code")
+                    "(constructs that go together), both given too; polarity -1 means reverse-code, "
+                    "+1 same direction, 0 direction unclear (never a guess)")
 
 
 class MeasuredItem(BaseModel):
     id: str
     text: str
     score: float
-    polarity: int = Field(description="+1 worded the same way as the question, -1 the other way round")
+    polarity: int = Field(description="+1 worded the same way as the question, -1 the other way "
+                                      "round, 0 direction unclear")
     url: str
 
 

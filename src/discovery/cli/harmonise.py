@@ -30,6 +30,8 @@ from discovery.search.service import SearchService
 
 SHOWN_MATCHES = 40
 SHOWN_PER_STUDY = 3
+POLARITY_MARKS = {1: "+", -1: "-", 0: "?"}
+POLARITY_LEGEND = "pol.: + same direction, - reverse-code, ? direction unclear"
 
 BankFiles = Annotated[Optional[list[Path]], typer.Option(
     "--bank", help="Questionnaire files to use as the item bank instead of the catalogue's questions.")]
@@ -86,9 +88,9 @@ def show(result: Harmonisation) -> None:
     console.print(f"{len(result.items)} items from {escape(names)}; model {result.model}; "
                   f"{len(result.matches)} matches at score >= {result.threshold}, "
                   f"{len(result.clusters)} clusters.")
-    table = Table("score", "pol.", "item", "matched item", title="Best matches")
+    table = Table("score", "pol.", "item", "matched item", title="Best matches", caption=POLARITY_LEGEND)
     for match in result.matches[:SHOWN_MATCHES]:
-        table.add_row(f"{match.score:.2f}", "+" if match.polarity > 0 else "-",
+        table.add_row(f"{match.score:.2f}", POLARITY_MARKS[match.polarity],
                       escape(f"{match.left.instrument}: {match.left.text}"),
                       escape(f"{match.right.instrument}: {match.right.text}"))
     console.print(table)
@@ -102,8 +104,8 @@ def score_pairs_command(
         out: Annotated[Optional[Path], typer.Option(help="Write here instead of standard output.")] = None,
         bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = Path("data")) -> None:
     """Add `score` (equivalence blended with relatedness: the ranking number), `equivalence` (the
-    same question?), `relatedness` (constructs that go together?) and `polarity` (+1/-1) to every
-    pair; higher = more alike."""
+    same question?), `relatedness` (constructs that go together?) and `polarity` (+1 same
+    direction, -1 reverse-code, 0 direction unclear) to every pair; higher = more alike."""
     try:
         columns, rows = read_pairs(pairs)
         with encoding_progress("Encoding pairs") as progress:
@@ -149,10 +151,10 @@ def measured_command(
         return
     console.print(f"{len(groups)} studies or instruments with items scoring >= {min_score} "
                   f"(of {len(ids)} search candidates).")
-    table = Table("score", "pol.", "study / instrument", "item")
+    table = Table("score", "pol.", "study / instrument", "item", caption=POLARITY_LEGEND)
     for group in groups:
         for n, match in enumerate(group.items[:SHOWN_PER_STUDY]):
-            table.add_row(f"{match.score:.2f}", "+" if match.polarity > 0 else "-",
+            table.add_row(f"{match.score:.2f}", POLARITY_MARKS[match.polarity],
                           escape(f"{group.title} ({group.id})") if n == 0 else "",
                           escape(f"{match.item.id}: {match.item.text}"))
     console.print(table)

@@ -32,7 +32,7 @@ class Match:
     score: float  # equivalence blended with relatedness: what matches are ranked and cut by
     equivalence: float  # the same question, direction-free
     relatedness: float  # constructs that go together in people
-    polarity: int  # -1: reverse-code one of the two
+    polarity: int  # -1: reverse-code one of the two; 0: a direction is unclear
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Cluster:
     number: int
     label: str  # the member most like all the others
     items: list[Item]
-    polarity: list[int]  # per item, relative to the label item
+    polarity: list[int]  # per item, relative to the label item (0: unclear)
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Harmonisation:
     items: list[Item]
     owner: np.ndarray  # instrument index per item
     scores: np.ndarray  # item x item
-    polarity: np.ndarray  # item x item, +1/-1
+    polarity: np.ndarray  # item x item, +1/-1, 0 where either direction is unclear
     threshold: float
     matches: list[Match]
     clusters: list[Cluster]
@@ -139,7 +139,8 @@ def crosswalk_rows(result: Harmonisation) -> list[dict[str, Any]]:
                 "cluster_label": cluster.label if cluster else "", "instrument": item.instrument,
                 "item_id": item.id, "number": item.number or "", "text": item.text,
                 "options": " | ".join(item.options),
-                "polarity": "" if sign is None else sign, "reverse_code": "yes" if sign and sign < 0 else ""}
+                "polarity": "" if sign is None else sign,
+                "reverse_code": "" if sign is None else REVERSE_CODE[int(np.sign(sign))]}
 
     rows = [row(item, group, sign) for group in result.clusters
             for item, sign in zip(group.items, group.polarity, strict=True)]
@@ -204,6 +205,7 @@ def to_xlsx(result: Harmonisation) -> bytes:
     return buffer.getvalue()
 
 
+REVERSE_CODE = {-1: "yes", 0: "direction unclear", 1: "no"}  # the crosswalk's reverse_code column
 CROSSWALK_COLUMNS = ("cluster", "cluster_label", "instrument", "item_id", "number", "text", "options",
                      "polarity", "reverse_code")
 MATCH_COLUMNS = ("instrument_1", "item_1", "text_1", "instrument_2", "item_2", "text_2", "score",

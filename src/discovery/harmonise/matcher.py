@@ -19,7 +19,8 @@ Two channels, each the better one where it applies (measured in bench/matching.p
   unrelated item in the same language. This one number is all three.
 
 Scores are cosine similarities or blends of them (about -1..1, higher = more alike); polarity is
-+1 where the two items point the same way and -1 where one must be reverse-coded.
++1 where the two items point the same way, -1 where one must be reverse-coded, and 0 where either
+item's direction is unclear (`direction.py`: each item's own, from its text alone).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ import numpy as np
 
 from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.language import detect_languages
-from discovery.harmonise.polarity import Valence, core_text, directions
+from discovery.harmonise.direction import DirectionModel, shipped_model
+from discovery.harmonise.polarity import core_text, pair_polarity
 from discovery.index.embed import Embedder, EmbeddingCache, get_embedder, normalise
 
 ENGLISH = "en"
@@ -66,7 +68,7 @@ class Features:
     equivalence: np.ndarray
     relatedness: np.ndarray  # its columns are comparable within one pool only
     multilingual: np.ndarray  # language-centred unit vectors
-    direction: np.ndarray  # +1/-1 per item
+    direction: np.ndarray  # per item: -1 problem, +1 wellbeing, 0 unclear (direction.py)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -94,7 +96,7 @@ class Matcher:
     def __init__(self, bank: ItemBank | None = None, cache: EmbeddingCache | None = None,
                  english_model: Embedder | None = None,
                  multilingual_model: Embedder | None = None,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, direction: DirectionModel | None = None) -> None:
         self.english_model = english_model or get_embedder("minilm")
         self.multilingual_model = multilingual_model or get_embedder("e5")
         if bank is not None and bank.model != self.english_model.name:
@@ -102,12 +104,10 @@ class Matcher:
         self.bank = bank
         self.cache = cache
         self.settings = settings or Settings()
-        self._valence: dict[str, Valence] = {}
-
-    def valence(self, model: Embedder) -> Valence:
-        if model.name not in self._valence:
-            self._valence[model.name] = Valence(model)
-        return self._valence[model.name]
+        self.direction = direction or shipped_model()
+        if self.direction.encoder != self.multilingual_model.name:
+            raise ValueError(f"direction model reads {self.direction.encoder} vectors, "
+                             f"not {self.multilingual_model.name}")
 
     def _encode(self, model: Embedder, texts: list[str], progress: Progress | None,
                 kept: Sequence[bool] | None = None) -> np.ndarray:
@@ -138,10 +138,11 @@ class Matcher:
                  kept: Sequence[bool] | None = None) -> Features:
         """Encode a pool of items; every item later compared must be in the same pool.
 
-        Only what a pair can use is encoded: MiniLM for English items (the English channel), and
-        e5 only when the pool holds another language (cross-language pairs). Directions come from
-        one model for the whole pool, so that two items' signs are always comparable. `kept`
-        marks the texts whose vectors (and their cores') may be cached; None marks them all."""
+        MiniLM encodes English items (the English channel), e5 every item: its direction, and
+        the pairs in or across other languages. An item's direction depends on its own text only,
+        so a pair has one polarity in every pool (score-pairs, the harmonise page and API, the
+        crosswalk). `kept` marks the texts whose vectors (and their cores') may be cached; None
+        marks them all."""
         texts = [" ".join(text.split()) for text in texts]
         if not texts:
             raise ValueError("no items to match")
@@ -163,13 +164,10 @@ class Matcher:
             equivalence[ours] = english_parts[0]
             relatedness = np.zeros((len(texts), english_parts[1].shape[1]), np.float32)
             relatedness[ours] = english_parts[1]
-        if english.all():
-            direction = directions(texts, mini_core, self.valence(self.english_model))
-        else:
-            e5_core = self._encode(self.multilingual_model, cores, progress, kept)
-            direction = directions(texts, e5_core, self.valence(self.multilingual_model))
-            multilingual = language_centred(self._encode(self.multilingual_model, texts, progress, kept),
-                                            languages)
+        e5_text = self._encode(self.multilingual_model, texts, progress, kept)
+        direction = self.direction.directions(texts, e5_text)
+        if not english.all():
+            multilingual = language_centred(e5_text, languages)
         return Features(texts, languages, english, equivalence, relatedness, multilingual, direction)
 
     def _english(self, texts: list[str], cores: list[str], text_vectors: np.ndarray,
@@ -223,7 +221,7 @@ class Matcher:
 
     @staticmethod
     def polarity(a: Features, b: Features) -> np.ndarray:
-        return np.outer(a.direction, b.direction).astype(np.int8)
+        return pair_polarity(a.direction[:, None], b.direction[None, :])
 
     def score_pairs(self, left: Sequence[str], right: Sequence[str], progress: Progress | None = None,
                     keep_left: bool = True) -> PairScores:
@@ -247,7 +245,7 @@ class Matcher:
         score = np.where(both_english, share * parts["equivalence"] + (1 - share) * parts["relatedness"],
                          multilingual)
         return PairScores(score, parts["equivalence"], parts["relatedness"],
-                          (features.direction[ia] * features.direction[ib]).astype(np.int8))
+                          pair_polarity(features.direction[ia], features.direction[ib]))
 
 
 def language_centred(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:

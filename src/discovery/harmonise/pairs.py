@@ -1,7 +1,7 @@
 """Score any table of item pairs with the full matcher: a TSV in, the same rows out with a
 `score` (equivalence blended with relatedness, the matcher's ranking number), its two parts
 `equivalence` (the same question, direction-free) and `relatedness` (constructs that go together),
-and a `polarity` (+1/-1) column.
+and a `polarity` column: +1 same direction, -1 reverse-code, 0 direction unclear.
 
 This is how a pair benchmark, or a user's own list of candidate pairs, gets the product's answer;
 a labelled table can also be split into a tuning half and a check half, by item.

@@ -1,21 +1,22 @@
-"""Which way an item points: negation words and valence, in English, German, French, Spanish
-and Portuguese.
+"""Pair polarity, and the negation words of English, German, French, Spanish and Portuguese.
 
-Equivalence is scored direction-free, so polarity is a separate answer: +1 when two items are
-worded the same way round, -1 when one must be reverse-coded ("I feel calm" / "I feel nervous",
-"I can relax" / "I cannot relax"). An item's direction is the sign of its valence (whether its
-negation-free core is nearer a wellbeing word or a distress word, in an embedding model's space),
-flipped once per negation it carries.
+Equivalence is scored direction-free, so polarity is a separate answer, made from the two items'
+directions (`discovery.harmonise.direction`): -1 when one item must be reverse-coded ("I feel
+calm" / "I feel nervous"), +1 when both point the same way, 0 when either direction is unclear.
+
+The negation words serve two readers: the matcher's item core (the text without them, so
+"Seldom or never disobedient" meets "Frequently disobedient"), and the direction model, which
+asks for more confidence before it gives a direction to an item that carries one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
-from discovery.index.embed import Embedder
+REVERSE, UNCLEAR, SAME = -1, 0, 1
+LABELS = {REVERSE: "reverse-code", UNCLEAR: "direction unclear", SAME: "same direction"}
 
 # Words that turn a statement round. Frequency words at the "hardly ever" end count too: "seldom
 # restless" is the reverse of "often restless". "stop", "unable", "trouble" negate what follows
@@ -43,25 +44,24 @@ frequentemente sempre às vezes muito eu você ele ela meu minha sinto sente sen
 """.split())
 NEGATION_WINDOW = 3  # negators this close together make one negation ("seldom or never", "ne ... pas")
 
-POSITIVE = """calm relaxed happy cheerful hopeful confident safe satisfied content well healthy rested
-energetic kind friendly patient helpful interested enjoy life peaceful
-ruhig entspannt glücklich fröhlich zuversichtlich zufrieden gesund freundlich
-calme détendu heureux joyeux confiant satisfait en bonne santé aimable
-tranquilo relajado feliz alegre confiado satisfecho sano amable
-calmo relaxado feliz alegre confiante satisfeito saudável gentil""".split()
-NEGATIVE = """nervous tense anxious worried sad depressed hopeless afraid scared angry irritable lonely
-tired restless guilty worthless miserable upset aggressive ashamed pain down
-nervös angespannt ängstlich besorgt traurig deprimiert hoffnungslos wütend einsam müde
-nerveux tendu anxieux inquiet triste déprimé désespéré effrayé en colère seul fatigué
-nervioso tenso ansioso preocupado triste deprimido desesperado asustado enojado solo cansado
-nervoso tenso ansioso preocupado triste deprimido sem esperança assustado irritado sozinho cansado""".split()
-
 # Phrases whose negator says why, not whether: "scared for no good reason" is still scared.
 IDIOMS = re.compile(r"\b(?:for no (?:good |apparent |particular |obvious |real )?reason"
                     r"|without (?:any |good |apparent )?reason|sans (?:aucune )?raison"
                     r"|ohne (?:ersichtlichen |besonderen )?grund|sin (?:ningún |ninguna )?(?:motivo|razón)"
                     r"|sem (?:motivo|razão))\b", re.IGNORECASE)
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|n['’]", re.UNICODE)
+
+
+def pair_polarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """REVERSE where both items have a direction and they differ, SAME where both have the same
+    one, UNCLEAR where either has none: the product of the two directions (-1, 0 or +1 each).
+    Broadcasts, so a column of directions against a row gives the item x item matrix."""
+    return (np.asarray(left, np.int8) * np.asarray(right, np.int8)).astype(np.int8)
+
+
+def label(polarity: int) -> str:
+    """What a user is shown for a pair's polarity."""
+    return LABELS[int(np.sign(polarity))]
 
 
 def words(text: str) -> list[str]:
@@ -93,28 +93,3 @@ def core_text(text: str) -> str:
     kept = [w for w in words(text) if not is_negator(w) and w not in FILLERS]
     core = " ".join(kept)
     return core if len(core) > 2 else text
-
-
-class Valence:
-    """Distress versus wellbeing in one embedder's space, from the word lists above.
-
-    An item's valence is its closeness to the nearest wellbeing word minus its closeness to the
-    nearest distress word: nearest anchors, not centroids, so that a single clear word ("calmo")
-    decides even where the model places the whole language off-centre."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.positive = embedder.encode(POSITIVE, "passage")
-        self.negative = embedder.encode(NEGATIVE, "passage")
-
-    def of(self, vectors: np.ndarray) -> np.ndarray:
-        """Signed valence per row: > 0 leans to wellbeing, < 0 to distress."""
-        if not len(vectors):
-            return np.zeros(0, np.float32)
-        return (vectors @ self.positive.T).max(1) - (vectors @ self.negative.T).max(1)
-
-
-def directions(texts: Sequence[str], core_vectors: np.ndarray, valence: Valence) -> np.ndarray:
-    """+1 or -1 per item: the sign of its core's valence, flipped once per negation."""
-    signs = np.where(valence.of(core_vectors) >= 0, 1, -1)
-    flips = np.array([-1 if negations(text) % 2 else 1 for text in texts])
-    return (signs * flips).astype(np.int8)
