@@ -66,14 +66,14 @@ def show(items: list[Labelled], columns: dict[str, np.ndarray]) -> None:
         tables = instrument_tables(items, truth, predicted(directions))
         results[name] = (figures(tables), bootstrap(tables))
     english = np.array([item.language == "en" for item in items])
-    print(f"  {'':38}" + "".join(f"{name:>24}" for name in columns))
+    print(f"  {'':44}" + "".join(f"{name:>24}" for name in columns))
     for n, label in enumerate(Figures.names()):
-        print(f"  {label:38}" + "".join(
+        print(f"  {label:44}" + "".join(
             f"{cell(list(vars(point).values())[n], draws[:, n]):>24}" for point, draws in results.values()))
-    for subset, rows in (("English", english), ("other languages", ~english)):
+    for subset, rows in (("English", english), ("non-English", ~english)):
         if not rows.any():
             continue
-        print(f"  {f'items in {subset} ({int(rows.sum())}): coverage, accuracy':38}", end="")
+        print(f"  {f'{subset} items ({int(rows.sum())}): coverage, accuracy':44}", end="")
         for directions in columns.values():
             given = directions[rows] != 0
             right = predicted(directions[rows]) == truth[rows]

@@ -10,10 +10,11 @@ multilingual-e5 vector, so one set of weights reads every language the matcher r
 trained on the tune half of `bench/direction/items.tsv` by `bench/direction/train.py`, which
 writes `direction.npz` beside this file. A class is given only above its confidence threshold,
 and above a higher one when the item carries a negation word: the model reads "I rarely feel
-angry" much like "I often feel angry" (about 80% right on such tune items, against 90-96% on
-the others at the same thresholds). The thresholds were chosen on the tune half so that
-reverse-code flags between confident items are right at least 92% of the time there
-(`python bench/direction/evaluate.py` prints the figures on both halves).
+angry" much like "I often feel angry" (out of fold on the tune half, a class given at probability
+>= 0.9 was right for 89% of such items and 95% of the others; `bench/direction/train.py
+--dry-run`). The thresholds were chosen on the tune half so that reverse-code flags between
+confident items are right at least 92% of the time there; `bench/direction/evaluate.py` prints
+the figures on both halves (check half: 0.936 precision, 0.046 recall: most pairs are unclear).
 """
 
 from __future__ import annotations
