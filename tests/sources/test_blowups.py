@@ -155,3 +155,13 @@ def test_markup_with_unclosed_tags_is_stripped_in_linear_time(tmp_path: Path) ->
     text = text[:abstract] + "<abstract>" + "&lt;a" * 90_000 + "</abstract>" + text[abstract:]
     outcome = _parse(tmp_path / "markup.xml", text.encode("utf-8"), limit_mb=150)
     assert outcome["records"] == 235
+
+
+def test_a_prologue_of_many_instructions_and_no_root_is_sniffed_quickly(tmp_path: Path) -> None:
+    """Found by bench/fuzz.py: a mutated head repeating a processing instruction, with no root
+    element after it, made the root-name patterns backtrack for hours (one instruction could be
+    matched as several), past every budget: sniffing runs before a parser's budget starts."""
+    head = b'<?xml version="1.0" encoding="UTF-8" ?>\n' + \
+        b"<?xml-stylesheet type='text/xsl' href='oai2.xsl' ?>\n" * 60 + b"no root element"
+    outcome = _parse(tmp_path / "prologue.xml", head, limit_mb=200)
+    assert "error" in outcome or "records" in outcome, outcome

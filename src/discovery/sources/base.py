@@ -126,7 +126,10 @@ def read_json_records(doc: Document, items: Iterable[Any],
     return result
 
 
-_PROLOG = re.compile(r"(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s)*", re.S)
+# Atomic and possessive, each item ending at its first terminator: no backtracking on a mutated,
+# unclosed prologue (see `ddi._ROOT_TAG`).
+_PROLOG = re.compile(r"(?><\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->"
+                     r"|<!DOCTYPE[^\[>]*(?:\[[^\]]*\])?\s*>|\s+)*+")
 _ROOT = re.compile(r"<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 
 

@@ -62,7 +62,10 @@ CODEBOOK_ROOTS = frozenset({"codeBook"})
 LIFECYCLE_ROOTS = frozenset({"DDIInstance", "FragmentInstance", "Fragment"})
 
 _Element = etree._Element
-_ROOT_TAG = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<(?:[\w.-]+:)?([\w.-]+)", re.S)
+# Each prologue item ends at its own first terminator and is never re-matched (atomic, possessive):
+# a mutated prologue with unclosed `<?` or `<!--` once took hours of backtracking here.
+_ROOT_TAG = re.compile(r"(?>\s+|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->|<!DOCTYPE[^>]*>)*+"
+                       r"<(?:[\w.-]+:)?([\w.-]+)")
 _LIFECYCLE_NS = re.compile(r"^ddi:[a-z_]+:3_(\d)")
 _ISO_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?")
 _DOI = re.compile(r"\b10\.\d{4,9}/\S+")
