@@ -14,31 +14,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from discovery.catalogue.ingest import ingest
-from discovery.catalogue.store import Catalogue
 from discovery.cli import app
-from discovery.harvest.files import documents, expand
-from discovery.index.build import FORMAT, index_paths, update_index
+from discovery.index.build import FORMAT, index_paths
 from discovery.index.generations import current_name, published_meta
 from discovery.index.reader import IndexReader
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
+from tests.index.test_build import ingest_paths, update
 from tests.search.built_index import private_copy
 
 GLES = "ddi/ddi25_gesis_ZA5300_gles_2009_preelection.xml"
 GLES_ID = "pre-election-cross-section-gles-2009"
 QUERIES = ["election", "nervous anxious on edge", "money"]
-
-
-def ingest_paths(data: Path, *paths: Path) -> None:
-    with Catalogue(data) as catalogue:
-        report = ingest(catalogue, documents(expand([str(p) for p in paths])))
-        assert report.ok, report.failures
-
-
-def update(data: Path, **options):
-    with Catalogue(data) as catalogue:
-        return update_index(catalogue, data, **options)
 
 
 def answers(data: Path) -> list[list[str]]:
@@ -119,6 +106,7 @@ import os, shutil, signal, sys
 from pathlib import Path
 from discovery.catalogue.store import Catalogue
 from discovery.index.build import update_index
+from tests.index.test_build import ingest_paths, update
 def suicide():
     os.kill(os.getpid(), signal.SIGKILL)
 {killer}

@@ -22,6 +22,7 @@ from typing import Any
 from discovery.errors import CatalogueError, NotFoundError
 from discovery.model import (STRONG_SCHEMES, Deletion, Identifier, Kind, ParseResult, Predicate, Record,
                              Relation, content_hash, normalise_doi, record_from_json, slug, utcnow)
+from discovery.transactions import immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -164,13 +165,8 @@ class Catalogue:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All or nothing: a failure anywhere leaves the catalogue as it was."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with immediate(self.db) as db:
+            yield db
 
     # ---- writing -------------------------------------------------------------------------
 

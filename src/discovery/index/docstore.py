@@ -18,6 +18,7 @@ from pydantic_core import from_json
 from discovery.catalogue.store import select_in
 from discovery.index.documents import IndexDocument
 from discovery.index.vocabulary import Vocabulary
+from discovery.transactions import immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -118,13 +119,8 @@ class DocStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db):
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
 
 def _text(fields: dict[str, str]) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 from discovery.catalogue.store import Catalogue, select_in
 from discovery.errors import CatalogueError
 from discovery.model import Kind, slug, utcnow
+from discovery.transactions import immediate
 
 ITEM_KINDS = (Kind.STUDY.value, Kind.DATASET.value)
 CHUNK = 5000  # history rows applied per ledger transaction
@@ -112,13 +113,8 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with immediate(self.db) as db:
+            yield db
 
     def _state(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
