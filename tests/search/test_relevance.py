@@ -83,13 +83,15 @@ def test_nothing_fits_is_said_and_the_nearest_records_are_offered_as_such(bank):
     assert 0 < len(results.hits) <= NEAREST
 
 
+@pytest.mark.parametrize("group", [True, False])
 @pytest.mark.parametrize("q", ["anxiety", "feeling down or hopeless", "money"])
-def test_facet_counts_equal_the_results_a_click_gives(bank, q):
-    results = search(bank, q)
+def test_facet_counts_equal_the_results_a_click_gives(bank, q, group):
+    results = search(bank, q, group=group)
     clicked = 0
-    for facet in FACETS:
+    for facet in ("kind", *FACETS):
         for value in results.facets.get(facet, [])[:6]:
-            narrowed = search(bank, q, filters={facet: [value.value]}, facets=False, size=1)
+            narrowed = search(bank, q, filters={facet: [value.value]}, facets=False, size=1,
+                              group=group)
             assert narrowed.total == value.count, (facet, value.value)
             clicked += 1
     assert clicked >= 3

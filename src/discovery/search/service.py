@@ -370,8 +370,10 @@ class SearchService:
         deadline = Deadline(self.facet_seconds)
         columns = self.index.columns
         collapse = request.collapse and request.group
-        owners = columns.family[pool.tops] if collapse else pool.tops
+        owners = columns.family[pool.tops] if collapse else pool.tops if request.group else pool.rows
         groups = columns.family[hit_tops] if collapse else None
+        if not request.group:  # an item carries its parent's facet values, as the filters read them
+            hit_tops = columns.top[hit_tops]
         found: dict[str, list[FacetValue]] = {}
         for name in ("kind", *FACETS):
             if deadline.passed():
