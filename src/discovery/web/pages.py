@@ -38,6 +38,7 @@ from discovery.export.summary import summarise
 from discovery.export.urls import safe_url
 from discovery.harmonise import crosswalk
 from discovery.harmonise.items import Instrument, instrument_from_text
+from discovery.index.places import filter_places
 from discovery.model import Kind, Record, main_text
 from discovery.search.models import FACETS, MAX_PAGE_SIZE, MAX_QUERY, RANGES, SearchRequest, SearchResults
 from discovery.search.service import DEPTH
@@ -153,6 +154,19 @@ templates.filters["relation_words"] = relation_words
 templates.tests["searchable"] = lambda text: any(char.isalpha() for char in str(text))
 
 
+def filter_values(facet: str, value: str) -> list[str]:
+    """The facet values a filter stands for, as the facet lists them: a country in any spelling
+    is its ISO name (`GB` -> United Kingdom, issue 11), any other value itself."""
+    return (filter_places(value) or [value]) if facet == "country" else [value]
+
+
+def filter_label(value: str, facet: str) -> str:
+    return " or ".join(filter_values(facet, value))
+
+
+templates.filters["filter_label"] = filter_label
+
+
 def query_url(path: str, params: list[tuple[str, str]]) -> str:
     return path + ("?" + urlencode(params) if params else "")
 
@@ -198,7 +212,7 @@ def search_page(request: Request) -> Response:
     if results is None:
         browse = [(rid, kind, title) for kind in (Kind.STUDY, Kind.DATASET)
                   for rid, _, title, _ in services.catalogue.list_records(kind.value, limit=200)]
-    removals = _filter_removals(services, search, kept) if results and results.total else {}
+    removals = _filter_removals(services, search, kept, results) if results else {}
     next_url = query_url("/", kept + [("cursor", results.next_cursor)]) \
         if results and results.next_cursor else None
     as_typed = query_url("/", [p for p in kept if p[0] != "spellcheck"] + [("spellcheck", "false")]) \
@@ -211,21 +225,26 @@ def search_page(request: Request) -> Response:
                   as_typed=as_typed, carried=carried,
                   first_url=query_url("/", kept) if search.cursor else None, title=title,
                   canonical=site_url(request, "/") if not kept else None, FACETS=FACETS,
-                  RANGES=RANGES, params=request.query_params)
+                  RANGES=RANGES, params=request.query_params, kept=kept,
+                  chosen={facet: [(value, shown) for value in values
+                                  for shown in filter_values(facet, value)]
+                          for facet, values in search.filters.items()})
 
 
-def _filter_removals(services: Services, search: SearchRequest, kept: list[tuple[str, str]]
-                     ) -> dict[tuple[str, str], str | None]:
-    """The address that drops each chosen filter value, or None where dropping it would find
-    nothing. Values of one facet are alternatives, so dropping one of several narrows the
-    results (`kind:study` from study-or-dataset, when every hit is a dataset, leaves none);
-    each such case is checked with a search of its own, and shown as no link."""
+def _filter_removals(services: Services, search: SearchRequest, kept: list[tuple[str, str]],
+                     results: SearchResults) -> dict[tuple[str, str], str | None]:
+    """The address of the same search without each chosen filter value, or None where dropping
+    it would find nothing. Values of one facet are alternatives, so dropping one of several
+    narrows the results (`kind:study` from study-or-dataset, when every hit is a dataset, leaves
+    none); each such case is checked with a search of its own, and shown as no link. When
+    nothing fits, every filter is a way out, so each one links."""
     removals: dict[tuple[str, str], str | None] = {}
+    found = results.total > 0 and not results.nothing_fits
     for facet, values in search.filters.items():
         for value in values:
             pair = ("filter", f"{facet}:{value}")
             removals[(facet, value)] = query_url("/", [p for p in kept if p != pair])
-            if len(values) > 1:
+            if found and len(values) > 1:
                 rest = {**search.filters, facet: [v for v in values if v != value]}
                 narrower = services.search(search.model_copy(update={
                     "filters": rest, "cursor": None, "size": 1, "facets": False,
