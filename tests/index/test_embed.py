@@ -11,6 +11,7 @@ import pytest
 
 from discovery.catalogue import feed
 from discovery.catalogue.store import Catalogue
+from discovery.errors import DiscoveryError
 from discovery.index.build import read_documents
 from discovery.index.embed import MiniLM, get_embedder, normalise
 
@@ -69,3 +70,20 @@ def test_vectors_come_back_in_the_callers_order(texts):
     alone = np.vstack([model.encode([text]) for text in sample[::9]])
     assert (vectors[::9] * alone).sum(1).min() > 0.9999
     assert model.encode([]).shape == (0, model.dim)
+
+
+def test_a_server_loads_its_models_with_one_thread(tmp_path):
+    """create_app asks for one thread a model: two per model in two workers on 2 cores spun
+    each other out (1 query/s against 40)."""
+    from discovery.api.app import create_app
+    from discovery.index import embed
+
+    try:
+        embed._load.cache_clear()
+        with pytest.raises(DiscoveryError):  # no catalogue here; the threads are set before that
+            create_app(tmp_path)
+        model = get_embedder("minilm")
+        assert model.session.get_session_options().intra_op_num_threads == 1
+    finally:
+        embed.use_threads(2)
+        embed._load.cache_clear()

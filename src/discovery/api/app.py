@@ -28,6 +28,7 @@ from discovery.api.middleware import LOCAL_HOSTS, AllowedHosts, BodyLimit, Secur
 from discovery.api.oai import router as oai_router
 from discovery.api.routes import router as api_router
 from discovery.api.services import Services
+from discovery.index.embed import use_threads
 from discovery.web import pages
 from discovery.web.negotiation import NegotiatedJson
 from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
@@ -57,6 +58,7 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
     (default: DISCOVERY_ALLOWED_HOSTS, comma-separated; "*" for any). `rates`: the rate limits
     per kind of work (default `limits.DEFAULT_RATES`). `search_seconds`, `facet_seconds`: the
     time limits of a search and of its facet counts (`search/deadline.py`)."""
+    use_threads(1)  # a request's text is short; the server's workers fill the cores
     services = Services(data_dir, site_name=site_name, base_url=base_url,
                         search_seconds=search_seconds, facet_seconds=facet_seconds)
     app = FastAPI(title=f"{site_name} API", version="1", description=DESCRIPTION,

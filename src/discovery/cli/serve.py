@@ -85,6 +85,8 @@ def serve_command(
         raise fail(error) from None
     os.environ["DISCOVERY_DATA"] = str(data)
     os.environ["DISCOVERY_BASE_URL"] = base_url or ""
+    for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # read by each worker's libraries
+        os.environ.setdefault(threads, "1")  # as they load: one request, one core (embed.use_threads)
     console.print(f"Serving {data} at http://{host}:{port}/ (API docs at /docs). Ctrl+C stops.")
     try:
         run_server(FACTORY, host, port, workers, loop, http)  # type: ignore[arg-type]
