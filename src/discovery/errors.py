@@ -16,7 +16,7 @@ class DiscoveryError(Exception):
 
     def one_line(self) -> str:
         """The single line the CLI prints: file, record, reason, hint."""
-        parts = [self.file or "-"]
+        parts = [self.file] if self.file else []  # an option's mistake names no file
         if self.record:
             parts.append(f"record {self.record}")
         parts.append(self.reason)

@@ -30,10 +30,12 @@ def test_export_to_standard_output_and_to_a_file(data: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("arguments", [["--format", "csv"], ["--kind", "people"],
-                                       ["--format", "ddi", "--kind", "question", "-o", "x.zip"]])
-def test_bad_options_fail_with_a_reason(data: Path, arguments: list[str], tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                       ["--format", "ddi", "--kind", "question", "-o", "x.zip"],
+                                       ["--since", "last week", "-o", "x.jsonl"]])
+def test_bad_options_fail_with_a_reason_and_write_nothing(
+        data: Path, arguments: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # `-o x.zip` is relative: never beside the repository
     result = CliRunner().invoke(app, ["export", *arguments, "--data", str(data)])
     assert result.exit_code == 2
     assert "hint" in result.output
+    assert not list(tmp_path.iterdir())

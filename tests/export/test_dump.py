@@ -26,7 +26,8 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
 
 
 def everything(catalogue: Catalogue, fmt: str, **chosen: object) -> bytes:
-    return b"".join(dump_format(fmt).chunks(catalogue, selection(**chosen)))
+    chosen_format = dump_format(fmt)
+    return b"".join(chosen_format.chunks(catalogue, selection(chosen_format, **chosen)))
 
 
 def test_json_lines_read_back_to_the_stored_records(catalogue: Catalogue) -> None:
@@ -63,14 +64,16 @@ def test_filters_by_kind_catalogue_and_date(catalogue: Catalogue) -> None:
     with pytest.raises(DiscoveryError, match="not variable"):
         everything(catalogue, "ddi", kinds=["variable"])
     with pytest.raises(DiscoveryError, match="no kind of record"):
-        selection(kinds=["studies"])
+        selection(dump_format("jsonl"), kinds=["studies"])
+    with pytest.raises(DiscoveryError, match="not a date"):
+        selection(dump_format("jsonl"), since="last week")
 
 
 def test_the_stream_yields_as_it_reads(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
     """With small batches the first bytes come before the last record is read: the stream never
     holds the whole dump."""
     monkeypatch.setattr(dump, "CHUNK_BYTES", 10_000)
-    chunks = dump_format("jsonl").chunks(catalogue, selection())
+    chunks = dump_format("jsonl").chunks(catalogue, selection(dump_format("jsonl")))
     first = next(chunks)
     assert 10_000 <= len(first) < 20_000 + max(map(len, first.splitlines()))
     assert sum(1 for _ in chunks) > 10

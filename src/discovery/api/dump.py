@@ -33,14 +33,12 @@ def dump(request: Request, format: str = "jsonl",
     """?format=jsonl|parquet|ddi&kind=study&catalogue=UK Data Service&since=2024-01-01"""
     try:
         fmt = dump_format(format)
-        chosen = selection(kind, catalogue, since)
+        chosen = selection(fmt, kind, catalogue, since)
     except DiscoveryError as error:
         raise BadRequest(error.reason, hint=error.hint) from None
     services: Services = request.app.state.services
-    stream = _stream(services, fmt, chosen)
-    first = next(stream)  # a selection the format refuses fails here, as a 400, not mid-stream
     return StreamingResponse(
-        _prefixed(first, stream), media_type=fmt.media_type,
+        _stream(services, fmt, chosen), media_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="discovery-dump.{fmt.extension}"'})
 
 
@@ -49,16 +47,6 @@ def _stream(services: Services, fmt: DumpFormat, chosen: Selection) -> Iterator[
     client goes away."""
     catalogue = Catalogue(services.data_dir)
     try:
-        try:
-            chunks = fmt.chunks(catalogue, chosen)
-            yield next(chunks, b"")
-        except DiscoveryError as error:
-            raise BadRequest(error.reason, hint=error.hint) from None
-        yield from chunks
+        yield from fmt.chunks(catalogue, chosen)
     finally:
         catalogue.close()
-
-
-def _prefixed(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest

@@ -31,7 +31,7 @@ def export_command(
     bounded however large the catalogue is."""
     try:
         fmt = dump_format(format)
-        chosen = selection(kind or (), catalogue_name or (), since)
+        chosen = selection(fmt, kind or (), catalogue_name or (), since)
     except DiscoveryError as error:
         raise fail(error) from None
     if output == "-" and fmt.name != "jsonl" and sys.stdout.isatty():

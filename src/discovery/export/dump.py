@@ -10,6 +10,7 @@ sends it as a download. Each format is a small class with the same `chunks` meth
 from __future__ import annotations
 
 import zipfile
+from datetime import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ class DumpFormat(Protocol):
     name: str
     media_type: str
     extension: str
+    holds: tuple[str, ...] | None  # the kinds of record it can carry; None: every kind
 
     def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]: ...
 
@@ -76,6 +78,7 @@ class JsonLines:
     """One record per line, as `record_from_json` reads it, its first source as provenance."""
 
     name, media_type, extension = "jsonl", "application/x-ndjson", "jsonl"
+    holds = None
 
     def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]:
         lines: list[bytes] = []
@@ -96,6 +99,7 @@ class Parquet:
     time, and the whole record as JSON."""
 
     name, media_type, extension = "parquet", "application/vnd.apache.parquet", "parquet"
+    holds = None
     COLUMNS = ("id", "kind", "parent", "title", "source", "location", "catalogue", "fetched_at",
                "record")
 
@@ -133,12 +137,9 @@ class DdiZip:
     """A ZIP of `<id>.xml` DDI Codebook 2.5 files: studies and datasets with their variables."""
 
     name, media_type, extension = "ddi", "application/zip", "zip"
+    holds = STUDY_KINDS
 
     def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]:
-        other = [kind for kind in selection.kinds if kind not in STUDY_KINDS]
-        if other:
-            raise DiscoveryError(f"DDI holds studies and datasets, not {', '.join(other)}",
-                                 hint="use --format jsonl or parquet for other kinds")
         kinds = selection.kinds or STUDY_KINDS
         buffer = _Buffer()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -164,12 +165,24 @@ def dump_format(name: str) -> DumpFormat:
     return FORMATS[name]
 
 
-def selection(kinds: Sequence[str] = (), catalogues: Sequence[str] = (),
+def selection(fmt: DumpFormat, kinds: Sequence[str] = (), catalogues: Sequence[str] = (),
               since: str | None = None) -> Selection:
-    """A checked selection: kinds must be kinds of record."""
+    """A selection checked before anything is written (so a refused export leaves no empty
+    file behind): kinds of record the format can carry, and a date."""
     known = {kind.value for kind in Kind}
     unknown = [kind for kind in kinds if kind not in known]
     if unknown:
         raise DiscoveryError(f"no kind of record {', '.join(map(repr, unknown))}",
                              hint=f"kinds: {', '.join(sorted(known))}")
+    refused = [kind for kind in kinds if fmt.holds is not None and kind not in fmt.holds]
+    if refused:
+        raise DiscoveryError(f"{fmt.name} holds {' and '.join(fmt.holds or ())}, not "
+                             f"{', '.join(refused)}",
+                             hint="the jsonl and parquet formats carry every kind")
+    if since is not None:
+        try:
+            datetime.fromisoformat(since)
+        except ValueError:
+            raise DiscoveryError(f"since {since!r} is not a date",
+                                 hint="give it as YYYY-MM-DD") from None
     return Selection(tuple(kinds), tuple(catalogues), since)
