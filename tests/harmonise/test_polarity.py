@@ -101,7 +101,8 @@ def answered(request: httpx.Request) -> httpx.Response:
 
 PAGE_ROW = re.compile(r'<tr>\s*<td><span class="instrument-name">[^<]*</span> ([^<]*)</td>\s*'
                       r'<td><span class="instrument-name">[^<]*</span> ([^<]*)</td>\s*'
-                      r'<td class="score">[^<]*</td>\s*<td><span class="polarity[^"]*">([^<]*)</span></td>')
+                      r'(?:<td class="score">[^<]*</td>\s*){3}'
+                      r'<td><span class="polarity[^"]*">([^<]*)</span></td>')
 
 
 def test_score_pairs_the_page_the_api_and_the_crosswalk_agree_on_every_pair(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from discovery.api.oai import router as oai_router
 from discovery.api.routes import router as api_router
 from discovery.api.services import Services
 from discovery.index.embed import use_threads
-from discovery.web import pages
+from discovery.web import harmonise_page, pages
 from discovery.web.negotiation import NegotiatedJson
 from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
 
@@ -68,6 +68,7 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
     app.include_router(api_router)
     app.include_router(oai_router)
     app.include_router(dump_router)
+    app.include_router(harmonise_page.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     install_error_handlers(app, pages.error_page)

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,9 @@ class Harmonisation:
     matches: list[Match]
     clusters: list[Cluster]
     model: str
+    # item id -> the pair its crosswalk row gives numbers for: a clustered item with its cluster's
+    # label item, an unclustered one with its best match at or above the threshold
+    links: dict[str, Match] = field(default_factory=dict)
 
 
 def harmonise(instruments: Sequence[Instrument], matcher: Matcher,
@@ -72,15 +75,37 @@ def harmonise(instruments: Sequence[Instrument], matcher: Matcher,
     scores = matcher.scores(features, features)
     polarity = matcher.polarity(features, features)
     pairs, best = best_matches(owner, scores, threshold)
-    parts = matcher.pair_scores(features, [a for a, _ in pairs], [b for _, b in pairs])
-    matches = [Match(items[a], items[b], float(scores[a, b]), float(equivalence), float(related),
-                     int(polarity[a, b]))
-               for (a, b), equivalence, related in zip(pairs, parts.equivalence, parts.relatedness,
-                                                       strict=True)]
-    clusters = cluster(items, scores, polarity, best)
+    clusters, centres = cluster(items, scores, polarity, best)
+    linked = row_links(owner, scores, threshold, centres)
+    wanted = [*pairs, *linked]
+    parts = matcher.pair_scores(features, [a for a, _ in wanted], [b for _, b in wanted])
+    scored = [Match(items[a], items[b], float(scores[a, b]), float(equivalence), float(related),
+                    int(polarity[a, b]))
+              for (a, b), equivalence, related in zip(wanted, parts.equivalence, parts.relatedness,
+                                                      strict=True)]
     model = f"{matcher.english_model.name} + {matcher.multilingual_model.name}"
-    return Harmonisation(list(instruments), items, owner, scores, polarity, threshold, matches,
-                         clusters, model)
+    return Harmonisation(list(instruments), items, owner, scores, polarity, threshold,
+                         scored[:len(pairs)], clusters, model,
+                         {match.left.id: match for match in scored[len(pairs):]})
+
+
+def row_links(owner: np.ndarray, scores: np.ndarray, threshold: float,
+              centres: dict[int, int]) -> list[tuple[int, int]]:
+    """(item, other) per item the crosswalk gives numbers for: a clustered item with its
+    cluster's centre (the centre itself has none), else its best match in any other
+    instrument at or above the threshold."""
+    links = []
+    for row in range(len(owner)):
+        if row in centres:
+            if centres[row] != row:
+                links.append((row, centres[row]))
+            continue
+        others = np.flatnonzero(owner != owner[row])
+        if len(others):
+            best = int(others[scores[row, others].argmax()])
+            if scores[row, best] >= threshold:
+                links.append((row, best))
+    return links
 
 
 def best_matches(owner: np.ndarray, scores: np.ndarray, threshold: float
@@ -107,8 +132,9 @@ def best_matches(owner: np.ndarray, scores: np.ndarray, threshold: float
 
 
 def cluster(items: list[Item], scores: np.ndarray, polarity: np.ndarray,
-            links: set[tuple[int, int]]) -> list[Cluster]:
-    """Groups of items joined by mutual best matches; each labelled by its most central member."""
+            links: set[tuple[int, int]]) -> tuple[list[Cluster], dict[int, int]]:
+    """Groups of items joined by mutual best matches, each labelled by its most central member;
+    and the centre of each clustered item's group, by item row."""
     parent = list(range(len(items)))
 
     def root(i: int) -> int:
@@ -123,22 +149,36 @@ def cluster(items: list[Item], scores: np.ndarray, polarity: np.ndarray,
     for i in range(len(items)):
         groups.setdefault(root(i), []).append(i)
     members = sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
-    clusters = []
+    clusters, centres = [], {}
     for number, group in enumerate(members, start=1):
         inner = scores[np.ix_(group, group)]
         centre = group[int(inner.sum(1).argmax())]
         clusters.append(Cluster(number, items[centre].text, [items[i] for i in group],
                                 [int(polarity[centre, i]) for i in group]))
-    return clusters
+        centres |= dict.fromkeys(group, centre)
+    return clusters, centres
 
 
 def crosswalk_rows(result: Harmonisation) -> list[dict[str, Any]]:
-    """One row per item in a cluster, then one per unmatched item: the crosswalk sheet."""
+    """One row per item in a cluster, then one per item outside clusters: the crosswalk sheet.
+    A row's numbers compare its item with `matched_text`: its cluster's label item (the label's
+    own row has none), or outside clusters its best match at or above the threshold, if any.
+    Polarity in a cluster is relative to the label item, as for the rest of the cluster."""
     def row(item: Item, cluster: Cluster | None = None, sign: int | None = None) -> dict[str, Any]:
+        link = result.links.get(item.id)
+        if sign is None and link is not None:
+            sign = link.polarity
         return {"cluster": cluster.number if cluster else "",
                 "cluster_label": cluster.label if cluster else "", "instrument": item.instrument,
                 "item_id": item.id, "number": item.number or "", "text": item.text,
                 "options": " | ".join(item.options),
+                "matched_instrument": link.right.instrument if link else "",
+                "matched_item_id": link.right.id if link else "",
+                "matched_text": link.right.text if link else "",
+                "score": round(link.score, 4) if link else "",
+                "equivalence": round(link.equivalence, 4) if link else "",
+                "relatedness": round(link.relatedness, 4) if link else "",
+                "same_options": "yes" if link and same_scale(link.left, link.right) else "",
                 "polarity": "" if sign is None else sign,
                 "reverse_code": "" if sign is None else REVERSE_CODE[int(np.sign(sign))]}
 
@@ -150,7 +190,9 @@ def crosswalk_rows(result: Harmonisation) -> list[dict[str, Any]]:
 
 def match_rows(result: Harmonisation) -> list[dict[str, Any]]:
     return [{"instrument_1": m.left.instrument, "item_1": m.left.id, "text_1": m.left.text,
+             "options_1": " | ".join(m.left.options),
              "instrument_2": m.right.instrument, "item_2": m.right.id, "text_2": m.right.text,
+             "options_2": " | ".join(m.right.options),
              "score": round(m.score, 4), "equivalence": round(m.equivalence, 4),
              "relatedness": round(m.relatedness, 4), "polarity": m.polarity,
              "same_options": "yes" if same_scale(m.left, m.right) else ""}
@@ -207,9 +249,10 @@ def to_xlsx(result: Harmonisation) -> bytes:
 
 REVERSE_CODE = {-1: "yes", 0: "direction unclear", 1: "no"}  # the crosswalk's reverse_code column
 CROSSWALK_COLUMNS = ("cluster", "cluster_label", "instrument", "item_id", "number", "text", "options",
-                     "polarity", "reverse_code")
-MATCH_COLUMNS = ("instrument_1", "item_1", "text_1", "instrument_2", "item_2", "text_2", "score",
-                 "polarity", "same_options")
+                     "matched_instrument", "matched_item_id", "matched_text", "score", "equivalence",
+                     "relatedness", "same_options", "polarity", "reverse_code")
+MATCH_COLUMNS = ("instrument_1", "item_1", "text_1", "options_1", "instrument_2", "item_2", "text_2",
+                 "options_2", "score", "equivalence", "relatedness", "polarity", "same_options")
 
 
 def encoded(result: Harmonisation, fmt: str, file: str | None = None) -> bytes:

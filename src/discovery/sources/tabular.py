@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from itertools import count
+from itertools import count, islice
 from typing import Any
 
 from openpyxl import load_workbook
@@ -113,33 +113,110 @@ def _is_pair_benchmark(head: str) -> bool:
 
 # ---------------------------------------------------------------- parse
 
+@dataclass(frozen=True)
+class Columns:
+    """Columns chosen by a person rather than by header names (the harmonise page's choice):
+    rows up to `header_row` are skipped (0: the table has no header row)."""
+
+    header_row: int
+    text: int
+    options: int | None = None
+    number: int | None = None
+
+    def roles(self) -> dict[str, int]:
+        chosen = {"text": self.text, "options": self.options, "number": self.number}
+        return {role: index for role, index in chosen.items() if index is not None}
+
+
+@dataclass
+class Grid:
+    """The first rows of one table (the CSV, or one sheet), as the parser reads them, with the
+    header row and roles it finds by name (0 and {} when no row names a text column)."""
+
+    sheet: str  # "" for a CSV
+    title: str
+    rows: list[list[str]]  # rows 1, 2, ... of the table
+    header_row: int
+    roles: dict[str, int]
+
+
 @metered
-def parse(doc: Document) -> ParseResult:
+def parse(doc: Document, chosen: dict[str, Columns | None] | None = None) -> ParseResult:
+    """Records of a CSV or workbook; `chosen` maps a sheet's name ("" for a CSV) to columns
+    picked by hand, which then replace what the header's names say (None: skip that sheet)."""
+    _check_size(doc)
+    meter = Meter(doc)
+    if _is_workbook(doc):
+        return _parse_workbook(doc, meter, chosen or {})
+    return _parse_csv(doc, meter, (chosen or {}).get(""))
+
+
+@metered
+def grids(doc: Document, rows: int) -> list[Grid]:
+    """The first `rows` rows of each table in the file, for choosing its columns by hand."""
+    _check_size(doc)
+    meter = Meter(doc)
+    if not _is_workbook(doc):
+        text = decode_text(doc)
+        found = _csv_header(text[:65536])
+        dialect = found[0] if found else _csv_dialect(text[:65536])
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
+        reader = _limited(doc, meter, enumerate(csv.reader(io.StringIO(text), dialect), start=1), "")
+        head = [[cell.strip() for cell in cells] for _, cells in islice(reader, rows)]
+        header = found[1] if found else 0
+        return [Grid("", readable_stem(doc.location), head, header,
+                     column_roles(head[header - 1]) if header else {})]
+    workbook = _open_workbook(doc)
+    result = ParseResult()
+    try:
+        found: list[Grid] = []
+        for sheet in workbook.worksheets:
+            if (sheet.max_column or 0) > MAX_COLUMNS:
+                sheet.reset_dimensions()
+            reader = _limited(doc, meter, _sheet_rows(doc, sheet, result), f"{sheet.title}!")
+            head = [cells for _, cells in islice(reader, rows)]
+            header = next((n for n, cells in enumerate(head[:HEADER_SEARCH_ROWS], start=1)
+                           if "text" in column_roles(cells)), 0)
+            found.append(Grid(sheet.title, _sheet_title(doc, sheet.title, len(workbook.worksheets)),
+                              head, header, column_roles(head[header - 1]) if header else {}))
+        return found
+    finally:
+        workbook.close()
+
+
+def _check_size(doc: Document) -> None:
     if _is_pair_benchmark(doc.content[:2000].decode("utf-8", "ignore")):
         raise doc.fail("a question-pair benchmark (text_1, text_2), not catalogue metadata",
                        hint="score it with the matcher (bench/matching.py), do not ingest it")
     if len(doc.content) > MAX_DOCUMENT_BYTES:
         raise UnsafeInputError(f"document is {len(doc.content)} bytes, over the "
                                f"{MAX_DOCUMENT_BYTES} limit", file=doc.location)
-    meter = Meter(doc)
-    if file_suffix(doc.location) in XLSX_SUFFIXES or doc.content[:2] == b"PK":
-        return _parse_workbook(doc, meter)
-    return _parse_csv(doc, meter)
 
 
-def _parse_csv(doc: Document, meter: Meter) -> ParseResult:
+def _is_workbook(doc: Document) -> bool:
+    return file_suffix(doc.location) in XLSX_SUFFIXES or doc.content[:2] == b"PK"
+
+
+def _parse_csv(doc: Document, meter: Meter, chosen: Columns | None = None) -> ParseResult:
+    """The CSV's records, its columns named by its header or `chosen` by hand."""
     text = decode_text(doc)
     found = _csv_header(text[:65536])
-    if found is None:
+    if chosen is not None:
+        dialect = found[0] if found else _csv_dialect(text[:65536])
+        header_row = chosen.header_row
+    elif found is None:
         raise doc.fail("no question or text column in the header",
                        hint="name a column question, text, item or label (and optionally "
                             "number, options, variable, study, instrument, topic)")
-    dialect, header_row, header = found
+    else:
+        dialect, header_row, header = found
     # let csv hand over cells up to our own limit, so that _limited can name the row
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
     reader = csv.reader(io.StringIO(text), dialect)
     rows = _limited(doc, meter, _skip(enumerate(reader, start=1), header_row), "")
-    table = _table(readable_stem(doc.location), "", header, rows, meter)
+    title = readable_stem(doc.location)
+    table = _table(title, "", header, rows, meter) if chosen is None else \
+        Table(title=title, record_prefix="", roles=chosen.roles(), rows=rows, meter=meter)
     provenance = doc.provenance("tabular-tsv" if dialect.delimiter == "\t" else "tabular-csv")
     result = _parse_table(table, provenance, set())
     if not result.records:
@@ -147,15 +224,19 @@ def _parse_csv(doc: Document, meter: Meter) -> ParseResult:
     return result
 
 
-def _parse_workbook(doc: Document, meter: Meter) -> ParseResult:
+def _open_workbook(doc: Document) -> Any:
     try:
         _check_inflation(doc)
-        workbook = load_workbook(io.BytesIO(doc.content), read_only=True, data_only=True)
+        return load_workbook(io.BytesIO(doc.content), read_only=True, data_only=True)
     except (DiscoveryError, MemoryError):
         raise
     except Exception as error:  # openpyxl passes on whatever zipfile, zlib and its XML reader raise
         raise doc.fail(f"not a readable XLSX workbook: {error}",
                        hint="save it again as .xlsx (Excel 2007 or later)") from None
+
+
+def _parse_workbook(doc: Document, meter: Meter, chosen: dict[str, Columns | None]) -> ParseResult:
+    workbook = _open_workbook(doc)
     result = ParseResult()
     provenance = doc.provenance("tabular-xlsx")
     taken: set[str] = set()
@@ -166,8 +247,13 @@ def _parse_workbook(doc: Document, meter: Meter) -> ParseResult:
             prefix = f"{sheet.title}!"
             if (sheet.max_column or 0) > MAX_COLUMNS:  # a dimension padding every row to XFD
                 sheet.reset_dimensions()
+            if sheet.title in chosen and chosen[sheet.title] is None:
+                continue
             rows = _limited(doc, meter, _sheet_rows(doc, sheet, result), prefix)
-            table = _find_table(title, prefix, rows, meter)
+            columns = chosen.get(sheet.title)
+            table = _find_table(title, prefix, rows, meter) if columns is None else \
+                Table(title=title, record_prefix=prefix, roles=columns.roles(),
+                      rows=_skip(rows, columns.header_row), meter=meter)
             if table is None:
                 result.problems.append(Problem(record=sheet.title,
                                                reason="no question or text column in the header"))
@@ -265,6 +351,20 @@ def _csv_header(sample: str) -> tuple[Any, int, list[str]] | None:
                     best = (score, dialect, row_number, [clean(cell) or "" for cell in cells])
                 break
     return best[1:] if best else None
+
+
+def _csv_dialect(sample: str) -> Any:
+    """The delimiter of a text whose header names no column: the one that splits the most of
+    the first rows into the same number (more than one) of cells; a comma when none does."""
+    lines = sample.splitlines()[:HEADER_SEARCH_ROWS * 2]
+
+    def steady(delimiter: str) -> int:
+        widths = [len(cells) for cells in csv.reader(lines, _Delimited(delimiter)) if any(cells)]
+        common = max(set(widths), key=widths.count, default=1)
+        return widths.count(common) if common > 1 else 0
+
+    best = max(DELIMITERS, key=steady)
+    return _Delimited(best if steady(best) else ",")
 
 
 class _Delimited(csv.excel):

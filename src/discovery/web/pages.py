@@ -13,21 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
-from starlette.concurrency import run_in_threadpool
 
 from discovery.api import records
-from discovery.api.errors import status_of
-from discovery.api.harmonise_params import MAX_INSTRUMENTS, checked, unique_names
-from discovery.api.limits import TooManyRequests
-from discovery.api.routes import charge, crosswalk_download
-from discovery.api.search_params import BadRequest, build_request, parse_filters, parse_ranges
+from discovery.api.search_params import build_request, parse_filters, parse_ranges
 from discovery.api.services import Services, ServiceUnavailable
 from discovery.api.urls import RECORD_PREFIX, page_path, page_url, site_root, site_url
 from discovery.errors import DiscoveryError
@@ -36,8 +31,6 @@ from discovery.export.catalogue_summary import explore_charts
 from discovery.export.dataset_jsonld import dataset_description
 from discovery.export.summary import summarise
 from discovery.export.urls import safe_url
-from discovery.harmonise import crosswalk
-from discovery.harmonise.items import Instrument, instrument_from_text
 from discovery.index.places import filter_places
 from discovery.model import Kind, Record, main_text
 from discovery.search.models import FACETS, MAX_PAGE_SIZE, MAX_QUERY, RANGES, SearchRequest, SearchResults
@@ -53,9 +46,6 @@ FACET_LABELS = {"kind": "Kind", "source": "Source format", "catalogue": "Catalog
                 "country": "Country", "language": "Language", "topic": "Topic",
                 "design": "Study design", "resource_type": "Resource type", "funder": "Funder",
                 "questionnaire": "Questionnaire"}
-SHOWN_MATCHES = 500
-MAX_FORM_FIELDS = 2 * MAX_INSTRUMENTS + 2  # a name and items per box, the threshold and the action
-MEASURED_STUDIES = 20
 RANGE_LABELS = {"year": "Years covered", "age": "Ages", "sample_size": "Sample size",
                 "variables": "Number of variables"}
 # Field names of grant outcomes (and any other source's labelled fields) as people read them;
@@ -439,134 +429,6 @@ def explore_page(request: Request) -> Response:
         unavailable = error
     return render(request, "explore.html", summary=services.summary(), charts=charts,
                   unavailable=unavailable, canonical=site_url(request, "/explore"))
-
-
-# ---- harmonise ---------------------------------------------------------------------------------
-
-Boxes = list[tuple[str, str]]  # (instrument name, its items one per line), one per textarea
-
-
-def _box_name(n: int) -> str:
-    return f"Instrument {n + 1}"
-
-
-async def _form_fields(request: Request) -> list[tuple[str, str]]:
-    """The posted form, url-encoded as the page sends it (the app bounds the body's bytes)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip()
-    if kind != "application/x-www-form-urlencoded":
-        raise BadRequest(f"the form must be sent as application/x-www-form-urlencoded, not {kind!r}")
-    try:
-        return parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True,
-                         max_num_fields=MAX_FORM_FIELDS)
-    except ValueError:
-        raise BadRequest(f"the form has more than {MAX_FORM_FIELDS} fields",
-                         hint=f"one request can harmonise at most {MAX_INSTRUMENTS} instruments") from None
-
-
-def _boxes(fields: list[tuple[str, str]]) -> Boxes:
-    names = [value for key, value in fields if key == "name"]
-    texts = [value for key, value in fields if key == "items"]
-    count = max(len(names), len(texts), 2)
-    if count > MAX_INSTRUMENTS:
-        raise BadRequest(f"{count} instruments; one request can harmonise at most {MAX_INSTRUMENTS}")
-    return [((names[n].strip() if n < len(names) else "") or _box_name(n),
-             texts[n] if n < len(texts) else "") for n in range(count)]
-
-
-def _threshold(fields: list[tuple[str, str]]) -> float:
-    text = dict(fields).get("threshold", "").strip()
-    if not text:
-        return crosswalk.DEFAULT_THRESHOLD
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadRequest(f"threshold {text!r} is not a number", hint="e.g. 0.25") from None
-    if not -1 <= value <= 1:
-        raise BadRequest(f"threshold {value:g} is outside -1 to 1", hint="scores are cosines; try 0.25")
-    return value
-
-
-def _instruments(boxes: Boxes) -> list[Instrument]:
-    """Each filled textarea read as pasted text (numbering and options as the text parser reads them)."""
-    filled = [(name, text) for name, text in boxes if text.strip()]
-    names = unique_names([name for name, _ in filled])
-    return checked([instrument_from_text(text, name)
-                    for name, (_, text) in zip(names, filled, strict=True)])
-
-
-def _measured(request: Request, q: str) -> tuple[Any, DiscoveryError | None]:
-    if not q.strip():
-        return None, None
-    try:
-        charge(request, "measured")
-        return services_of(request).measured(q, crosswalk.DEFAULT_THRESHOLD, MEASURED_STUDIES), None
-    except (ServiceUnavailable, TooManyRequests) as error:
-        return None, error
-
-
-def _harmonise_page(request: Request, boxes: Boxes, threshold: float | str, status: int = 200,
-                    **context: Any) -> HTMLResponse:
-    q = request.query_params.get("q", "")[:1000]
-    measured, unavailable = _measured(request, q)
-    kinds = records.item_kinds(services_of(request).catalogue, measured[1]) if measured else {}
-    return render(request, "harmonise.html", status=status, title="Harmonise questions", boxes=boxes,
-                  threshold=threshold, q=q, measured=measured, measured_unavailable=unavailable,
-                  item_kinds=kinds, measured_min=crosswalk.DEFAULT_THRESHOLD, max_boxes=MAX_INSTRUMENTS,
-                  shown_matches=SHOWN_MATCHES,
-                  canonical=site_url(request, "/harmonise"), **context)
-
-
-def _catalogue_box(services: Services, key: str) -> tuple[str, str]:
-    """A questionnaire's questions as the first box holds them, one per line in its own order,
-    for "harmonise with...": the visitor then fills in what to compare it with."""
-    instrument = records.get_kind(services.catalogue, key, (Kind.INSTRUMENT,), "a questionnaire")
-    questions = records.instrument_questions(services, instrument.id)
-    return instrument.title, "\n".join(" ".join(q.title.split()) for q in questions)
-
-
-@router.get("/harmonise", response_class=HTMLResponse)
-def harmonise_page(request: Request) -> Response:
-    """The form (with a catalogue questionnaire in its first box when `with` names one); its
-    first view starts loading the matcher, so it is ready by the first match."""
-    services = services_of(request)
-    services.load_matcher()
-    chosen = request.query_params.get("with", "")[:MAX_QUERY]
-    first = _catalogue_box(services, chosen) if chosen else (_box_name(0), "")
-    return _harmonise_page(request, [first, (_box_name(1), "")], crosswalk.DEFAULT_THRESHOLD,
-                           focus=1 if chosen else None)
-
-
-@router.post("/harmonise", response_class=HTMLResponse)
-async def harmonise_submit(request: Request) -> Response:
-    """The add button comes back with one more textarea; the match button with the results."""
-    fields = await _form_fields(request)
-    boxes = _boxes(fields)
-    threshold_text = dict(fields).get("threshold", "")
-    if dict(fields).get("action") == "add":
-        if len(boxes) < MAX_INSTRUMENTS:
-            boxes.append((_box_name(len(boxes)), ""))
-        return await run_in_threadpool(_harmonise_page, request, boxes, threshold_text,
-                                       focus=len(boxes) - 1)
-    try:
-        threshold = _threshold(fields)
-        instruments = await run_in_threadpool(_instruments, boxes)
-        charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
-        result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
-    except DiscoveryError as error:
-        return await run_in_threadpool(_harmonise_page, request, boxes, threshold_text,
-                                       status_of(error), form_error=error)
-    return await run_in_threadpool(_harmonise_page, request, boxes, threshold, result=result)
-
-
-@router.post("/harmonise/crosswalk.{fmt}")
-async def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json"]) -> Response:
-    """The crosswalk file for the posted form (the results page's download buttons)."""
-    fields = await _form_fields(request)
-    threshold = _threshold(fields)
-    instruments = await run_in_threadpool(_instruments, _boxes(fields))
-    charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
-    result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
-    return crosswalk_download(result, fmt)
 
 
 # ---- API reference ---------------------------------------------------------------------------
