@@ -82,13 +82,17 @@ def test_crosswalk_downloads_open_in_a_spreadsheet_reader(search_site: Site) -> 
     book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
     rows = list(book["matches"].iter_rows(values_only=True))
     assert rows[0][:3] == ("instrument_1", "item_1", "text_1")
-    assert any(row[2] == "I worry a lot" and row[5] == "I worry too much" for row in rows[1:])
+    header = rows[0]
+    pairs = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    assert any(pair["text_1"] == "I worry a lot" and pair["text_2"] == "I worry too much"
+               and -1 <= pair["equivalence"] <= 1 and -1 <= pair["relatedness"] <= 1 for pair in pairs)
     assert "'=cmd" in [row[2] for row in book["crosswalk"].iter_rows(values_only=True)]
     text = post(search_site, "/api/harmonise.csv", body)
     assert text.headers["content-type"].startswith("text/csv")
     crosswalk = list(csv.DictReader(io.StringIO(text.text)))
     assert {row["text"] for row in crosswalk} == {"I feel calm", "I worry a lot", "I feel nervous",
                                                   "I worry too much"}
+    assert all(row["score"] for row in crosswalk if row["cluster"] and row["text"] != row["cluster_label"])
 
 
 @pytest.mark.parametrize("body, status, words", [

@@ -52,7 +52,7 @@ def test_a_question_page_says_where_it_stands_and_what_it_measures(crawl_site: S
     assert "<td>Très bon</td>" in page
     assert 'href="/variables/ehis-2025-questionnaire-test-es0-sequence-1.hs1"' in page
     assert f'rel="prev" href="/questions/{EHIS}.acces-par"' in page and 'rel="next"' in page
-    assert '<form class="measured-ask" action="/harmonise#measured" method="get">' in page
+    assert '<form class="measured-ask" action="/measured" method="get">' in page
     assert 'value="Comment est votre état de santé général ?"' in page
 
 

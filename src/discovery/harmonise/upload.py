@@ -183,13 +183,20 @@ def _read_tables(key: str, name: str, doc: Document, choices: Mapping[str, str])
             if all(columns is None for columns in chosen.values()):
                 return source
             result = tabular.parse(doc, chosen)
-            source.instruments = instruments_from_records(result.records, name)
+            source.instruments = [worded for instrument in instruments_from_records(result.records, name)
+                                  if (worded := _worded(instrument)).items]
             if not source.instruments:
-                raise doc.fail("no item text in the chosen column", hint="choose the column that "
-                                                                         "holds the questions")
+                raise doc.fail("no rows with text in the chosen item column",
+                               hint="choose the column that holds the questions")
     except DiscoveryError as error:
         source.error = error
     return source
+
+
+def _worded(instrument: Instrument) -> Instrument:
+    """Without cells that hold no word (codes, dashes, "n/a" rows' numbers): nothing to match."""
+    instrument.items = [item for item in instrument.items if any(ch.isalpha() for ch in item.text)]
+    return instrument
 
 
 def _table(key: str, name: str, grid: Grid, choices: Mapping[str, str]) -> Table:

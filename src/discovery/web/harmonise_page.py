@@ -136,6 +136,12 @@ def instruments_of(sources: list[Source]) -> list[Instrument]:
     return checked(upload.distinct(found, unique_names([instrument.name for instrument in found])))
 
 
+def page_status(error: DiscoveryError) -> int:
+    """A file or form the page cannot use is the visitor's to fix (422), never a server error."""
+    status = status_of(error)
+    return 422 if status == 500 else status
+
+
 def _measured(request: Request, q: str) -> tuple[Any, DiscoveryError | None]:
     if not q.strip():
         return None, None
@@ -208,7 +214,7 @@ async def harmonise_submit(request: Request) -> Response:
         threshold = threshold_of(form.threshold_text)
         sources, instruments = await run_in_threadpool(_read, form)
         if form.errors:
-            return _page(request, form, sources, status_of(form.errors[0]))
+            return _page(request, form, sources, page_status(form.errors[0]))
         if form.action != "match":
             return _page(request, form, sources,
                          focus=len(form.boxes) - 1 if form.action == "add" else None)
@@ -216,21 +222,26 @@ async def harmonise_submit(request: Request) -> Response:
         result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
     except DiscoveryError as error:
         form.errors.append(error)
-        return await run_in_threadpool(_page, request, form, sources, status_of(error))
+        return await run_in_threadpool(_page, request, form, sources, page_status(error))
     return await run_in_threadpool(_page, request, form, sources, 200, result)
 
 
 @router.post("/harmonise/crosswalk.{fmt}")
 async def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json"]) -> Response:
-    """The crosswalk file for the posted form (the results page's download buttons)."""
+    """The crosswalk file for the posted form (the results page's download buttons); the page
+    with its errors when a file or the form cannot be used."""
     form = await read_form(request)
-    threshold = threshold_of(form.threshold_text)
-    _, instruments = await run_in_threadpool(_read, form)
-    if form.errors:
-        raise form.errors[0]
-    charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
-    result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
-    return crosswalk_download(result, fmt)
+    sources: list[Source] = []
+    try:
+        threshold = threshold_of(form.threshold_text)
+        sources, instruments = await run_in_threadpool(_read, form)
+        if not form.errors:
+            charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
+            result = await run_in_threadpool(services_of(request).harmonise, instruments, threshold)
+            return crosswalk_download(result, fmt)
+    except DiscoveryError as error:
+        form.errors.append(error)
+    return await run_in_threadpool(_page, request, form, sources, page_status(form.errors[0]))
 
 
 @router.get("/measured", response_class=HTMLResponse)
