@@ -48,7 +48,9 @@ def test_harmonise_files_and_pasted_text_to_xlsx(corpus: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "Crosswalk written" in result.output
     rows = list(load_workbook(out, read_only=True)["matches"].iter_rows(values_only=True))
-    assert any("relax" in str(row[2]).lower() and "relax" in str(row[5]).lower() for row in rows[1:])
+    pairs = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert any("relax" in str(pair["text_1"]).lower() and "relax" in str(pair["text_2"]).lower()
+               for pair in pairs)
 
 
 def test_measured_groups_items_by_study(corpus: Path, tmp_path: Path) -> None:
