@@ -265,3 +265,12 @@ def test_upload_two_csv_files_pick_columns_and_download_the_crosswalk(
     assert xlsx_relax["relatedness"] == float(relax["relatedness"])
     context.close()
     assert errors == []
+
+
+def test_too_many_items_name_the_files_that_hold_them(url: str) -> None:
+    rows = "question\n" + "".join(f"Item number {n} about feeling something\n" for n in range(350))
+    files = [("file", ("long.csv", rows.encode(), "text/csv")),
+             ("file", ("longer.csv", rows.encode() + b"One more item here\n", "text/csv"))]
+    response = httpx.post(url + "/harmonise", files=files, data={"action": "match"}, timeout=120)
+    assert response.status_code == 400
+    assert "701 items in all" in response.text and "long.csv: 350, longer.csv: 351" in response.text

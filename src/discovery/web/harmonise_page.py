@@ -22,7 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from discovery.api import records
 from discovery.api.errors import status_of
-from discovery.api.harmonise_params import MAX_INSTRUMENTS, checked, unique_names
+from discovery.api.harmonise_params import MAX_INSTRUMENTS, MAX_ITEMS, checked, unique_names
 from discovery.api.limits import TooManyRequests
 from discovery.api.routes import charge, crosswalk_download
 from discovery.api.search_params import BadRequest
@@ -40,6 +40,7 @@ from discovery.web.pages import render, services_of
 SHOWN_MATCHES = 500
 MEASURED_STUDIES = 20
 MAX_QUESTION = 1000
+PARSE_BYTES_PER_TOKEN = 50_000
 # a name and items per box, a name and bytes per file, three choices per table, threshold, action
 MAX_FORM_FIELDS = 2 * MAX_INSTRUMENTS + 2 * upload.MAX_FILES + 3 * 4 * upload.MAX_FILES + 4
 CARRIED_PART_BYTES = 4 * upload.MAX_UPLOAD_BYTES // 3 + 4  # a file's bytes in base64
@@ -131,9 +132,23 @@ def sources_of(form: Form) -> list[Source]:
 
 
 def instruments_of(sources: list[Source]) -> list[Instrument]:
-    """The sources' instruments under unique names, checked for count and size."""
+    """The sources' instruments under unique names, checked for count and size; too many items
+    in all names the files and boxes that hold them."""
     found = [instrument for source in sources for instrument in source.instruments if instrument.items]
-    return checked(upload.distinct(found, unique_names([instrument.name for instrument in found])))
+    try:
+        return checked(upload.distinct(found, unique_names([instrument.name for instrument in found])))
+    except BadRequest as error:
+        if sum(len(instrument.items) for instrument in found) > MAX_ITEMS:
+            counts = ", ".join(f"{source.name}: {sum(len(i.items) for i in source.instruments):,}"
+                               for source in sources if source.instruments)
+            error.hint = f"items per file or box: {counts}; {error.hint}"
+        raise
+
+
+def parse_cost(form: Form) -> int:
+    """Rate-limit tokens for reading the files: one per file and per started 50 KB, since a
+    file is read again on every press of a button (PDFs cost most)."""
+    return sum(1 + len(item.content) // PARSE_BYTES_PER_TOKEN for item in form.uploads)
 
 
 def page_status(error: DiscoveryError) -> int:
@@ -212,6 +227,7 @@ async def harmonise_submit(request: Request) -> Response:
     sources: list[Source] = []
     try:
         threshold = threshold_of(form.threshold_text)
+        charge(request, "harmonise", parse_cost(form))
         sources, instruments = await run_in_threadpool(_read, form)
         if form.errors:
             return _page(request, form, sources, page_status(form.errors[0]))
@@ -234,6 +250,7 @@ async def harmonise_download(request: Request, fmt: Literal["csv", "xlsx", "json
     sources: list[Source] = []
     try:
         threshold = threshold_of(form.threshold_text)
+        charge(request, "harmonise", parse_cost(form))
         sources, instruments = await run_in_threadpool(_read, form)
         if not form.errors:
             charge(request, "harmonise", sum(len(instrument.items) for instrument in instruments))
