@@ -37,6 +37,7 @@ browser:
 
 test: setup browser
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy  # src/, configured in pyproject.toml
 	$(BIN)/pytest
 
 # Needs the catalogue and index that `make demo` builds in $(DATA).
@@ -55,4 +56,4 @@ audit: setup
 	$(BIN)/pip-audit --strict --skip-editable
 
 clean:
-	rm -rf $(DATA) test-artifacts .pytest_cache
+	rm -rf $(DATA) test-artifacts .pytest_cache .mypy_cache

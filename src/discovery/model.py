@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
@@ -505,7 +506,7 @@ def schema_org_kind(data: dict[str, Any]) -> Kind | None:
 
 
 def record_from_schema_org(data: dict[str, Any], *, id: str | None = None,
-                           provenance: Provenance) -> Record:
+                           provenance: Provenance) -> AnyRecord:
     """The record a schema.org node describes, the reverse of `to_schema_org`.
 
     `id=None` makes the id from the name. Texts are taken as given: readers strip markup first.
@@ -515,13 +516,15 @@ def record_from_schema_org(data: dict[str, Any], *, id: str | None = None,
     if kind is None:
         raise ValueError(f"schema.org type {data.get('@type')!r} is not a kind of record")
     titles = [Text(value=" ".join(t.value.split()), lang=t.lang) for t in _titles(data)]
-    if not titles:
+    main_title = main_text(titles)
+    if main_title is None:
         raise ValueError(f"schema.org {data.get('@type')} has no name")
-    title = main_text(titles).value
+    title = main_title.value
     descriptions = _schema_texts(data.get("description"))
+    description = main_text(descriptions)
     fields: dict[str, Any] = {
         "id": id or slug(title), "title": title, "titles": titles,
-        "description": main_text(descriptions).value if descriptions else None,
+        "description": description.value if description else None,
         "descriptions": descriptions, "identifiers": _schema_identifiers(data),
         "keywords": _schema_keywords(data.get("keywords")),
         "url": _first_string(data.get("url")), "language": _languages(data.get("inLanguage")),
@@ -648,7 +651,7 @@ def _person_from_schema(data: dict[str, Any], fields: dict[str, Any]) -> Person:
                   family_name=_first_string(data.get("familyName")), orcid=orcid)
 
 
-_SCHEMA_BUILDERS: dict[Kind, Any] = {
+_SCHEMA_BUILDERS: dict[Kind, Callable[[dict[str, Any], dict[str, Any]], AnyRecord]] = {
     Kind.DATASET: _study_from_schema, Kind.VARIABLE: _variable_from_schema,
     Kind.INSTRUMENT: _instrument_from_schema, Kind.QUESTION: _question_from_schema,
     Kind.PROJECT: _project_from_schema, Kind.OUTPUT: _output_from_schema,
@@ -814,8 +817,9 @@ def _interval(value: Any) -> str | None:
 
 def _place_name(value: Any) -> str | None:
     if isinstance(value, dict):
-        geo = value.get("geo") if isinstance(value.get("geo"), dict) else {}
-        return _first_string(value.get("name")) or _first_string(geo.get("address")) \
+        geo = value.get("geo")
+        return _first_string(value.get("name")) \
+            or _first_string(geo.get("address") if isinstance(geo, dict) else None) \
             or _first_name(value.get("address"))
     return _first_string(value)
 

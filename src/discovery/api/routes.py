@@ -16,7 +16,7 @@ from pydantic import StringConstraints
 
 from discovery.api import records
 from discovery.api.harmonise_params import HarmoniseRequest, instruments_of
-from discovery.api.schemas import (ErrorResponse, FacetsResponse, HarmoniseResponse, ItemResponse,
+from discovery.api.schemas import (ErrorResponse, FacetsResponse, Grant, HarmoniseResponse, ItemResponse,
                                    Link, MeasuredItem, MeasuredResponse, MeasuredStudy, Neighbour,
                                    ProjectResponse, StatsResponse, VariableResponse, VariablesPage)
 from discovery.api.search_params import (FILTER_PATTERN, MAX_FILTERS, RANGE_PATTERN, BadRequest,
@@ -235,8 +235,8 @@ def item(request: Request, key: str) -> ItemResponse:
         instruments=[link(request, n) for n in view.instruments],
         children=[link(request, n) for n in view.children],
         parents=[link(request, n) for n in view.parents],
-        grants=[{"project": record_json(g.project), "link": link(request, g.link),
-                 "outputs": [record_json(o) for o in g.outputs]} for g in view.grants],
+        grants=[Grant(project=record_json(g.project), link=link(request, g.link),
+                      outputs=[record_json(o) for o in g.outputs]) for g in view.grants],
         other_relations=[link(request, n) for n in view.other],
         jsonld=base + "/jsonld",
         citation={"ris": base + "/citation.ris", "bibtex": base + "/citation.bib"})

@@ -70,19 +70,19 @@ def parse_ranges(values: Sequence[str], extra: Mapping[str, str] | None = None
             raise BadRequest(f"range {item!r}: unknown range {name!r}", hint="ranges: " + ", ".join(RANGES))
         ranges[name] = (_bound(name, low), _bound(name, high))
     for name in RANGES:
-        low, high = (extra or {}).get(f"{name}_min"), (extra or {}).get(f"{name}_max")
-        if (low or "").strip() or (high or "").strip():
-            ranges[name] = (_bound(name, low), _bound(name, high))
-    for name, (low, high) in ranges.items():
-        if low is not None and high is not None and low > high:
-            raise BadRequest(f"range {name!r}: minimum {low:g} is above maximum {high:g}")
+        low_text, high_text = (extra or {}).get(f"{name}_min"), (extra or {}).get(f"{name}_max")
+        if (low_text or "").strip() or (high_text or "").strip():
+            ranges[name] = (_bound(name, low_text), _bound(name, high_text))
+    for name, (minimum, maximum) in ranges.items():
+        if minimum is not None and maximum is not None and minimum > maximum:
+            raise BadRequest(f"range {name!r}: minimum {minimum:g} is above maximum {maximum:g}")
     return ranges
 
 
 def build_request(**fields: object) -> SearchRequest:
     """A SearchRequest, with pydantic's complaints turned into one readable message."""
     try:
-        return SearchRequest(**fields)  # type: ignore[arg-type]
+        return SearchRequest.model_validate(fields)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                              for e in error.errors())

@@ -224,7 +224,7 @@ class Catalogue:
 
         def renamed(rid: str | None) -> str | None:
             if rid is None or rid in renames:
-                return renames.get(rid, rid)
+                return None if rid is None else renames[rid]
             parent, dot, rest = rid.partition(".")
             return f"{renames[parent]}.{rest}" if dot and parent in renames else rid
 
@@ -535,7 +535,8 @@ class Catalogue:
         """(id, kind, title, location of its first source) for every matching record."""
         query = ("SELECT r.id, r.kind, r.title, MIN(s.location) FROM records r "
                  "JOIN record_sources s ON s.record_id = r.id")
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | int] = []
         if kind:
             where.append("r.kind=?")
             args.append(kind)
@@ -677,7 +678,7 @@ def _head(parsed: dict[str, Any]) -> dict[str, Any]:
 def _unique_ids(result: ParseResult) -> list[Record]:
     """Two records of one document must not share an id: later ones get `-2`, `-3`..."""
     seen: dict[str, int] = {}
-    records = []
+    records: list[Record] = []
     for record in result.records:
         count = seen.get(record.id, 0) + 1
         seen[record.id] = count

@@ -90,9 +90,9 @@ def harvest_oai_command(
     since = from_ or (None if full else catalogue.last_harvest(url, metadata_prefix, set_spec))
     if since:
         console.print(f"Harvesting records changed since {since}")
-    window = {"from_": parse_datestamp(since) if since else None,
-              "until": parse_datestamp(until) if until else None}
-    pages = harvest_oai(url, metadata_prefix=metadata_prefix, set_spec=set_spec, **window,
+    pages = harvest_oai(url, metadata_prefix=metadata_prefix, set_spec=set_spec,
+                        from_=parse_datestamp(since) if since else None,
+                        until=parse_datestamp(until) if until else None,
                         allow=Allowance.of(allow_host or (), private=allow_private))
     first_response: list[str] = []
     with progress_bar() as progress:
@@ -119,7 +119,7 @@ def refresh_derived(catalogue: Catalogue, data: Path, report: IngestReport) -> N
             console.print(f"Removed {folder}: an index update that was interrupted before it "
                           f"finished (the previous index kept serving).")
         return
-    if not changed:
+    if not changed and index is not None:  # else returned above
         console.print(f"The search index has read the catalogue's history up to {index['seq']} of "
                       f"{last} (an earlier run was interrupted): linking and indexing the rest.")
     console.print(link_catalogue(catalogue).summary())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -39,7 +40,7 @@ NoBank = Annotated[bool, typer.Option("--no-bank", help="Match without an item b
 
 
 @contextmanager
-def encoding_progress(label: str):  # type: ignore[no-untyped-def]
+def encoding_progress(label: str) -> Iterator[Callable[[str, int], None]]:
     with progress_bar() as bar:
         task = bar.add_task(label, total=None, current="")
 

@@ -18,7 +18,7 @@ from discovery.search.evaluate import Interval, Scores, evaluate, interval, load
 from discovery.search.models import RANGES, Mode, SearchRequest, SearchResults
 from discovery.search.service import SearchService
 
-MODES: tuple[str, ...] = get_args(Mode)
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 def run_index_update(data: Path, model: str | None = None, rebuild: bool = False) -> UpdateReport:
@@ -112,10 +112,11 @@ def search_command(
         data: DataDir = Path("data")) -> None:
     """Search studies, datasets, variables and questions: hybrid keyword + meaning, with facets."""
     try:
-        request = SearchRequest(q=query, mode=mode, semantic_weight=weight,
-                                filters=parse_filters(filter_ or []), ranges=parse_ranges(range_ or []),
-                                sort=sort, size=limit, cursor=cursor, similar_to=similar, group=not flat,
-                                collapse=not versions, spellcheck=spellcheck)
+        request = SearchRequest.model_validate(dict(  # mode and sort are checked here, as given
+            q=query, mode=mode, semantic_weight=weight,
+            filters=parse_filters(filter_ or []), ranges=parse_ranges(range_ or []),
+            sort=sort, size=limit, cursor=cursor, similar_to=similar, group=not flat,
+            collapse=not versions, spellcheck=spellcheck))
     except ValueError as error:  # pydantic's message names the field and the allowed values
         raise fail(DiscoveryError(f"bad search option: {error}".replace("\n", " "))) from None
     try:
@@ -138,8 +139,8 @@ def print_results(results: SearchResults) -> None:
         console.print(f"[bold]Nothing fits.[/bold] The {shown} nearest records, which do not match "
                       f"well [dim]({results.took_ms:.0f} ms, {escape(results.model)})[/dim]:")
     else:
-        more = "" if results.total_exact else "+"
-        console.print(f"[bold]{results.total}{more}[/bold] hits [dim]({results.took_ms:.0f} ms, "
+        plus = "" if results.total_exact else "+"
+        console.print(f"[bold]{results.total}{plus}[/bold] hits [dim]({results.took_ms:.0f} ms, "
                       f"{escape(results.model)})[/dim]")
     for n, hit in enumerate(results.hits, start=1):
         console.print(f"\n[bold]{n}. {escape(hit.title)}[/bold]  [dim]{hit.kind} · {escape(hit.id)} · "
@@ -180,8 +181,8 @@ def eval_command(
         data: DataDir = Path("data")) -> None:
     """nDCG@10, MRR and recall@10 of the search modes on graded judgments, side by side, with 95%
     bootstrap intervals and the hybrid gain over each single retriever."""
-    modes = MODES if mode == "all" else (mode,)
-    if any(m not in MODES for m in modes):
+    modes = MODES if mode == "all" else tuple(m for m in MODES if m == mode)
+    if not modes:
         raise fail(DiscoveryError(f"unknown mode {mode!r}", hint="hybrid, lexical, semantic or all"))
     try:
         sets = {path: load_judgments(path) for path in judgments}
@@ -202,23 +203,23 @@ def eval_command(
 METRICS = (("ndcg", "nDCG@10"), ("mrr", "MRR"), ("recall", "recall@10"))
 
 
-def _eval_summary(report: dict[str, dict[str, Scores]]) -> dict[str, Any]:
+def _eval_summary(report: dict[Mode, dict[str, Scores]]) -> dict[str, Any]:
     summary: dict[str, Any] = {m: {metric: vars(interval([getattr(s, metric) for s in per.values()]))
                                    for metric, _ in METRICS} for m, per in report.items()}
     if "hybrid" in report:
         summary["ratios"] = {f"hybrid/{other}": vars(_ndcg_ratio(report, other))
-                             for other in ("lexical", "semantic") if other in report}
+                             for other in MODES if other != "hybrid" and other in report}
     summary["per_query"] = {m: {q: s.ndcg for q, s in per.items()} for m, per in report.items()}
     return summary
 
 
-def _ndcg_ratio(report: dict[str, dict[str, Scores]], other: str) -> Interval:
+def _ndcg_ratio(report: dict[Mode, dict[str, Scores]], other: Mode) -> Interval:
     queries = list(report["hybrid"])
     return ratio_interval([report["hybrid"][q].ndcg for q in queries],
                           [report[other][q].ndcg for q in queries])
 
 
-def _print_eval(path: Path, report: dict[str, dict[str, Scores]], model: str, per_query: bool) -> None:
+def _print_eval(path: Path, report: dict[Mode, dict[str, Scores]], model: str, per_query: bool) -> None:
     modes = list(report)
     queries = len(report[modes[0]])
     table = Table(title=f"{escape(path.name)}: {queries} queries, {escape(model)} "

@@ -56,7 +56,7 @@ def dataset_jsonld(study: Study, *, url: str, catalogue_name: str, catalogue_url
     if grants and not data.get("funding"):
         data["funding"] = [_grant(project, page) for project, page in grants]
     elif grants:
-        pages = {project.title: page for project, page in grants}
+        pages: dict[str | None, str] = {project.title: page for project, page in grants}  # None: no name
         data["funding"] = [{**node, "url": node.get("url") or pages.get(node.get("name"))}
                            if isinstance(node, dict) else node for node in as_list(data["funding"])]
     catalogs = as_list(data.get("includedInDataCatalog"))

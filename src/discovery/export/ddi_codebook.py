@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from lxml import etree
 
 from discovery.export.xml_text import add
-from discovery.model import Category, Identifier, Study, Text, Variable
+from discovery.model import Category, Identifier, Link, Study, Text, Variable
 
 NS = "ddi:codebook:2_5"
 SCHEMA_URL = "https://ddialliance.org/Specification/DDI-Codebook/2.5/XMLSchema/codebook.xsd"
@@ -155,7 +155,7 @@ def _method(parent: etree._Element, study: Study) -> None:
 
 def _file_descriptions(root: etree._Element, study: Study) -> None:
     """The number of cases, and each downloadable file with its format."""
-    files = list(study.distributions) or ([None] if study.sample_size is not None else [])
+    files: list[Link | None] = [*study.distributions] or ([None] if study.sample_size is not None else [])
     for position, link in enumerate(files):
         described = add(root, _q("fileDscr"), URI=link.url if link else None)
         text = add(described, _q("fileTxt"))

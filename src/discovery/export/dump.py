@@ -109,7 +109,8 @@ class Parquet:
 
         schema = pa.schema([(column, pa.string()) for column in self.COLUMNS])
         buffer = _Buffer()
-        with pq.ParquetWriter(buffer, schema, compression="zstd") as writer:
+        # pyarrow writes to any object with write(); its stubs ask for an IO or a NativeFile
+        with pq.ParquetWriter(buffer, schema, compression="zstd") as writer:  # type: ignore[arg-type]
             batch: list[StoredRow] = []
             for row in _rows(catalogue, selection):
                 batch.append(row)

@@ -43,7 +43,7 @@ def to_csv(variables: Iterable[Variable]) -> bytes:
 
 def to_xlsx(variables: Iterable[Variable], title: str = "variables") -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # the one a new workbook starts with
     sheet.title = (title[:31] or "variables").translate({ord(c): " " for c in "[]:*?/\\"})
     sheet.append(list(COLUMNS))
     for variable in variables:

@@ -72,8 +72,8 @@ class ItemBank:
         """A bank of (text, group) pairs, keeping the English texts: the bank serves the English
         channel only, and other languages would only blur its mean and neighbourhoods."""
         groups_of: dict[str, set[str]] = {}
-        for text, group in items:
-            text = clean(text)
+        for given, group in items:
+            text = clean(given)
             if text:
                 groups_of.setdefault(text, set()).add(group)
         unique = sorted(groups_of)
@@ -145,10 +145,10 @@ class ItemBank:
         """Exact inner product for a bank this small; an HNSW graph beyond (recall near 1)."""
         dim = self.vectors.shape[1]
         if len(self) <= EXACT_LIMIT:
-            index = faiss.IndexFlatIP(dim)
+            index: faiss.Index = faiss.IndexFlatIP(dim)
         else:
-            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efSearch = HNSW_EF_SEARCH
+            index = graph = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efSearch = HNSW_EF_SEARCH
         index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
         return index
 

@@ -125,7 +125,7 @@ def best_matches(owner: np.ndarray, scores: np.ndarray, threshold: float
         for row, pick in zip(rows, picks, strict=True):
             if scores[row, pick] >= threshold:
                 choice[(int(row), int(other))] = int(pick)
-    pairs = {tuple(sorted((row, pick))) for (row, _), pick in choice.items()}
+    pairs = {(min(row, pick), max(row, pick)) for (row, _), pick in choice.items()}
     mutual = {(a, b) for a, b in pairs
               if choice.get((a, int(owner[b]))) == b and choice.get((b, int(owner[a]))) == a}
     return sorted(pairs, key=lambda pair: -scores[pair]), mutual
@@ -236,7 +236,7 @@ def to_xlsx(result: Harmonisation) -> bytes:
     sheets = (("crosswalk", list(CROSSWALK_COLUMNS), crosswalk_rows(result)),
               ("matches", list(MATCH_COLUMNS), match_rows(result)))
     for index, (title, columns, rows) in enumerate(sheets):
-        sheet = book.active if index == 0 else book.create_sheet()
+        sheet = book.worksheets[0] if index == 0 else book.create_sheet()
         sheet.title = title
         sheet.append(columns)
         for row in rows:

@@ -115,7 +115,7 @@ class Columns:
         for name, facet in self.facets.items():
             arrays.update({f"o_{name}": facet.offsets, f"c_{name}": facet.codes})
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
+        np.savez(tmp, allow_pickle=False, **arrays)  # numbers only, as np.load reads them back
         tmp.replace(path)
         path.with_suffix(".json").write_text(json.dumps(
             {name: facet.vocab for name, facet in self.facets.items()}, ensure_ascii=False))

@@ -175,7 +175,7 @@ class _Side:
         addresses = [address for _, address in result.hits]
         rows = np.asarray(self.searcher.fast_field_values("row", addresses), dtype=np.int64)
         scores = np.asarray([score for score, _ in result.hits], dtype=np.float32)
-        return rows, scores, result.count
+        return rows, scores, result.count  # type: ignore[attr-defined]  # tantivy's stubs omit `count`
 
 
 class LexicalIndex:

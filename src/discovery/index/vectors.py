@@ -11,6 +11,7 @@ as a `RowSelector`. An unfiltered exact search takes no bitmap at all: its dead 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import faiss
 import numpy as np
@@ -30,7 +31,7 @@ class RowSelector:
 
 
 class VectorIndex:
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.IndexIDMap2) -> None:
         self.index = index
 
     @classmethod
@@ -39,7 +40,8 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
-        return cls(faiss.read_index(str(path)))
+        # `save` wrote an IndexIDMap2, and read_index hands back the concrete class
+        return cls(cast(faiss.IndexIDMap2, faiss.read_index(str(path))))
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -58,7 +60,8 @@ class VectorIndex:
     def remove(self, rows: np.ndarray) -> None:
         """Drop rows where the index can; HNSW cannot, and its dead rows are masked at search."""
         if len(rows) and self.exact:
-            self.index.remove_ids(np.asarray(rows, dtype=np.int64))
+            # faiss's stubs omit the array form its Python layer accepts (as an IDSelectorBatch)
+            self.index.remove_ids(np.asarray(rows, dtype=np.int64))  # type: ignore[arg-type]
 
     def vector(self, row: int) -> np.ndarray | None:
         try:
@@ -76,20 +79,26 @@ class VectorIndex:
         inner = faiss.downcast_index(self.index.index)
         if allowed is not None:
             chosen = allowed if isinstance(allowed, RowSelector) else RowSelector(allowed)
-            params = faiss.SearchParametersHNSW(sel=chosen.selector, efSearch=max(k, 64)) \
-                if isinstance(inner, faiss.IndexHNSW) else faiss.SearchParameters(sel=chosen.selector)
+            # faiss's stubs lack SearchParametersHNSW and the keyword arguments every
+            # SearchParameters class takes at run time (set as attributes by faiss's Python layer)
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                sel=chosen.selector, efSearch=max(k, 64)) if isinstance(inner, faiss.IndexHNSW) \
+                else faiss.SearchParameters(sel=chosen.selector)  # type: ignore[call-arg]
         elif isinstance(inner, faiss.IndexHNSW):
-            params = faiss.SearchParametersHNSW(efSearch=max(k, 64))
+            params = faiss.SearchParametersHNSW(efSearch=max(k, 64))  # type: ignore[attr-defined]
         scores, rows = self.index.search(np.ascontiguousarray(query, dtype=np.float32), k,
                                          params=params)
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), scores[0][keep]
 
 
-def _new_index(dim: int, exact: bool) -> faiss.Index:
+def _new_index(dim: int, exact: bool) -> faiss.IndexIDMap2:
     if exact:
         inner: faiss.Index = faiss.IndexFlatIP(dim)
     else:
-        inner = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        # faiss's stubs type the quantizer argument as a ScalarQuantizer; the constructor takes
+        # its QuantizerType, a number
+        inner = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16,  # type: ignore[arg-type]
+                                  HNSW_M, faiss.METRIC_INNER_PRODUCT)
         inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     return faiss.IndexIDMap2(inner)

@@ -8,7 +8,8 @@ always agrees with what was ingested.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from discovery.catalogue.store import Catalogue, merge_with_origins
@@ -41,7 +42,7 @@ class FieldOrigin:
 
     field: str
     sources: list[int]  # positions in ClusterView.sources whose values make up the merged value
-    differing: list[int] = field(default_factory=list)  # sources with another, unused value
+    differing: list[int] = dataclasses.field(default_factory=list)  # sources with another, unused value
 
 
 @dataclass

@@ -35,9 +35,9 @@ def item_jsonld(catalogue: Catalogue, rid: str) -> dict[str, Any]:
             same += _urls(catalogue, edge.other)
     _put(data, "sameAs", [u for u in dict.fromkeys(same) if u not in own])
 
-    grants = [_get(catalogue, e.other) for e in hood.edges
+    linked = [_get(catalogue, e.other) for e in hood.edges
               if e.predicate is Predicate.FUNDED_BY and e.direction == "out" and e.other_kind == "project"]
-    grants = [g for g in grants if isinstance(g, Project)]
+    grants = [g for g in linked if isinstance(g, Project)]
     if isinstance(record, Study) and grants:
         funders = list(data.get("funder", []))
         funding = []

@@ -56,7 +56,8 @@ def decode(token: str) -> Place:
         place = Place(**data)
     except TypeError:
         raise BadToken("the token lacks a field") from None
-    if not isinstance(place.after, int) or not isinstance(place.sent, int) or place.after < 0:
+    after, sent = data["after"], data["sent"]  # as the JSON gave them: a dataclass checks no types
+    if not isinstance(after, int) or not isinstance(sent, int) or after < 0:
         raise BadToken("the token's position is not a number")
     return place
 

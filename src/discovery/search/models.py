@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, Strict, StrictFloat, StringConstraints
+from pydantic.config import JsonDict
 
 from discovery.index import columns
 
@@ -42,10 +43,10 @@ FilterValues = Annotated[list[Annotated[Text, StringConstraints(max_length=MAX_V
 # list is accepted for the pair.
 Bounds = Annotated[tuple[StrictFloat | None, StrictFloat | None], Strict(False)]
 # The schema names the facets, ranges and kinds; the search service refuses others by name.
-FILTERS_SCHEMA = {"propertyNames": {"enum": list(FACETS)},
+FILTERS_SCHEMA: JsonDict = {"propertyNames": {"enum": list(FACETS)},
                   "properties": {"kind": {"type": "array", "maxItems": MAX_FILTER_VALUES,
                                           "items": {"enum": list(columns.KINDS)}}}}
-RANGES_SCHEMA = {"propertyNames": {"enum": list(RANGES)},
+RANGES_SCHEMA: JsonDict = {"propertyNames": {"enum": list(RANGES)},
                  "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2,
                                           "items": {"type": ["number", "null"]},
                                           "description": "[min, max], either may be null"}}

@@ -95,7 +95,7 @@ def _on_one_generation(method: Callable[Concatenate[SearchService, P], R]
                        ) -> Callable[Concatenate[SearchService, P], R]:
     """Run a query method on one generation from start to end (`SearchService._pinned`)."""
     @functools.wraps(method)
-    def pinned(self: SearchService, *args: P.args, **kwargs: P.kwargs) -> R:
+    def pinned(self: SearchService, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._pinned():
             return method(self, *args, **kwargs)
     return pinned
@@ -218,7 +218,8 @@ class SearchService:
         if versions is not None:
             self._add_versions(hits, hit_tops[page], versions)
         deadline.check("building the page of results")
-        facets, uncounted = {}, []
+        facets: dict[str, list[FacetValue]] = {}
+        uncounted: list[str] = []
         if request.facets and not pool.nearest:
             facets, uncounted = self._facets(pool, grouped.tops, request)
         next_cursor = None
@@ -392,7 +393,7 @@ class SearchService:
             return None
         columns = self.index.columns
         families = columns.family[hit_tops]
-        language = (query.lexical.native and next(iter(query.lexical.native))) or "en"
+        language = next(iter(query.lexical.native), "") or "en"
         speaks = columns.holds("language", hit_tops, language)
         if language == "en":
             speaks |= columns.lacks("language", hit_tops)

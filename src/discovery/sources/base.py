@@ -20,7 +20,7 @@ from datetime import datetime
 from lxml import etree
 
 from discovery.errors import ParseError, UnsafeInputError
-from discovery.model import ParseResult, Problem, Provenance, Record, content_hash, utcnow
+from discovery.model import AnyRecord, ParseResult, Problem, Provenance, content_hash, utcnow
 from discovery.sources.budgets import Meter
 
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
@@ -109,7 +109,7 @@ def parse_json(doc: Document) -> Any:
 
 
 def read_json_records(doc: Document, items: Iterable[Any],
-                      read: Callable[[Any, Document, str], Record], *,
+                      read: Callable[[Any, Document, str], AnyRecord], *,
                       key: Callable[[dict[str, Any]], Any], noun: str, hint: str) -> ParseResult:
     """One record per JSON object; an object that cannot be read is a Problem carrying its JSON,
     and the others still count. A document with no object at all fails, with the hint."""
@@ -138,7 +138,8 @@ def root_name(head: str) -> str | None:
     declaration, comments, processing instructions and DOCTYPE), for sniffing."""
     if not head.startswith("<"):
         return None
-    match = _ROOT.match(head, _PROLOG.match(head).end())
+    prolog = _PROLOG.match(head)  # always matches, if only the empty string
+    match = _ROOT.match(head, prolog.end() if prolog else 0)
     return match.group(1) if match else None
 
 

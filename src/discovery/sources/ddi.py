@@ -80,7 +80,7 @@ _AGENCY_SCHEMES = (("ukda", "ukds"), ("ukds", "ukds"), ("uk data", "ukds"), ("ge
 def sniff(doc: Document, head: str) -> bool:
     """A DDI root element; OAI-PMH envelopes that wrap a codeBook belong to the oai parser."""
     match = _ROOT_TAG.match(head)
-    return bool(match) and match.group(1) in CODEBOOK_ROOTS | LIFECYCLE_ROOTS
+    return match is not None and match.group(1) in CODEBOOK_ROOTS | LIFECYCLE_ROOTS
 
 
 @metered
@@ -157,8 +157,10 @@ def _stream_codebook(doc: Document, root: _Element, events: Iterator[tuple[str, 
 
 # --- element and text helpers -------------------------------------------------------------------
 
-def _local(element: _Element) -> str:
-    tag = element.tag
+def _local(element: _Element | None) -> str:
+    """An element's name without its namespace; "" for a comment, a processing instruction or
+    the parent of the root."""
+    tag = element.tag if element is not None else None
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
@@ -416,7 +418,7 @@ class _Codebook:
         version = (self.root.get("version") or "").strip()
         if re.fullmatch(r"\d+(\.\d+)*", version):
             return version
-        namespace = self.root.tag.partition("}")[0]
+        namespace = etree.QName(self.root).text.partition("}")[0]
         return "2.5" if "2_5" in namespace else "1.2.2" if "icpsr" in namespace else "unknown"
 
     def parse(self) -> ParseResult:
@@ -630,7 +632,9 @@ class _Codebook:
         groups: dict[str, list[str]] = {}
         for group in _path(self.root, "dataDscr", "varGrp"):
             label = _main(_texts(_kids(group, "labl"), self.lang))
-            for var_id in (group.get("var") or "").split() if label else ():
+            if not label:
+                continue
+            for var_id in (group.get("var") or "").split():
                 groups.setdefault(var_id, []).append(label)
         return groups
 
@@ -773,7 +777,7 @@ class _Lifecycle:
         self.record_key = record_key
         self.meter = meter
         self.lang = root.get(XML_LANG)
-        match = _LIFECYCLE_NS.match(root.tag.partition("}")[0].lstrip("{"))
+        match = _LIFECYCLE_NS.match(etree.QName(root).text.partition("}")[0].lstrip("{"))
         self.source = f"ddi-lifecycle-3.{match.group(1)}" if match else "ddi-lifecycle"
         self.provenance = doc.provenance(self.source, record_key)
         self.by_id: dict[str, _Element] = {}
@@ -877,7 +881,8 @@ class _Lifecycle:
     def _study(self, unit: _Element) -> Study | None:
         citation = _kid(unit, "Citation")
         titles = self._named(citation, "Title") if citation is not None else []
-        if not titles:
+        title = _main(titles)  # None only when there are no titles
+        if citation is None or title is None:
             return None  # an INSEE questionnaire's StudyUnit only holds its instrument
         all_titles = titles + self._named(citation, "AlternateTitle")
         abstracts = _joined_by_lang([t for a in _kids(unit, "Abstract") for t in self._strings(a, True)])
@@ -889,7 +894,7 @@ class _Lifecycle:
         publisher = next(iter(self._agents(citation, "Publisher")), None)
         record_key = self.record_key or self._key(unit)
         return Study(
-            id=slug(_main(titles)), title=_main(titles), titles=all_titles,
+            id=slug(title), title=title, titles=all_titles,
             description=_main(abstracts), descriptions=abstracts,
             identifiers=_unique_identifiers(identifiers),
             keywords=_unique(t.value for t in
@@ -981,7 +986,9 @@ class _Lifecycle:
         return _unique(t.value for t in _texts(subjects, self.lang))
 
     def _temporal(self, coverage: _Element | None) -> str | None:
-        starts, ends, singles = [], [], []
+        starts: list[str] = []
+        ends: list[str] = []
+        singles: list[str] = []
         for reference_date in _path(coverage, "TemporalCoverage", "ReferenceDate"):
             for child in reference_date:
                 date = _iso_date(child.text)
@@ -1197,8 +1204,8 @@ class _Lifecycle:
         instrument, else a study made for the document. INSEE's Pogues/Eno questionnaires have
         a StudyUnit with no title and one instrument: their variables belong to the instrument."""
         in_unit = {}
-        for unit, study in studies if len(studies) > 1 else ():
-            in_unit.update({self._key(v): study for v in unit.iter("{*}Variable")})
+        for unit, unit_study in studies if len(studies) > 1 else ():
+            in_unit.update({self._key(v): unit_study for v in unit.iter("{*}Variable")})
         first = studies[0][1] if studies else None
         used = _Ids()
         counts: dict[str, int] = {}
@@ -1211,7 +1218,8 @@ class _Lifecycle:
                 result.problems.append(Problem(record=self._key(element), reason=f"Variable skipped: {error}",
                                                raw=_raw(element)))
                 continue
-            if variable.study_id is None:
+            parent_id = variable.study_id
+            if parent_id is None:
                 parent_id = owners.parent_of(question_key)
                 if parent_id is None:
                     parent_id = owners.id_prefix
@@ -1219,8 +1227,8 @@ class _Lifecycle:
                     owners.instrument_ids.append(parent_id)  # made once, reused
                 variable = variable.model_copy(update={"study_id": parent_id})
             result.records.append(variable)
-            counts[variable.study_id] = counts.get(variable.study_id, 0) + 1
-            result.relations.append(Relation(subject=variable.study_id, predicate=Predicate.HAS_VARIABLE,
+            counts[parent_id] = counts.get(parent_id, 0) + 1
+            result.relations.append(Relation(subject=parent_id, predicate=Predicate.HAS_VARIABLE,
                                              object=variable.id))
             if question_key in question_ids:
                 result.relations.append(Relation(subject=variable.id, predicate=Predicate.MEASURED_BY,

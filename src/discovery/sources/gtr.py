@@ -405,7 +405,7 @@ def _xml_resources(doc: Document) -> list[_Resource]:
     root = parse_xml(doc)
     name = etree.QName(root)
     if not (name.namespace or "").startswith(API_NAMESPACE):
-        raise doc.fail(f"not a GtR API document: the root element is {root.tag}",
+        raise doc.fail(f"not a GtR API document: the root element is {name.text}",
                        hint=f"GtR API XML is in the namespace {API_NAMESPACE}")
     kind = name.localname.lower()
     return list(_walk(_element_data(root), kind if kind in RESOURCE_KINDS else None, None))
@@ -441,7 +441,7 @@ def _element_data(element: etree._Element) -> Any:
         data["value"] = text
     grouped: dict[str, list[Any]] = {}
     for child in children:
-        grouped.setdefault(_local(child.tag), []).append(_element_data(child))
+        grouped.setdefault(etree.QName(child).localname, []).append(_element_data(child))
     for name, values in grouped.items():
         data[name] = values[0] if len(values) == 1 else values
     return data

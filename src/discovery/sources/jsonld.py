@@ -137,7 +137,7 @@ def _parse_flight(doc: Document, text: str) -> ParseResult:
             if isinstance(props.get("initialData"), dict):
                 items.append(resolver.resolve(props["initialData"]))
     route_slug = _route_slug(values.get("0"))
-    nodes = []
+    nodes: list[dict[str, Any]] = []
     for number, script in enumerate(scripts, start=1):
         try:
             nodes.extend(_nodes(json.loads(script)))

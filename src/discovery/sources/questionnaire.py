@@ -629,7 +629,7 @@ def _add_instrument_line(doc: Document, data: dict[str, Any], record: str,
     questionnaire.keywords.extend(_topics(data))
     questionnaire.extra.update(small_extra(
         {key: value for key, value in data.items() if key not in _INSTRUMENT_FIELDS}))
-    questions = data.get("questions", data.get("items"))
+    questions = data.get("questions", data.get("items")) or []  # a list: the caller checked
     for index, question in enumerate(questions, start=1):
         item_record = f"{record} question {index}"
         if not isinstance(question, dict):

@@ -262,7 +262,8 @@ def running_title(lines: list[str], collection: Collection | None = None) -> str
                 if counts[text] >= 2 and len(_alphabetic(text.split())) >= 2
                 and _heading_like(text, 0.6) and not _CONNECTIVE_END.search(text)]
     named = [text for text in repeated if _NAMES_INSTRUMENT.search(text)]
-    return (named or repeated or [None])[0]
+    found = named or repeated
+    return found[0] if found else None
 
 
 def _lines(lines: list[str], collection: Collection | None,
