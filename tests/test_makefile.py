@@ -21,5 +21,10 @@ def test_make_test_installs_chromium_when_it_is_missing():
     assert commands.index("chromium") < commands.index("pytest")
 
 
+def test_make_test_type_checks_after_the_linter_and_before_the_tests():
+    commands = recipe("test")
+    assert commands.index("ruff check") < commands.index("bin/mypy") < commands.index("bin/pytest")
+
+
 def test_the_audit_fails_on_what_it_cannot_check():
     assert "pip-audit --strict" in recipe("audit")

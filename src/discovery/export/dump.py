@@ -78,7 +78,7 @@ class JsonLines:
     """One record per line, as `record_from_json` reads it, its first source as provenance."""
 
     name, media_type, extension = "jsonl", "application/x-ndjson", "jsonl"
-    holds = None
+    holds: tuple[str, ...] | None = None
 
     def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]:
         lines: list[bytes] = []
@@ -99,7 +99,7 @@ class Parquet:
     time, and the whole record as JSON."""
 
     name, media_type, extension = "parquet", "application/vnd.apache.parquet", "parquet"
-    holds = None
+    holds: tuple[str, ...] | None = None
     COLUMNS = ("id", "kind", "parent", "title", "source", "location", "catalogue", "fetched_at",
                "record")
 
@@ -138,7 +138,7 @@ class DdiZip:
     """A ZIP of `<id>.xml` DDI Codebook 2.5 files: studies and datasets with their variables."""
 
     name, media_type, extension = "ddi", "application/zip", "zip"
-    holds = STUDY_KINDS
+    holds: tuple[str, ...] | None = STUDY_KINDS
 
     def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]:
         kinds = selection.kinds or STUDY_KINDS

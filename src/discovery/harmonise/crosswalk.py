@@ -149,7 +149,8 @@ def cluster(items: list[Item], scores: np.ndarray, polarity: np.ndarray,
     for i in range(len(items)):
         groups.setdefault(root(i), []).append(i)
     members = sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
-    clusters, centres = [], {}
+    clusters: list[Cluster] = []
+    centres: dict[int, int] = {}
     for number, group in enumerate(members, start=1):
         inner = scores[np.ix_(group, group)]
         centre = group[int(inner.sum(1).argmax())]

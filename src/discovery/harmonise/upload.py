@@ -142,12 +142,12 @@ def read_pasted(key: str, name: str, text: str, choices: Mapping[str, str]) -> S
     source = Source(key, name)
     try:
         with spending(UPLOAD_BUDGET):
-            found = instruments_from_document(Document(location=f"{name}.txt", content=doc.content))
+            read = instruments_from_document(Document(location=f"{name}.txt", content=doc.content))
     except DiscoveryError as error:
         source.error = error
         return source
     items = [Item(item.id, item.text, name, item.number, item.options)
-             for instrument in found for item in instrument.items]
+             for instrument in read for item in instrument.items]
     source.instruments = [Instrument(name, name, "pasted text", items)]
     return source
 

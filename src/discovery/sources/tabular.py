@@ -158,12 +158,12 @@ def grids(doc: Document, rows: int) -> list[Grid]:
     meter = Meter(doc)
     if not _is_workbook(doc):
         text = decode_text(doc)
-        found = _csv_header(text[:65536])
-        dialect = found[0] if found else _csv_dialect(text[:65536])
+        sniffed = _csv_header(text[:65536])
+        dialect = sniffed[0] if sniffed else _csv_dialect(text[:65536])
         csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS + 1))
         reader = _limited(doc, meter, enumerate(csv.reader(io.StringIO(text), dialect), start=1), "")
         head = [[cell.strip() for cell in cells] for _, cells in islice(reader, rows)]
-        header = found[1] if found else 0
+        header = sniffed[1] if sniffed else 0
         return [Grid("", readable_stem(doc.location), head, header,
                      column_roles(head[header - 1]) if header else {})]
     workbook = _open_workbook(doc)
