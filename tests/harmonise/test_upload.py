@@ -176,3 +176,20 @@ def test_the_same_item_ids_in_two_files_stay_apart() -> None:
     first, second = distinct([one, two], ["A", "A (2)"])
     assert first.items[0].id == "q.1" and second.items[0].id == "2:q.1"
     assert second.items[0].instrument == "A (2)"
+
+
+def test_a_header_under_title_lines_is_offered_and_shown() -> None:
+    text = "".join(f"Survey notes line {n}\n" for n in range(1, 8)) + \
+        "Question;Options\nDo you feel nervous?;Never|Often\nDo you worry?;Never|Often\n"
+    source = read_pasted("p0", "Notes", text, {})
+    [table] = source.tables
+    assert table.guessed.header_row == 8 and table.header_choices >= 8
+    assert table.rows[7] == ["Question", "Options"] and len(table.rows) >= 10
+    assert texts(source.instruments) == ["Do you feel nervous?", "Do you worry?"]
+
+
+def test_columns_to_choose_from_are_bounded() -> None:
+    cells = [f"c{n}" for n in range(120)]
+    text = ";".join(cells) + "\n" + ";".join(["Do you feel nervous today?"] + ["x"] * 119) + "\n"
+    [table] = read_upload(Upload("wide.csv", text.encode()), {}).tables
+    assert table.width == 50 and all(len(row) == 50 for row in table.rows)

@@ -198,3 +198,21 @@ def test_a_workbook_whose_sheet_fails_to_inflate_is_unreadable_not_a_crash(corpu
     with pytest.raises(ParseError, match="not a readable XLSX .*decompressing"):
         tabular.parse(Document("damaged.xlsx", bytes(data)))
 
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";", "|", ","])
+def test_grids_split_a_table_whose_header_names_no_column(delimiter: str) -> None:
+    rows = [["Nr", "Frage", "Antworten"], ["1", "Fühlen Sie sich nervös, ängstlich?", "nie/oft"],
+            ["2", "Können Sie Ihre Sorgen nicht stoppen?", "nie/oft"]]
+    text = "\n".join(delimiter.join(f'"{cell}"' if delimiter in cell else cell for cell in row)
+                     for row in rows)
+    [grid] = tabular.grids(Document("fragen.csv", text.encode("utf-8")), 10)
+    assert grid.rows == rows and grid.header_row == 0 and grid.roles == {}
+
+
+def test_columns_chosen_by_hand_replace_the_header_names() -> None:
+    text = "question,notes\nAn item that is really a note,Do you feel nervous?\n"
+    chosen = tabular.parse(Document("q.csv", text.encode()), {"": tabular.Columns(1, text=1)})
+    assert [r.title for r in chosen.records if isinstance(r, Question)] == ["Do you feel nervous?"]
+    with pytest.raises(ParseError, match="no question or text column"):
+        tabular.parse(Document("q.csv", b"frage,notiz\nx,y\n"))  # without a choice, names decide

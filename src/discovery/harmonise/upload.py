@@ -35,6 +35,7 @@ PREVIEW_ROWS = 6  # rows of a table shown to choose its columns by
 SCAN_ROWS = 40  # rows the column guess reads
 HEADER_ROWS = tabular.HEADER_SEARCH_ROWS  # the header may be any of the first rows
 MAX_PREVIEW_CELL = 120
+MAX_CHOICE_COLUMNS = 50
 # One page request parses each file under a tighter budget than ingest's 30 s floor.
 UPLOAD_BUDGET = Budget(seconds=10.0, seconds_per_mb=5.0)
 TABLE_SUFFIXES = tabular.CSV_SUFFIXES + tabular.XLSX_SUFFIXES
@@ -70,6 +71,7 @@ class Table:
     width: int
     guessed: Columns
     columns: Columns | None  # None: the person chose to leave this table out
+    header_choices: int  # rows that may be chosen as the header
 
 
 @dataclass
@@ -200,13 +202,22 @@ def _worded(instrument: Instrument) -> Instrument:
 
 
 def _table(key: str, name: str, grid: Grid, choices: Mapping[str, str]) -> Table:
-    width = min(max((len(row) for row in grid.rows), default=0), tabular.MAX_COLUMNS)
+    """A table to choose columns in: at most MAX_CHOICE_COLUMNS columns (a page of a thousand
+    selects helps nobody), its first rows down to a few under the header."""
+    grid.rows = [row[:MAX_CHOICE_COLUMNS] for row in grid.rows]
+    grid.roles = {role: index for role, index in grid.roles.items() if index < MAX_CHOICE_COLUMNS}
+    if "text" not in grid.roles:
+        grid.header_row, grid.roles = 0, {}
+    width = max((len(row) for row in grid.rows), default=0)
     guessed = guess_columns(grid)
     columns = chosen_columns(key, choices, guessed, width, name)
+    header = max(guessed.header_row, columns.header_row if columns else 0)
     shown = [[cell if len(cell) <= MAX_PREVIEW_CELL else cell[:MAX_PREVIEW_CELL - 1] + "\u2026"
-              for cell in row[:width]] + [""] * (width - len(row)) for row in grid.rows[:PREVIEW_ROWS]]
+              for cell in row] + [""] * (width - len(row))
+             for row in grid.rows[:max(PREVIEW_ROWS, header + PREVIEW_ROWS - 1)]]
     label = name if not grid.sheet else f"{name}, sheet {grid.sheet}"
-    return Table(key, label, grid.sheet, shown, width, guessed, columns)
+    return Table(key, label, grid.sheet, shown, width, guessed, columns,
+                 min(HEADER_ROWS, len(grid.rows)))
 
 
 def chosen_columns(key: str, choices: Mapping[str, str], guessed: Columns, width: int,

@@ -179,7 +179,7 @@ def _page(request: Request, form: Form, sources: list[Source], status: int = 200
                   default_threshold=crosswalk.DEFAULT_THRESHOLD, result=result, focus=focus,
                   max_boxes=MAX_INSTRUMENTS, shown_matches=SHOWN_MATCHES,
                   accepted=",".join(upload.ACCEPTED), max_upload=upload.MAX_UPLOAD_BYTES,
-                  max_files=upload.MAX_FILES, header_rows=upload.HEADER_ROWS,
+                  max_files=upload.MAX_FILES,
                   canonical=site_url(request, "/harmonise"))
 
 
