@@ -127,3 +127,21 @@ def test_a_bare_number_keyword_is_text_and_a_word_is_a_search(crawl_site: Site) 
 def test_the_sitemap_lists_questionnaires_and_questions(crawl_site: Site) -> None:
     sitemap = get(crawl_site, "/sitemap.xml").text
     assert f"/questionnaires/{EHIS}</loc>" in sitemap and f"/questions/{EHIS}.hs1</loc>" in sitemap
+
+
+def test_a_country_code_filter_is_named_and_its_chip_keeps_the_rest_of_the_search(crawl_site: Site) -> None:
+    # issue 11: `country:GB` showed "Country: GB", and its box under "United Kingdom" unticked
+    page = unescape(get(crawl_site, "/?filter=country:GB&filter=kind:dataset&sort=recent").text)
+    assert int(re.search(r'data-total="(\d+)"', page).group(1)) > 0
+    chip = re.search(r'<a class="chip chosen" href="([^"]*)"[^>]*>Country: United Kingdom ', page)
+    assert chip and chip.group(1) == "/?filter=kind%3Adataset&sort=recent"
+    assert "Country: GB" not in page
+    assert 'value="country:United Kingdom" checked' in page
+
+
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_when_nothing_fits_each_filter_chip_leads_out(crawl_site: Site, mode: str) -> None:
+    page = unescape(get(crawl_site, f"/?q=zzqxv&mode={mode}&filter=country:GB").text)
+    assert 'data-total="0"' in page
+    assert f'<a class="chip chosen" href="/?q=zzqxv&mode={mode}" data-refocus="results-heading" ' \
+           'aria-label="Remove filter Country: United Kingdom">' in page
