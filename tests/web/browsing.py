@@ -27,6 +27,7 @@ TEMPLATES = {
     "search": f"/?q={TYPICAL_QUERY.replace(' ', '+')}",
     "search-filtered": f"/?q={TYPICAL_QUERY.replace(' ', '+')}&filter=kind:instrument",
     "search-empty": "/",
+    "search-long-words": "/?q=hostile+survey",  # words of 27 letters in a title (tests/api/site.py)
     "study": f"/items/{FSD}?q=retirement",
     "dataset": "/items/relations-study-data-2021-2022",
     "questionnaire": f"/questionnaires/{EHIS}",
@@ -39,16 +40,25 @@ TEMPLATES = {
     "docs": "/docs",
     "error": "/items/no-such-record-here",
 }
+# Everything a person can unfold, unfolded: the details, and the filters behind their button.
+OPEN_ALL = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const toggle = document.getElementById('refine-toggle');
+  if (toggle) toggle.setAttribute('aria-expanded', 'true');
+}"""
 # Where horizontal overflow would show: scrollWidth counts content wider than the viewport.
 OVERFLOW = "document.scrollingElement.scrollWidth - window.innerWidth"
-# The elements that reach past the right edge, or whose text spills out of their own box,
-# innermost first, for the failure message.
-STICKING_OUT = """() => [...document.querySelectorAll('body *')]
-  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5
-                || (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible'
-                    && el.clientWidth > 0))
-  .reverse().slice(0, 4)
-  .map(el => `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 40)}"`)"""
+# For the failure message: the outermost elements that reach past the right edge (wider than
+# the box they sit in) or whose text spills out of their own box.
+STICKING_OUT = """() => {
+  const out = el => el.getBoundingClientRect().right > window.innerWidth + 0.5;
+  return [...document.querySelectorAll('body *')]
+    .filter(el => (out(el) && !out(el.parentElement))
+                  || (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0
+                      && getComputedStyle(el).overflowX === 'visible'))
+    .slice(0, 4)
+    .map(el => `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 40)}"`);
+}"""
 
 
 @contextmanager

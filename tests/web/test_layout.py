@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.api.site import Site
-from tests.web.browsing import (DESKTOP, NARROWEST, OVERFLOW, PHONE, SCREENS, STICKING_OUT,
-                                TEMPLATES, TYPICAL_QUERY, WIDEST, shot)
+from tests.web.browsing import (DESKTOP, NARROWEST, OPEN_ALL, OVERFLOW, PHONE, SCREENS,
+                                STICKING_OUT, TEMPLATES, TYPICAL_QUERY, WIDEST, shot)
 
 # A sweep of widths, with both sides of every breakpoint in style.css.
 BREAKPOINTS = (520, 600, 860)
@@ -55,6 +55,7 @@ def test_no_template_overflows_at_any_width_from_320_to_1920(context: BrowserCon
     wider: list[tuple[str, int, int, list[str]]] = []
     for name, path in TEMPLATES.items():
         page.goto(crawl_site.url + path)
+        page.evaluate(OPEN_ALL)  # what a person can unfold must fit too
         for width in SWEEP:
             page.set_viewport_size({"width": width, "height": 900})
             extra = page.evaluate(OVERFLOW)
