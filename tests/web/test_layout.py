@@ -18,7 +18,7 @@ from tests.web.browsing import (DESKTOP, NARROWEST, OPEN_ALL, OVERFLOW, PHONE, S
 
 # A sweep of widths, with both sides of every breakpoint in style.css.
 BREAKPOINTS = (520, 600, 860)
-SWEEP = sorted({*range(NARROWEST, WIDEST + 1, 80), WIDEST, 360, 390, 414, 768, 1024, 1366,
+SWEEP = sorted({*range(NARROWEST, WIDEST + 1, 160), WIDEST, 360, 390, 414, 768, 1024, 1366,
                 *(b + d for b in BREAKPOINTS for d in (0, 1))})
 
 
