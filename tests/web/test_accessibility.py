@@ -32,8 +32,8 @@ def axe() -> str:
     return axe_source()
 
 
-def new_context(browser: Browser, size: tuple[int, int], **options: object) -> BrowserContext:
-    return browser.new_context(viewport={"width": size[0], "height": size[1]}, **options)
+def new_context(browser: Browser, size: tuple[int, int], bypass_csp: bool = False) -> BrowserContext:
+    return browser.new_context(viewport={"width": size[0], "height": size[1]}, bypass_csp=bypass_csp)
 
 
 @pytest.fixture

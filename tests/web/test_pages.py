@@ -132,7 +132,8 @@ def test_the_sitemap_lists_questionnaires_and_questions(crawl_site: Site) -> Non
 def test_a_country_code_filter_is_named_and_its_chip_keeps_the_rest_of_the_search(crawl_site: Site) -> None:
     # issue 11: `country:GB` showed "Country: GB", and its box under "United Kingdom" unticked
     page = unescape(get(crawl_site, "/?filter=country:GB&filter=kind:dataset&sort=recent").text)
-    assert int(re.search(r'data-total="(\d+)"', page).group(1)) > 0
+    total = re.search(r'data-total="(\d+)"', page)
+    assert total and int(total.group(1)) > 0
     chip = re.search(r'<a class="chip chosen" href="([^"]*)"[^>]*>Country: United Kingdom ', page)
     assert chip and chip.group(1) == "/?filter=kind%3Adataset&sort=recent"
     assert "Country: GB" not in page
