@@ -4,12 +4,13 @@ the screenshots kept in test-artifacts/ for people to look at."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -84,3 +85,16 @@ def shot(page: Page, name: str) -> None:
     height = min(SHOT_HEIGHT, int(page.evaluate("document.scrollingElement.scrollHeight")))
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True,
                     clip={"x": 0, "y": 0, "width": size["width"], "height": height})
+
+
+def harmonised(page: Page, site_url: str, corpus: Path) -> None:
+    """The harmonise page with its results: GAD-7 in English and Portuguese from the corpus,
+    pasted and matched (the matcher's first load can take a while on a fresh server)."""
+    page.goto(site_url + "/harmonise")
+    for n, language in enumerate(("English", "Portuguese"), start=1):
+        path = corpus / "instruments" / "harmony_original_csv" / f"GAD-7_{language}.csv"
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            items = "\n".join(row["Question"] for row in csv.DictReader(handle, delimiter="\t"))
+        page.get_by_label(f"Items of instrument {n}, one per line", exact=True).fill(items)
+    page.get_by_role("button", name="Match items").click()
+    expect(page.locator("#matches-h")).to_be_visible(timeout=120_000)

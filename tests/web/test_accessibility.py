@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.api.site import Site
 from tests.web.axe_core import VERSION, axe_source
-from tests.web.browsing import ARTIFACTS, DESKTOP, OPEN_ALL, SCREENS, TEMPLATES, TYPICAL_QUERY
+from tests.web.browsing import (ARTIFACTS, DESKTOP, OPEN_ALL, PHONE, SCREENS, TEMPLATES, TYPICAL_QUERY,
+                                harmonised)
 
 SERIOUS = ("serious", "critical")
 RUN_AXE = """async () => {
@@ -66,6 +68,21 @@ def test_axe_finds_no_serious_violation_on_any_template(browser: Browser, crawl_
     serious = {name: [v for v in violations if v["impact"] in SERIOUS]
                for name, violations in found.items()}
     assert {name: v for name, v in serious.items() if v} == {}
+
+
+def test_axe_finds_no_serious_violation_in_harmonise_results(browser: Browser, crawl_site: Site,
+                                                             axe: str, corpus: Path) -> None:
+    context = new_context(browser, PHONE, bypass_csp=True)
+    page = context.new_page()
+    harmonised(page, crawl_site.url, corpus)
+    page.evaluate(OPEN_ALL)
+    page.add_script_tag(content=axe)
+    found = {}
+    for screen, (width, height) in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size({"width": width, "height": height})
+        found[screen] = [v for v in page.evaluate(RUN_AXE) if v["impact"] in SERIOUS]
+    context.close()
+    assert found == {"phone": [], "desktop": []}
 
 
 def test_skip_to_results_then_the_first_result(desktop: Page, crawl_site: Site) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.api.site import Site
 from tests.web.browsing import (DESKTOP, NARROWEST, OPEN_ALL, OVERFLOW, PHONE, SCREENS,
-                                STICKING_OUT, TEMPLATES, TYPICAL_QUERY, WIDEST, shot)
+                                STICKING_OUT, TEMPLATES, TYPICAL_QUERY, WIDEST, harmonised, shot)
 
 # A sweep of widths, with both sides of every breakpoint in style.css.
 BREAKPOINTS = (520, 600, 860)
@@ -62,6 +63,21 @@ def test_no_template_overflows_at_any_width_from_320_to_1920(context: BrowserCon
             if extra > 0:
                 wider.append((name, width, extra, page.evaluate(STICKING_OUT)))
     assert wider == [], "(template, screen width, pixels too wide, what sticks out): " + repr(wider)
+
+
+def test_harmonise_results_fit_every_width(context: BrowserContext, crawl_site: Site,
+                                           corpus: Path) -> None:
+    page = context.new_page()
+    harmonised(page, crawl_site.url, corpus)
+    page.evaluate(OPEN_ALL)
+    wider = []
+    for width in SWEEP:
+        page.set_viewport_size({"width": width, "height": 900})
+        if page.evaluate(OVERFLOW) > 0:
+            wider.append((width, page.evaluate(OVERFLOW), page.evaluate(STICKING_OUT)))
+        if width in (NARROWEST, *(size[0] for size in SCREENS.values())):
+            shot(page, f"layout-harmonise-results-{width}")
+    assert wider == [], "(screen width, pixels too wide, what sticks out): " + repr(wider)
 
 
 def search_from_the_box(page: Page, url: str) -> None:
