@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from discovery.catalogue.ingest import IngestReport, ingest
-from discovery.catalogue.store import PARENT_FIELDS, Catalogue
+from discovery.catalogue.rules import PARENT_FIELDS
+from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents
 from discovery.model import Kind, ParseResult, Record, Relation

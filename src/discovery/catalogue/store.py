@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from discovery.errors import CatalogueError, NotFoundError
-from discovery.model import (STRONG_SCHEMES, Deletion, Identifier, Kind, ParseResult, Predicate, Record,
-                             Relation, content_hash, normalise_doi, record_from_json, slug, utcnow)
+from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest, kept_ids, merged_json,
+                                       parent_relations, quarantine_digest, record_json, renamed,
+                                       separated_ids, storable_text, stored_head, unique_ids)
+from discovery.model import (Deletion, Identifier, ParseResult, Predicate, Record, Relation, content_hash,
+                             normalise_doi, record_from_json, utcnow)
 from discovery.transactions import immediate
 
 SCHEMA = """
@@ -69,11 +72,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS quarantine_digest ON quarantine(digest);
 CREATE INDEX IF NOT EXISTS quarantine_location ON quarantine(location);
 """
 
-PARENT_FIELDS = {Kind.VARIABLE: "study_id", Kind.QUESTION: "instrument_id", Kind.OUTPUT: "project_id"}
-PARENT_PREDICATES = {Kind.VARIABLE: Predicate.HAS_VARIABLE, Kind.QUESTION: Predicate.HAS_QUESTION,
-                     Kind.OUTPUT: Predicate.HAS_OUTPUT}
 CHUNK = 500
-LINKING = "linking:"  # relations derived by linking live under locations with this prefix
 # a merged record with its first source (the earliest fetched), which stands as its provenance
 _WITH_FIRST_SOURCE = (
     "SELECT r.data, s.source, s.location, s.fetched_at, s.document_hash, s.record_key, s.catalogue "
@@ -179,7 +178,7 @@ class Catalogue:
                        (content_hash(raw), location, len(raw), fetched_at, zlib.compress(raw, 3)))
             previous = dict(db.execute(
                 "SELECT record_id, data_hash FROM record_sources WHERE location=?", (location,)))
-            records, relations = self._assign_ids(db, location, _unique_ids(result),
+            records, relations = self._assign_ids(db, location, unique_ids(result),
                                                   result.relations, previous)
             rows, changed = [], []
             for record in records:
@@ -204,7 +203,7 @@ class Catalogue:
                                [(rid, location) for rid in stale])
                 self._merge(db, sorted(stale), now, location, applied)
             db.execute("DELETE FROM relations WHERE location=?", (location,))
-            relations = relations + _parent_relations(records, relations)
+            relations = relations + parent_relations(records, relations)
             db.executemany("INSERT OR REPLACE INTO relations VALUES (?,?,?,?,?,?)",
                            [(r.subject, r.predicate.value, r.object, r.evidence, r.confidence,
                              location) for r in relations])
@@ -215,72 +214,34 @@ class Catalogue:
     def _assign_ids(self, db: sqlite3.Connection, location: str, records: list[Record],
                     relations: list[Relation], previous: dict[str, str]
                     ) -> tuple[list[Record], list[Relation]]:
-        """Final ids: retitled records keep theirs, look-alike records with different identifiers
-        get their own. Children, whose ids derive from their parent's, follow the parent."""
-        renames = self._retitled(db, location, records, previous)
-        renames.update(self._conflicting(db, location, records, previous, renames))
-        if not renames:
-            return records, relations
-
-        def renamed(rid: str | None) -> str | None:
-            if rid is None or rid in renames:
-                return None if rid is None else renames[rid]
-            parent, dot, rest = rid.partition(".")
-            return f"{renames[parent]}.{rest}" if dot and parent in renames else rid
-
-        moved = []
-        for record in records:
-            update: dict[str, Any] = {"id": renamed(record.id)}
-            if record.kind in PARENT_FIELDS:
-                field_name = PARENT_FIELDS[record.kind]
-                update[field_name] = renamed(getattr(record, field_name))
-            moved.append(record.model_copy(update=update))
-        return moved, [r.model_copy(update={"subject": renamed(r.subject),
-                                            "object": renamed(r.object)}) for r in relations]
-
-    def _retitled(self, db: sqlite3.Connection, location: str, records: list[Record],
-                  previous: dict[str, str]) -> dict[str, str]:
-        """A record this location held before under another id (its title changed, say) keeps
-        the old id when it still carries one of the old record's identifiers."""
+        """Final ids, by the rules of `rules.kept_ids` and `rules.separated_ids`."""
         incoming = {r.id for r in records}
-        stale = [rid for rid in previous if rid not in incoming]
+        renames = kept_ids(records, previous, self._old_aliases(
+            db, location, [rid for rid in previous if rid not in incoming]))
+        candidates = conflict_candidates(records, previous, renames)
+        renames.update(separated_ids(candidates, self._aliases_elsewhere(
+            db, location, [r.id for r in candidates])))
+        return renamed(records, relations, renames)
+
+    def _old_aliases(self, db: sqlite3.Connection, location: str, stale: list[str]
+                     ) -> dict[tuple[str, str], str]:
+        """(kind, alias) -> id of the records this location held that it no longer names."""
         old_aliases: dict[tuple[str, str], str] = {}
         for alias, rid, kind in select_in(
                 db, "SELECT a.alias, a.record_id, r.kind FROM aliases a JOIN records r "
                 "ON r.id = a.record_id WHERE a.location=? AND a.record_id IN ({marks})", stale, [location]):
             old_aliases[(kind, alias)] = rid
-        renames: dict[str, str] = {}
-        for record in records:
-            if record.id in previous or record.kind in PARENT_FIELDS:
-                continue
-            for alias in record.aliases():
-                old = old_aliases.get((record.kind.value, alias))
-                if old and old not in renames.values():
-                    renames[record.id] = old
-                    break
-        return renames
+        return old_aliases
 
-    def _conflicting(self, db: sqlite3.Connection, location: str, records: list[Record],
-                     previous: dict[str, str], taken: dict[str, str]) -> dict[str, str]:
-        """Two studies must not merge because their titles slug alike: when an id already belongs
-        to a record from elsewhere whose strong identifiers disagree with the incoming record's,
-        the incoming one gets an id that adds its own identifier."""
-        candidates = [r for r in records if r.id not in previous and r.id not in taken
-                      and r.kind not in PARENT_FIELDS and _strong(r.aliases())]
+    def _aliases_elsewhere(self, db: sqlite3.Connection, location: str, ids: list[str]
+                           ) -> dict[str, list[str]]:
+        """id -> the aliases other locations gave it."""
         theirs: dict[str, list[str]] = {}
         for rid, alias in select_in(
                 db, "SELECT record_id, alias FROM aliases WHERE location != ? AND record_id IN ({marks})",
-                [r.id for r in candidates], [location]):
+                ids, [location]):
             theirs.setdefault(rid, []).append(alias)
-        renames: dict[str, str] = {}
-        for record in candidates:
-            mine = _strong(record.aliases())
-            other = _strong(theirs.get(record.id, []))
-            if any(scheme in other and values.isdisjoint(other[scheme])
-                   for scheme, values in mine.items()):
-                scheme = sorted(mine)[0]
-                renames[record.id] = f"{record.id}-{slug(min(mine[scheme]), max_length=40)}"
-        return renames
+        return theirs
 
     def _write_aliases(self, db: sqlite3.Connection, location: str, records: list[Record]) -> None:
         db.executemany("DELETE FROM aliases WHERE record_id=? AND location=?",
@@ -310,12 +271,11 @@ class Catalogue:
                     if rid in existing:
                         gone.append(rid)
                     continue
-                merged = datas[0] if len(datas) == 1 else json.dumps(
-                    merge_source_data([json.loads(d) for d in datas]), ensure_ascii=False)
+                merged = merged_json(datas)
                 digest = data_digest(merged)
                 if existing.get(rid) == digest:
                     continue
-                head = _head(json.loads(merged))
+                head = stored_head(json.loads(merged))
                 upserts.append((rid, head["kind"], head["title"], head.get("parent"), merged,
                                 digest, now, now))
                 action = "updated" if rid in existing else "created"
@@ -587,71 +547,12 @@ class Catalogue:
                 "quarantined": one("SELECT COUNT(*) FROM quarantine")}
 
 
-def quarantine_digest(location: str, record: str | None, reason: str, raw: bytes | None) -> str:
-    """What makes two failures one: the location, the record and the bytes, or the reason where
-    no bytes were kept (a URL that could not be fetched)."""
-    what = content_hash(raw) if raw is not None else f"reason {reason}"
-    return content_hash("\n".join((location, record or "", what)))
-
-
-def storable_text(text: str) -> str:
-    """`text` as SQLite can store it: a lone surrogate (JSON's `"\\ud800"`) is not Unicode and
-    cannot be encoded, so it is kept as its escape."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def record_json(record: Record) -> str:
-    """Compact JSON of a record without its provenance (stored beside it): defaults are left out
-    and filled in again on reading, except `kind`, which says which class to read it back as."""
-    data = record.model_dump_json(exclude={"provenance"}, exclude_defaults=True)
-    if '"kind":' not in data:
-        data = f'{{"kind":"{record.kind.value}",{data[1:]}'
-    return data
-
-
-def data_digest(data: str) -> str:
-    """Short hash of a record's JSON: only compared with the same record's previous version, so
-    64 bits are plenty, and a catalogue holds millions of them."""
-    return content_hash(data)[:16]
-
-
 def _pack(data: str) -> bytes:
     return zlib.compress(data.encode("utf-8"), 1)
 
 
 def _unpack(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
-
-
-def merge_source_data(datas: list[dict[str, Any]]) -> dict[str, Any]:
-    """One view of a record several sources describe: the earliest source's values first, gaps
-    filled from later ones, lists united without repeats. Per-source values stay in record_sources."""
-    return merge_with_origins(datas)[0]
-
-
-def merge_with_origins(datas: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list[int]]]:
-    """`merge_source_data`, also saying field by field which of the inputs (by position) the
-    merged value came from: one rule, so a cluster's provenance cannot drift from its merge."""
-    merged = dict(datas[0])
-    origins = {key: [0] for key, value in merged.items() if value not in (None, "", [], {})}
-    for position, other in enumerate(datas[1:], start=1):
-        for key, value in other.items():
-            current = merged.get(key)
-            if isinstance(current, list) and isinstance(value, list):
-                seen = {json.dumps(item, sort_keys=True) for item in current}
-                added = [item for item in value if json.dumps(item, sort_keys=True) not in seen]
-                merged[key] = current + added
-                if added:
-                    origins.setdefault(key, []).append(position)
-            elif isinstance(current, dict) and isinstance(value, dict):
-                merged[key] = {**value, **current}
-                if set(value) - set(current):
-                    origins.setdefault(key, []).append(position)
-            elif current in (None, "", [], {}):
-                merged[key] = value
-                if value not in (None, "", [], {}):
-                    origins[key] = [position]
-    return merged, origins
 
 
 def _with_provenance(row: tuple[Any, ...]) -> Record:
@@ -666,49 +567,6 @@ def _with_provenance(row: tuple[Any, ...]) -> Record:
 def _relations(rows: Iterable[tuple[str, str, str, str | None, float]]) -> list[Relation]:
     return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
             for s, p, o, e, c in rows]
-
-
-def _head(parsed: dict[str, Any]) -> dict[str, Any]:
-    """kind, title and parent of a stored record without building the model."""
-    kind = Kind(parsed["kind"])
-    return {"kind": parsed["kind"], "title": parsed["title"],
-            "parent": parsed.get(PARENT_FIELDS[kind]) if kind in PARENT_FIELDS else None}
-
-
-def _unique_ids(result: ParseResult) -> list[Record]:
-    """Two records of one document must not share an id: later ones get `-2`, `-3`..."""
-    seen: dict[str, int] = {}
-    records: list[Record] = []
-    for record in result.records:
-        count = seen.get(record.id, 0) + 1
-        seen[record.id] = count
-        if count > 1:
-            record = record.model_copy(update={"id": f"{record.id}-{count}"})
-        records.append(record)
-    return records
-
-
-def _strong(aliases: Iterable[str]) -> dict[str, set[str]]:
-    """Identifiers that name one study or grant and nothing else, by scheme."""
-    found: dict[str, set[str]] = {}
-    for alias in aliases:
-        scheme, _, value = alias.partition(":")
-        if scheme in STRONG_SCHEMES:
-            found.setdefault(scheme, set()).add(value)
-    return found
-
-
-def _parent_relations(records: list[Record], relations: list[Relation]) -> list[Relation]:
-    """Containment edges implied by parent fields that the parser did not state itself."""
-    stated = {(r.subject, r.predicate, r.object) for r in relations}
-    implied = []
-    for record in records:
-        if record.kind in PARENT_FIELDS:
-            parent = getattr(record, PARENT_FIELDS[record.kind])
-            edge = (parent, PARENT_PREDICATES[record.kind], record.id)
-            if parent and edge not in stated:
-                implied.append(Relation(subject=parent, predicate=edge[1], object=record.id))
-    return implied
 
 
 def chunks(items: Sequence[Any]) -> Iterator[list[Any]]:

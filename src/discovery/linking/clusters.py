@@ -12,7 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from discovery.catalogue.store import Catalogue, merge_with_origins
+from discovery.catalogue.rules import merge_with_origins
+from discovery.catalogue.store import Catalogue
 
 _NOT_FIELDS = frozenset({"id", "kind"})
 
