@@ -51,8 +51,7 @@ import numpy as np
 THREADS = "2"
 os.environ.setdefault("OMP_NUM_THREADS", THREADS)
 
-from discovery.catalogue import feed  # noqa: E402  (thread limits first)
-from discovery.catalogue.store import Catalogue  # noqa: E402
+from discovery.catalogue.store import Catalogue  # noqa: E402  (thread limits first)
 from discovery.index.build import INDEX_MODEL, index_paths, read_documents, write_meta  # noqa: E402
 from discovery.index.columns import Columns  # noqa: E402
 from discovery.index.docstore import DocStore  # noqa: E402
@@ -83,7 +82,7 @@ def peak_rss_mb() -> float:
 def real_documents(catalogue_dir: Path) -> tuple[list[IndexDocument], list[IndexDocument]]:
     """The catalogue's records as index documents: (top-level records, items)."""
     with Catalogue(catalogue_dir) as catalogue:
-        docs = read_documents(catalogue, feed.all_ids(catalogue))
+        docs = read_documents(catalogue, catalogue.all_ids())
     records = [d for d in docs if d.kind in ("study", "dataset", "instrument", "project")]
     items = [d for d in docs if d.kind in ITEM_KINDS]
     return records, items

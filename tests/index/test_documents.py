@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from discovery.catalogue.feed import StoredRecord
+from discovery.catalogue.protocol import StoredRecord
 from discovery.index.documents import EMBED_CHARS, index_document
 
 STUDY = {

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discovery.catalogue import feed
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.index.build import read_documents
@@ -22,7 +21,7 @@ ITEMS = "instruments/variables_alspac_sws_advance_ahms_aesop_items.csv"
 def texts(index_data: Path, corpus: Path) -> list[str]:
     """500 real texts: every embedded text of the shared index (up to 256 tokens), then items."""
     with Catalogue(index_data) as catalogue:
-        found = [doc.embed_text for doc in read_documents(catalogue, feed.all_ids(catalogue))]
+        found = [doc.embed_text for doc in read_documents(catalogue, catalogue.all_ids())]
     with open(corpus / ITEMS, newline="", encoding="utf-8") as handle:
         found += [row["item_text"] for row in csv.DictReader(handle)]
     found = list(dict.fromkeys(text for text in found if text.strip()))[:500]

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from discovery.catalogue.protocol import Applied
 from discovery.catalogue.rules import storable_text
-from discovery.catalogue.store import Applied, Catalogue
+from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.model import ParseResult, Problem, Record, Text
 from discovery.sources.base import MAX_FIELD_CHARS, Document

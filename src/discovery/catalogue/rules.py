@@ -114,6 +114,23 @@ def strong_identifiers(aliases: Iterable[str]) -> dict[str, set[str]]:
     return found
 
 
+def folded_history(rows: Iterable[tuple[int, str, str]], seq: int) -> tuple[set[str], set[str], int]:
+    """Ids upserted and ids deleted in (history number, id, action) rows read after `seq`, in
+    order: the last action of each id decides. Also the newest number read (`seq` if none)."""
+    upserted: set[str] = set()
+    deleted: set[str] = set()
+    newest = seq
+    for number, rid, action in rows:
+        newest = number
+        if action == "deleted":
+            deleted.add(rid)
+            upserted.discard(rid)
+        else:
+            upserted.add(rid)
+            deleted.discard(rid)
+    return upserted, deleted, newest
+
+
 def parent_relations(records: list[Record], relations: list[Relation]) -> list[Relation]:
     """Containment edges implied by parent fields that the parser did not state itself."""
     stated = {(r.subject, r.predicate, r.object) for r in relations}

@@ -15,14 +15,14 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from discovery.errors import CatalogueError, NotFoundError
-from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest, kept_ids, merged_json,
-                                       parent_relations, quarantine_digest, record_json, renamed,
-                                       separated_ids, storable_text, stored_head, unique_ids)
+from discovery.catalogue.protocol import Applied, Changes, SourceRow, StoredRecord
+from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest, folded_history, kept_ids,
+                                       merged_json, parent_relations, quarantine_digest, record_json,
+                                       renamed, separated_ids, storable_text, stored_head, unique_ids)
 from discovery.model import (Deletion, Identifier, ParseResult, Predicate, Record, Relation, content_hash,
                              normalise_doi, record_from_json, utcnow)
 from discovery.transactions import immediate
@@ -73,35 +73,12 @@ CREATE INDEX IF NOT EXISTS quarantine_location ON quarantine(location);
 """
 
 CHUNK = 500
+BATCH = 2000  # records read at a time by `read_records`
 # a merged record with its first source (the earliest fetched), which stands as its provenance
 _WITH_FIRST_SOURCE = (
     "SELECT r.data, s.source, s.location, s.fetched_at, s.document_hash, s.record_key, s.catalogue "
     "FROM records r JOIN record_sources s ON s.record_id = r.id AND s.rowid = (SELECT s2.rowid "
     "FROM record_sources s2 WHERE s2.record_id = r.id ORDER BY s2.fetched_at, s2.location LIMIT 1)")
-
-
-@dataclass
-class Applied:
-    """What one document changed."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    ids: list[str] = field(default_factory=list)
-
-
-@dataclass
-class SourceRow:
-    """One source's view of a record, with where it came from."""
-
-    location: str
-    source: str
-    record_key: str | None
-    catalogue: str | None
-    fetched_at: str
-    document_hash: str
-    data: dict[str, Any]
 
 
 class Catalogue:
@@ -545,6 +522,76 @@ class Catalogue:
                 "documents": one("SELECT COUNT(*) FROM documents"),
                 "aliases": one("SELECT COUNT(DISTINCT alias) FROM aliases"),
                 "quarantined": one("SELECT COUNT(*) FROM quarantine")}
+
+    # ---- the change feed: what the search index and the OAI-PMH ledger read -----------------
+
+    def last_seq(self) -> int:
+        """The newest history number: the index records how far it has read."""
+        return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM history").fetchone()[0])
+
+    def changes_since(self, seq: int) -> Changes:
+        """Ids created, updated or deleted after `seq` (`rules.folded_history`)."""
+        upserted, deleted, newest = folded_history(self.db.execute(
+            "SELECT seq, record_id, action FROM history WHERE seq > ? ORDER BY seq", (seq,)), seq)
+        # a record deleted and created again ends as an upsert; one that no longer exists is a delete
+        gone = upserted - set(self.existing_ids(sorted(upserted)))
+        return Changes(upserted=upserted - gone, deleted=deleted | gone, seq=newest)
+
+    def history_after(self, seq: int, limit: int) -> list[tuple[int, str, str]]:
+        """(history number, id, time) of the next `limit` changes after `seq`, in order."""
+        return self.db.execute("SELECT seq, record_id, at FROM history WHERE seq > ? ORDER BY seq LIMIT ?",
+                               (seq, limit)).fetchall()
+
+    def existing_ids(self, ids: list[str]) -> Iterator[str]:
+        for (rid,) in select_in(self.db, "SELECT id FROM records WHERE id IN ({marks})", ids):
+            yield rid
+
+    def kinds(self, ids: list[str]) -> dict[str, str]:
+        """The kind of each id that exists."""
+        return dict(select_in(self.db, "SELECT id, kind FROM records WHERE id IN ({marks})", ids))
+
+    def publishing_catalogues(self, ids: list[str]) -> dict[str, list[str]]:
+        """The catalogues that sources say published each id, where they say one."""
+        found: dict[str, list[str]] = {}
+        for rid, name in select_in(self.db, "SELECT DISTINCT record_id, catalogue FROM record_sources "
+                                   "WHERE catalogue IS NOT NULL AND record_id IN ({marks})", ids):
+            found.setdefault(rid, []).append(name)
+        return found
+
+    def all_ids(self) -> list[str]:
+        return [rid for (rid,) in self.db.execute("SELECT id FROM records ORDER BY id")]
+
+    def child_titles(self, parents: list[str]) -> dict[str, list[str]]:
+        """The titles (variable labels, question texts) of each parent's children, in stored order."""
+        found: dict[str, list[str]] = {}
+        for parent, title in select_in(
+                self.db, "SELECT parent, title FROM records WHERE parent IN ({marks}) ORDER BY rowid",
+                parents):
+            found.setdefault(parent, []).append(title)
+        return found
+
+    def read_records(self, ids: list[str]) -> Iterator[StoredRecord]:
+        """The stored records of `ids` in the order given, skipping ids that no longer exist."""
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start:start + BATCH]
+            marks = ",".join("?" * len(chunk))
+            sources: dict[str, tuple[list[str], list[str], list[str]]] = {}
+            for rid, source, cat, location in self.db.execute(
+                    f"SELECT record_id, source, catalogue, location FROM record_sources "
+                    f"WHERE record_id IN ({marks}) ORDER BY record_id, fetched_at, location", chunk):
+                formats, catalogues, locations = sources.setdefault(rid, ([], [], []))
+                if source not in formats:
+                    formats.append(source)
+                if cat and cat not in catalogues:
+                    catalogues.append(cat)
+                locations.append(location)
+            rows = {rid: (kind, parent, data) for rid, kind, parent, data in self.db.execute(
+                f"SELECT id, kind, parent, data FROM records WHERE id IN ({marks})", chunk)}
+            for rid in chunk:
+                if rid in rows:
+                    kind, parent, data = rows[rid]
+                    formats, catalogues, locations = sources.get(rid, ([], [], []))
+                    yield StoredRecord(rid, kind, parent, json.loads(data), formats, catalogues, locations)
 
 
 def _pack(data: str) -> bytes:

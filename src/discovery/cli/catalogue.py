@@ -16,7 +16,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from discovery.catalogue import feed
 from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.store import Catalogue
 from discovery.cli.common import DataDir, app, console, errors, fail, open_catalogue, progress_bar
@@ -113,7 +112,7 @@ def refresh_derived(catalogue: Catalogue, data: Path, report: IngestReport) -> N
     history: an earlier run was killed after storing records, before its index was published.
     With nothing to do, what killed index updates left is still removed."""
     changed = bool(report.created or report.updated or report.deleted)
-    index, last = published_meta(index_root(data)), feed.last_seq(catalogue)
+    index, last = published_meta(index_root(data)), catalogue.last_seq()
     if not changed and (index is None or index.get("seq", 0) >= last):
         for folder in tidy(index_root(data)) if index else []:
             console.print(f"Removed {folder}: an index update that was interrupted before it "

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from discovery.catalogue import feed
 from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.index.columns import Columns
@@ -81,13 +80,13 @@ def write_meta(files: GenerationFiles, key: str, seq: int, next_row: int, docume
 def read_documents(catalogue: Catalogue, ids: list[str]) -> list[IndexDocument]:
     """The index documents of `ids` that still exist, each with its children's titles; an item
     that declares no language is read in its parent's."""
-    children = feed.child_titles(catalogue, ids)
+    children = catalogue.child_titles(ids)
     documents = [index_document(stored, children.get(stored.id, []))
-                 for stored in feed.read_records(catalogue, ids)]
+                 for stored in catalogue.read_records(ids)]
     unsure = sorted({doc.parent for doc in documents if doc.parent and not doc.languages})
     if unsure:
         parents = {stored.id: declared_languages(stored.data)
-                   for stored in feed.read_records(catalogue, unsure)}
+                   for stored in catalogue.read_records(unsure)}
         for doc in documents:
             if doc.parent and not doc.languages:
                 doc.languages = parents.get(doc.parent, [])
@@ -124,12 +123,12 @@ def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
         spec = MODELS[key]
         meta = written if build.previous and written.get("format") == FORMAT else None
         full = rebuild or meta is None or meta["model"] != spec.name
-        seq = feed.last_seq(catalogue)
+        seq = catalogue.last_seq()
         if full:
-            upserted, deleted = feed.all_ids(catalogue), []
+            upserted, deleted = catalogue.all_ids(), []
         else:
             assert meta is not None and build.previous is not None
-            changes = feed.changes_since(catalogue, meta["seq"])
+            changes = catalogue.changes_since(meta["seq"])
             if not changes.upserted and not changes.deleted:
                 return UpdateReport(model=spec.name, full=False, indexed=0, deleted=0, encoded=0,
                                     documents=meta["documents"], seq=meta["seq"],
@@ -228,7 +227,7 @@ class _CachedOnly:
 def _with_parents(catalogue: Catalogue, docs: DocStore, upserted: list[str], deleted: list[str]
                   ) -> list[str]:
     """Changed children change their parent's variable count: reindex those parents too."""
-    parents = {stored.parent for stored in feed.read_records(catalogue, upserted) if stored.parent}
+    parents = {stored.parent for stored in catalogue.read_records(upserted) if stored.parent}
     parents |= docs.parents_of(deleted)
-    extra = set(feed.existing_ids(catalogue, sorted(parents - set(upserted) - set(deleted))))
+    extra = set(catalogue.existing_ids(sorted(parents - set(upserted) - set(deleted))))
     return sorted(set(upserted) | extra)

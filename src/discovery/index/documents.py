@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from discovery.catalogue.feed import StoredRecord
+from discovery.catalogue.protocol import StoredRecord
 from discovery.index.aliases import family_key, questionnaire_name, record_aliases
 from discovery.index.catalogues import record_catalogues
 from discovery.index.facet_keys import language_code

@@ -135,9 +135,7 @@ class Ledger:
                 with self._transaction():
                     read = int(self._state("seq") or 0)
                     floor = self._state("read_at") or ""
-                    rows = self.catalogue.db.execute(
-                        "SELECT seq, record_id, at FROM history WHERE seq > ? ORDER BY seq LIMIT ?",
-                        (read, CHUNK)).fetchall()
+                    rows = self.catalogue.history_after(read, CHUNK)
                     if rows:
                         self._apply(rows, floor)
                         self._set_state("seq", str(rows[-1][0]))
@@ -148,8 +146,7 @@ class Ledger:
     def _apply(self, rows: list[tuple[int, str, str]], floor: str) -> None:
         latest = {rid: (seq, at) for seq, rid, at in rows}  # the last change of each record
         candidates = sorted({c for rid in latest for c in _candidates(rid)})
-        live = dict(select_in(self.catalogue.db, "SELECT id, kind FROM records WHERE id IN ({marks})",
-                              candidates))
+        live = self.catalogue.kinds(candidates)
         known = dict(select_in(self.db, "SELECT id, kind FROM items WHERE id IN ({marks})", candidates))
         touched: dict[str, tuple[int, str]] = {}
         for rid, (seq, at) in latest.items():
@@ -157,11 +154,7 @@ class Ledger:
             if item is not None and seq > touched.get(item, (0, ""))[0]:
                 touched[item] = (seq, at)
         alive = [rid for rid in touched if live.get(rid) in ITEM_KINDS]
-        catalogues: dict[str, list[str]] = {}
-        for rid, name in select_in(self.catalogue.db, "SELECT DISTINCT record_id, catalogue FROM "
-                                   "record_sources WHERE catalogue IS NOT NULL AND record_id IN ({marks})",
-                                   alive):
-            catalogues.setdefault(rid, []).append(name)
+        catalogues = self.catalogue.publishing_catalogues(alive)
         for rid, (seq, at) in sorted(touched.items(), key=lambda pair: pair[1][0]):
             stamp = max(history_datestamp(at), floor)
             if live.get(rid) in ITEM_KINDS:
