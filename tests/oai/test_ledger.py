@@ -71,7 +71,7 @@ def test_deletions_are_kept_with_their_sets(data: Path) -> None:
 
 def test_a_change_committed_late_is_dated_no_earlier_than_the_catch_up_that_missed_it(data: Path) -> None:
     with Catalogue(data) as catalogue:
-        ledger = Ledger(catalogue)
+        ledger = Ledger(catalogue, catalogue.data_dir)
         missed_by = ledger.refresh()
         rid = put(catalogue, "late")
         # the ingest took its time before it committed: its history says it changed an hour ago
@@ -84,7 +84,7 @@ def test_a_change_committed_late_is_dated_no_earlier_than_the_catch_up_that_miss
 
 def test_a_variable_changing_moves_its_study(data: Path) -> None:
     with Catalogue(data) as catalogue:
-        ledger = Ledger(catalogue)
+        ledger = Ledger(catalogue, catalogue.data_dir)
         ledger.refresh()
         study = next(i for i in ledger.page(Window(set_spec="kind:study"), 0, 100)
                      if catalogue.db.execute("SELECT 1 FROM records WHERE parent=?", (i.id,)).fetchone())

@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from discovery.api.search_params import BadRequest
 from discovery.api.services import Services
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import open_catalogue
 from discovery.errors import DiscoveryError
 from discovery.export.dump import DumpFormat, Selection, dump_format, selection
 
@@ -45,7 +45,7 @@ def dump(request: Request, format: str = "jsonl",
 def _stream(services: Services, fmt: DumpFormat, chosen: Selection) -> Iterator[bytes]:
     """The dump's bytes through a connection of its own, closed when the stream ends or the
     client goes away."""
-    catalogue = Catalogue(services.data_dir)
+    catalogue = open_catalogue(services.data_dir)
     try:
         yield from fmt.chunks(catalogue, chosen)
     finally:

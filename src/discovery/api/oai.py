@@ -32,7 +32,7 @@ def _ledger(services: Services) -> Ledger:
     ledgers: dict[str, Ledger] = _ledgers.__dict__.setdefault("by_folder", {})
     key = str(services.data_dir)
     if key not in ledgers:
-        ledgers[key] = Ledger(services.catalogue)
+        ledgers[key] = Ledger(services.catalogue, services.data_dir)
     return ledgers[key]
 
 

@@ -20,7 +20,6 @@ of paths: not /oai (each answer carries its response date), not the rate-limited
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from pathlib import Path
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from discovery.catalogue.backends import data_version
 from discovery.index.generations import Pointer, index_root
 
 CACHED_PATHS = ("/", "/items/", "/variables/", "/projects/", "/questionnaires/", "/questions/",
@@ -49,18 +49,17 @@ class DataState:
     """What the pages are made from, as a value that changes whenever the data does."""
 
     def __init__(self, data_dir: Path) -> None:
-        self._db = sqlite3.connect(f"{(Path(data_dir) / 'catalogue.sqlite').as_uri()}?mode=ro",
-                                   uri=True, check_same_thread=False)
+        self._version = data_version(data_dir)
         self._pointer = Pointer(index_root(Path(data_dir)))
         self._lock = threading.Lock()
 
     def __call__(self) -> tuple[int, str | None]:
         with self._lock:
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            version = self._version()
         return version, self._pointer.name()
 
     def close(self) -> None:
-        self._db.close()
+        self._version.close()
 
 
 class StoredResponse:

@@ -1,6 +1,6 @@
 """A record with its neighbours in the graph, as the item, project and variable views need it.
 
-Only reads: every fact comes from `Catalogue.get`, `relations` and `sources`. Relations the
+Only reads: every fact comes from `CatalogueStore.get`, `relations` and `sources`. Relations the
 linking service adds (FUNDED_BY with evidence and confidence) appear here without code changes.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from discovery.api.schemas import Neighbour, Source
 from discovery.api.services import Services
 from discovery.api.urls import STUDY_KINDS, page_path
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import NotFoundError
 from discovery.export.dataset_jsonld import dataset_jsonld
 from discovery.linking.jsonld import item_jsonld as linked_jsonld
@@ -94,7 +94,7 @@ class RecordView:
     sources: list[Source]
 
 
-def get_kind(catalogue: Catalogue, key: str, kinds: tuple[Kind, ...], what: str) -> Record:
+def get_kind(catalogue: CatalogueStore, key: str, kinds: tuple[Kind, ...], what: str) -> Record:
     """The record a key resolves to, if it is of a kind this view shows."""
     record = catalogue.get(key)
     if record.kind not in kinds:
@@ -103,7 +103,7 @@ def get_kind(catalogue: Catalogue, key: str, kinds: tuple[Kind, ...], what: str)
     return record
 
 
-def _neighbours(catalogue: Catalogue, relations: list[Relation], rid: str) -> list[Neighbour]:
+def _neighbours(catalogue: CatalogueStore, relations: list[Relation], rid: str) -> list[Neighbour]:
     others = [r.object if r.subject == rid else r.subject for r in relations]
     titles = catalogue.titles(others)
     found = []
@@ -151,7 +151,7 @@ def public_location(location: str) -> str:
     return PurePath(location.replace("\\", "/")).name or "a file"
 
 
-def public_sources(catalogue: Catalogue, rid: str) -> list[Source]:
+def public_sources(catalogue: CatalogueStore, rid: str) -> list[Source]:
     return [Source(location=public_location(s.location), source=s.source, catalogue=s.catalogue,
                    record_key=s.record_key, fetched_at=s.fetched_at) for s in catalogue.sources(rid)]
 
@@ -185,7 +185,7 @@ def filter_variables(variables: list[Variable], query: str) -> list[Variable]:
     return kept
 
 
-def project_outputs(catalogue: Catalogue, rid: str) -> list[Output]:
+def project_outputs(catalogue: CatalogueStore, rid: str) -> list[Output]:
     ids = [r.object for r in catalogue.relations(rid)
            if r.subject == rid and r.predicate == Predicate.HAS_OUTPUT]
     return [o for o in (catalogue.get(i) for i in ids) if isinstance(o, Output)]
@@ -244,7 +244,7 @@ def instrument_questions(services: Services, instrument_id: str) -> list[Questio
     return services.cached(("questions", instrument_id), read)
 
 
-def _measured_variables(catalogue: Catalogue, question_ids: Iterable[str]) -> list[Neighbour]:
+def _measured_variables(catalogue: CatalogueStore, question_ids: Iterable[str]) -> list[Neighbour]:
     """Variables that the source says these questions measure (MEASURED_BY edges into them)."""
     found: dict[str, Neighbour] = {}
     for qid in question_ids:
@@ -254,7 +254,7 @@ def _measured_variables(catalogue: Catalogue, question_ids: Iterable[str]) -> li
     return list(found.values())
 
 
-def _studies_of(catalogue: Catalogue, variables: Iterable[Neighbour]) -> list[Neighbour]:
+def _studies_of(catalogue: CatalogueStore, variables: Iterable[Neighbour]) -> list[Neighbour]:
     """The studies or datasets the variables belong to, once each."""
     parents: dict[str, None] = {}
     for neighbour in variables:
@@ -323,7 +323,7 @@ def record_view(services: Services, key: str) -> RecordView:
                       public_sources(catalogue, record.id))
 
 
-def item_kinds(catalogue: Catalogue, groups: Iterable[StudyMatches]) -> dict[str, str]:
+def item_kinds(catalogue: CatalogueStore, groups: Iterable[StudyMatches]) -> dict[str, str]:
     """The kind of every matched item of `Services.measured`, for links to its page."""
     ids = {m.item.id for g in groups for m in g.items}
     titles = catalogue.titles(ids)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from discovery.api.cache import ResponseCache
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import catalogue_exists, open_catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.export.catalogue_summary import CatalogueSummary, summarise
 from discovery.harmonise.build import build_matcher
@@ -70,7 +71,7 @@ class Services:
         self.data_dir = Path(data_dir)
         self.search_seconds = search_seconds
         self.facet_seconds = facet_seconds
-        if not (self.data_dir / "catalogue.sqlite").is_file():
+        if not catalogue_exists(self.data_dir):
             raise DiscoveryError("no catalogue in this folder", file=str(self.data_dir),
                                  hint="run `discovery ingest ../shared/corpus --data FOLDER` "
                                       "first, or pass --data")
@@ -90,10 +91,10 @@ class Services:
         self._loader_lock = threading.Lock()  # held while the loader thread is started
 
     @property
-    def catalogue(self) -> Catalogue:
+    def catalogue(self) -> CatalogueStore:
         catalogue = getattr(self._local, "catalogue", None)
         if catalogue is None:
-            catalogue = self._local.catalogue = Catalogue(self.data_dir)
+            catalogue = self._local.catalogue = open_catalogue(self.data_dir)
         return catalogue
 
     def cached(self, key: Any, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from discovery.catalogue.protocol import Applied
 from discovery.catalogue.rules import storable_text
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.model import ParseResult, Problem, Record, Text
 from discovery.sources.base import MAX_FIELD_CHARS, Document
@@ -44,7 +44,7 @@ class IngestReport:
         return not self.failures
 
 
-def ingest(catalogue: Catalogue, documents: Iterable[Document | DiscoveryError],
+def ingest(catalogue: CatalogueStore, documents: Iterable[Document | DiscoveryError],
            on_document: Callable[[str], None] | None = None) -> IngestReport:
     """Ingest every document; a harvest error in the stream is quarantined like a parse error."""
     report = IngestReport()
@@ -61,7 +61,7 @@ def ingest(catalogue: Catalogue, documents: Iterable[Document | DiscoveryError],
     return report
 
 
-def ingest_one(catalogue: Catalogue, doc: Document, report: IngestReport) -> None:
+def ingest_one(catalogue: CatalogueStore, doc: Document, report: IngestReport) -> None:
     failures: list[Failure] = []
     try:
         result = parse_document(doc)
@@ -86,7 +86,7 @@ def ingest_one(catalogue: Catalogue, doc: Document, report: IngestReport) -> Non
     _quarantine(catalogue, report, doc.location, failures)
 
 
-def _store(catalogue: Catalogue, doc: Document, result: ParseResult) -> Applied:
+def _store(catalogue: CatalogueStore, doc: Document, result: ParseResult) -> Applied:
     """Store the document; if that fails, set aside what cannot be stored and store the rest.
     A failure that no record or relation explains fails the document."""
     try:
@@ -119,14 +119,14 @@ def _storable(result: ParseResult, item: BaseModel, name: str) -> bool:
     return True
 
 
-def _quarantine(catalogue: Catalogue, report: IngestReport, location: str,
+def _quarantine(catalogue: CatalogueStore, report: IngestReport, location: str,
                 failures: list[Failure]) -> None:
     """Quarantine a location's failures in place of those its earlier ingests left."""
     kept = [_fail(catalogue, report, location, error, raw) for error, raw in failures]
     catalogue.clear_quarantine(location, keep=kept)
 
 
-def _fail(catalogue: Catalogue, report: IngestReport, location: str, error: DiscoveryError,
+def _fail(catalogue: CatalogueStore, report: IngestReport, location: str, error: DiscoveryError,
           raw: bytes | str | None) -> str:
     if error.file is None:
         error.file = location

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from discovery.catalogue.ingest import IngestReport, ingest
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.cli.common import DataDir, app, console, errors, fail, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents, expand
@@ -106,7 +106,7 @@ def harvest_oai_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def refresh_derived(catalogue: Catalogue, data: Path, report: IngestReport) -> None:
+def refresh_derived(catalogue: CatalogueStore, data: Path, report: IngestReport) -> None:
     """Links and the search index are derived from the catalogue: bring both up to date. Also
     when nothing changed this time but the published index has not read the catalogue's whole
     history: an earlier run was killed after storing records, before its index was published.
@@ -187,7 +187,7 @@ def show(record_id: Annotated[str, typer.Argument(help="Id, DOI, study number or
         raise typer.Exit(2)
 
 
-def show_text(catalogue: Catalogue, record: Record) -> None:
+def show_text(catalogue: CatalogueStore, record: Record) -> None:
     console.print(f"[bold]{escape(record.title)}[/bold]  [dim]{record.kind.value} · {record.id}[/dim]")
     table = Table.grid(padding=(0, 2))
     table.add_column(style="cyan", no_wrap=True)
@@ -235,7 +235,7 @@ def natural_key(text: str) -> list[int | str]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def show_child(catalogue: Catalogue, child_id: str, neighbours: dict[str, tuple[str, str]]) -> None:
+def show_child(catalogue: CatalogueStore, child_id: str, neighbours: dict[str, tuple[str, str]]) -> None:
     kind, title = neighbours.get(child_id, ("?", "(not in catalogue)"))
     console.print(f"  • {escape(child_id)}: {escape(title)}")
     if kind == Kind.OUTPUT.value:

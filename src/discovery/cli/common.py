@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue import backends
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 
 app = typer.Typer(help="Find and harmonise research data across catalogues.",
@@ -32,9 +33,9 @@ def fail(error: DiscoveryError, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def open_catalogue(data: Path) -> Catalogue:
+def open_catalogue(data: Path) -> CatalogueStore:
     try:
-        return Catalogue(data)
+        return backends.open_catalogue(data)
     except DiscoveryError as error:
         raise fail(error) from None
 

@@ -14,10 +14,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import catalogue_exists, open_catalogue
 from discovery.cli.common import DataDir, app, console, errors, fail, progress_bar
 from discovery.errors import DiscoveryError
-from discovery.harmonise.build import CATALOGUE_FILE, build_matcher
+from discovery.harmonise.build import build_matcher
 from discovery.harmonise.crosswalk import DEFAULT_THRESHOLD, Harmonisation, export, harmonise
 from discovery.harmonise.items import (
     Instrument,
@@ -70,7 +70,7 @@ def harmonise_command(
         instruments += [instrument_from_text(block, f"pasted text {n}")
                         for n, block in enumerate(text or [], start=1)]
         if study:
-            with Catalogue(data) as catalogue:
+            with open_catalogue(data) as catalogue:
                 instruments += [instrument_from_catalogue(catalogue, key) for key in study]
         with encoding_progress("Encoding items") as progress:
             matcher = build_matcher(data, bank, no_bank)
@@ -133,11 +133,11 @@ def measured_command(
     """Which studies measured this question? Variables and questions from every indexed study,
     grouped by study, scored by the harmonisation matcher."""
     try:
-        if not (data / CATALOGUE_FILE).exists():
+        if not catalogue_exists(data):
             raise DiscoveryError("no catalogue here", file=str(data),
                                  hint="ingest and `discovery index` first, or pass --data")
         service = SearchService(data)
-        with Catalogue(data) as catalogue:
+        with open_catalogue(data) as catalogue:
             ids = candidate_ids(service, question, candidates)
             matcher = build_matcher(data, None, False)
             groups = who_measured(question, ids, catalogue, matcher, min_score)[:limit]

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.index.columns import KINDS
 from discovery.index.places import code_of, facet_places, region_country
 from discovery.index.topics import topic_value
@@ -54,7 +54,7 @@ class CatalogueSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def summarise(catalogue: Catalogue) -> CatalogueSummary:
+def summarise(catalogue: CatalogueStore) -> CatalogueSummary:
     """Counts over the stored studies and datasets, with places and topics normalised as the
     index normalises them."""
     topics: Counter[str] = Counter()

@@ -1,7 +1,7 @@
 """The whole catalogue, or a filtered part, as one stream of bytes: JSON lines, Parquet, or a ZIP
 of DDI Codebook 2.5 files (one per study or dataset, with its variables).
 
-Records come through one cursor a batch at a time (`catalogue_read.stream`) and leave as bytes as
+Records come through one cursor a batch at a time (`stored_rows` of the catalogue) and leave as bytes as
 soon as they are encoded, so memory stays bounded by a batch (a Parquet row group, one DDI file)
 whatever the catalogue's size; `discovery export` writes the stream to a file and `/api/dump`
 sends it as a download. Each format is a small class with the same `chunks` method.
@@ -15,10 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore, StoredRow
 from discovery.errors import DiscoveryError
 from discovery.export import ddi_codebook
-from discovery.export.catalogue_read import StoredRow, stream, variables_of
 from discovery.model import Kind, Study
 
 CHUNK_BYTES = 1 << 20  # JSON lines are sent a megabyte at a time
@@ -41,7 +40,7 @@ class DumpFormat(Protocol):
     extension: str
     holds: tuple[str, ...] | None  # the kinds of record it can carry; None: every kind
 
-    def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]: ...
+    def chunks(self, catalogue: CatalogueStore, selection: Selection) -> Iterator[bytes]: ...
 
 
 class _Buffer:
@@ -80,7 +79,7 @@ class JsonLines:
     name, media_type, extension = "jsonl", "application/x-ndjson", "jsonl"
     holds: tuple[str, ...] | None = None
 
-    def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]:
+    def chunks(self, catalogue: CatalogueStore, selection: Selection) -> Iterator[bytes]:
         lines: list[bytes] = []
         size = 0
         for row in _rows(catalogue, selection):
@@ -103,7 +102,7 @@ class Parquet:
     COLUMNS = ("id", "kind", "parent", "title", "source", "location", "catalogue", "fetched_at",
                "record")
 
-    def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]:
+    def chunks(self, catalogue: CatalogueStore, selection: Selection) -> Iterator[bytes]:
         import pyarrow as pa  # a large import, only for this format
         import pyarrow.parquet as pq
 
@@ -140,15 +139,15 @@ class DdiZip:
     name, media_type, extension = "ddi", "application/zip", "zip"
     holds: tuple[str, ...] | None = STUDY_KINDS
 
-    def chunks(self, catalogue: Catalogue, selection: Selection) -> Iterator[bytes]:
+    def chunks(self, catalogue: CatalogueStore, selection: Selection) -> Iterator[bytes]:
         kinds = selection.kinds or STUDY_KINDS
         buffer = _Buffer()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for row in stream(catalogue, kinds, selection.catalogues, selection.since):
+            for row in catalogue.stored_rows(kinds, selection.catalogues, selection.since):
                 study = row.record()
                 if isinstance(study, Study):
                     archive.writestr(f"{row.id}.xml",
-                                     ddi_codebook.to_bytes(study, variables_of(catalogue, row.id)))
+                                     ddi_codebook.to_bytes(study, catalogue.variables_of(row.id)))
                     yield buffer.take()
         yield buffer.take()
 
@@ -156,8 +155,8 @@ class DdiZip:
 FORMATS: dict[str, DumpFormat] = {f.name: f for f in (JsonLines(), Parquet(), DdiZip())}
 
 
-def _rows(catalogue: Catalogue, selection: Selection) -> Iterator[StoredRow]:
-    return stream(catalogue, selection.kinds, selection.catalogues, selection.since)
+def _rows(catalogue: CatalogueStore, selection: Selection) -> Iterator[StoredRow]:
+    return catalogue.stored_rows(selection.kinds, selection.catalogues, selection.since)
 
 
 def dump_format(name: str) -> DumpFormat:

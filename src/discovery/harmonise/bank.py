@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import faiss
 import numpy as np
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.harmonise.items import item_of, owner_of
 from discovery.harmonise.language import detect_languages
 from discovery.index.embed import Embedder, EmbeddingCache, normalise
@@ -179,7 +179,7 @@ class ItemBank:
         return normalise(profile[:, :-1])
 
 
-def catalogue_question_items(catalogue: Catalogue) -> list[tuple[str, str]]:
+def catalogue_question_items(catalogue: CatalogueStore) -> list[tuple[str, str]]:
     """Every question and variable text in the catalogue (a variable's question, else its label),
     with the instrument or study it belongs to."""
     return [(item.text, owner_of(record, "")) for record in catalogue.records_of_kinds(ITEM_KINDS)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import catalogue_exists, open_catalogue
 from discovery.errors import DiscoveryError
 from discovery.harmonise.bank import ItemBank, catalogue_question_items
 from discovery.harmonise.items import instruments_from_files
 from discovery.harmonise.matcher import Matcher
 from discovery.index.build import index_paths
 from discovery.index.embed import EmbeddingCache, get_embedder
-
-CATALOGUE_FILE = "catalogue.sqlite"
 
 
 def build_matcher(data: Path, bank_files: list[Path] | None = None, no_bank: bool = False) -> Matcher:
@@ -38,8 +36,8 @@ def build_matcher(data: Path, bank_files: list[Path] | None = None, no_bank: boo
         except ValueError as error:
             raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
                                  hint="give English questionnaires as the bank, or --no-bank") from None
-    elif (data / CATALOGUE_FILE).exists():
-        with Catalogue(data) as catalogue:
+    elif catalogue_exists(data):
+        with open_catalogue(data) as catalogue:
             found = catalogue_question_items(catalogue)
         try:
             bank = ItemBank.from_items(found, english, cache)

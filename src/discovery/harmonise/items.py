@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents
 from discovery.model import Kind, Predicate, Question, Record, Variable
@@ -105,7 +105,7 @@ def instrument_from_items(name: str, entries: Iterable[tuple[str, Sequence[str]]
     return Instrument(name, name, "given items", items)
 
 
-def instrument_from_catalogue(catalogue: Catalogue, key: str) -> Instrument:
+def instrument_from_catalogue(catalogue: CatalogueStore, key: str) -> Instrument:
     """A study's variables or an instrument's questions, from the catalogue."""
     record = catalogue.get(key)
     wanted = {Kind.INSTRUMENT: Predicate.HAS_QUESTION}.get(record.kind, Predicate.HAS_VARIABLE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.harmonise.items import Item, item_of, owner_of
 from discovery.harmonise.matcher import Matcher
@@ -52,7 +52,7 @@ def candidate_ids(service: SearchService, question: str, limit: int = CANDIDATES
     return list(dict.fromkeys(ids))
 
 
-def who_measured(question: str, ids: list[str], catalogue: Catalogue, matcher: Matcher,
+def who_measured(question: str, ids: list[str], catalogue: CatalogueStore, matcher: Matcher,
                  min_score: float) -> list[StudyMatches]:
     """The candidates rescored against the question, grouped by their study or instrument."""
     question = " ".join(question.split())

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
@@ -77,7 +77,7 @@ def write_meta(files: GenerationFiles, key: str, seq: int, next_row: int, docume
     files.meta.write_text(json.dumps(meta, indent=1))
 
 
-def read_documents(catalogue: Catalogue, ids: list[str]) -> list[IndexDocument]:
+def read_documents(catalogue: CatalogueStore, ids: list[str]) -> list[IndexDocument]:
     """The index documents of `ids` that still exist, each with its children's titles; an item
     that declares no language is read in its parent's."""
     children = catalogue.child_titles(ids)
@@ -110,7 +110,7 @@ class UpdateReport:
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def update_index(catalogue: Catalogue, data_dir: Path, model: str | None = None,
+def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = None,
                  rebuild: bool = False, progress: Progress | None = None) -> UpdateReport:
     """Bring `<data_dir>/index` up to date with the catalogue (or rebuild it) as a new generation,
     and report. Nothing is published when nothing changed."""
@@ -224,7 +224,7 @@ class _CachedOnly:
                               hint="run `discovery index --rebuild`")
 
 
-def _with_parents(catalogue: Catalogue, docs: DocStore, upserted: list[str], deleted: list[str]
+def _with_parents(catalogue: CatalogueStore, docs: DocStore, upserted: list[str], deleted: list[str]
                   ) -> list[str]:
     """Changed children change their parent's variable count: reindex those parents too."""
     parents = {stored.parent for stored in catalogue.read_records(upserted) if stored.parent}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from discovery.catalogue.rules import merge_with_origins
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 
 _NOT_FIELDS = frozenset({"id", "kind"})
 
@@ -65,7 +65,7 @@ class ClusterView:
         }
 
 
-def cluster_view(catalogue: Catalogue, key: str) -> ClusterView:
+def cluster_view(catalogue: CatalogueStore, key: str) -> ClusterView:
     """The cluster the record `key` names belongs to (a cluster of one when linking joined it to
     nothing). Raises NotFoundError when `key` names no record."""
     rid = catalogue.resolve(key)

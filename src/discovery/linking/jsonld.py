@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import NotFoundError
 from discovery.linking.funders import funders_named
 from discovery.linking.grants import study_texts
@@ -19,7 +19,7 @@ from discovery.linking.neighbourhood import neighbourhood
 from discovery.model import SCHEMA_TYPES, Predicate, Project, Record, Study, normalise_doi
 
 
-def item_jsonld(catalogue: Catalogue, rid: str) -> dict[str, Any]:
+def item_jsonld(catalogue: CatalogueStore, rid: str) -> dict[str, Any]:
     """Raises NotFoundError when `rid` names no record."""
     record = catalogue.get(rid)
     data = record.to_schema_org()
@@ -74,7 +74,7 @@ def item_jsonld(catalogue: Catalogue, rid: str) -> dict[str, Any]:
     return data
 
 
-def _grant_funders(catalogue: Catalogue, grant: Project, study: Study) -> list[str]:
+def _grant_funders(catalogue: CatalogueStore, grant: Project, study: Study) -> list[str]:
     """Who funds a grant: as the grant states it, else the funder organisations it is linked to,
     else the funders both the grant's and the study's texts name."""
     if grant.funder:
@@ -93,19 +93,19 @@ def _grant_funders(catalogue: Catalogue, grant: Project, study: Study) -> list[s
     return sorted(funders_named(study_text) & funders_named(grant_text + " " + outputs_text))
 
 
-def _output_urls(catalogue: Catalogue, grant_id: str) -> list[str]:
+def _output_urls(catalogue: CatalogueStore, grant_id: str) -> list[str]:
     ids = [r.object for r in catalogue.relations(grant_id) if r.predicate is Predicate.HAS_OUTPUT]
     return [url for rid in ids if (url := getattr(_get(catalogue, rid), "url", None))]
 
 
-def _get(catalogue: Catalogue, rid: str) -> Record | None:
+def _get(catalogue: CatalogueStore, rid: str) -> Record | None:
     try:
         return catalogue.get(rid)
     except NotFoundError:
         return None
 
 
-def _urls(catalogue: Catalogue, rid: str) -> list[str]:
+def _urls(catalogue: CatalogueStore, rid: str) -> list[str]:
     """The URL and DOIs another record is known by."""
     record = _get(catalogue, rid)
     if record is None:
@@ -115,7 +115,7 @@ def _urls(catalogue: Catalogue, rid: str) -> list[str]:
     return urls
 
 
-def _node(catalogue: Catalogue, rid: str) -> dict[str, Any]:
+def _node(catalogue: CatalogueStore, rid: str) -> dict[str, Any]:
     record = _get(catalogue, rid)
     if record is None:
         return {"identifier": rid}

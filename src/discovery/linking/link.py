@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.linking.grants import Found, GrantIndex, links_from_outcomes, links_stated, study_texts
 from discovery.linking.identifiers import identity_keys
 from discovery.linking.identity import FAMILIES, Cluster, candidate, cluster_records
@@ -46,7 +46,7 @@ class LinkReport:
                 f"({self.seconds:.1f} s)")
 
 
-def link_catalogue(catalogue: Catalogue, on_step: Callable[[str], None] | None = None) -> LinkReport:
+def link_catalogue(catalogue: CatalogueStore, on_step: Callable[[str], None] | None = None) -> LinkReport:
     """(Re)derive every cluster and grant edge; idempotent."""
     started = time.perf_counter()
     step = on_step or (lambda _: None)
@@ -105,7 +105,7 @@ def _same_as(clusters: list[Cluster]) -> list[Relation]:
             if member != c.canonical]
 
 
-def _resolved_references(catalogue: Catalogue, by_gtr: dict[str, str]) -> list[Found]:
+def _resolved_references(catalogue: CatalogueStore, by_gtr: dict[str, str]) -> list[Found]:
     """Edges a GtR document states to a resource held in another document (an outcome naming its
     project by GUID), restated between the records those GUIDs turned out to be."""
     found = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.linking.clusters import ClusterView, cluster_view
 from discovery.model import Predicate
 
@@ -58,7 +58,7 @@ class Neighbourhood:
                 "cluster": self.cluster.to_json(), "edges": [e.to_json() for e in self.edges]}
 
 
-def neighbourhood(catalogue: Catalogue, key: str) -> Neighbourhood:
+def neighbourhood(catalogue: CatalogueStore, key: str) -> Neighbourhood:
     """Raises NotFoundError when `key` names no record."""
     rid = catalogue.resolve(key)
     view = cluster_view(catalogue, rid)

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from discovery.catalogue.store import Catalogue, select_in
+from discovery.catalogue.protocol import CatalogueStore
+from discovery.catalogue.store import select_in
 from discovery.errors import CatalogueError
 from discovery.model import Kind, slug, utcnow
 from discovery.transactions import immediate
@@ -92,12 +93,12 @@ def set_specs(kind: str, catalogues: Iterable[str]) -> dict[str, str]:
 
 
 class Ledger:
-    """The provider's view of the catalogue under `catalogue.data_dir`. One per thread: it holds
-    a SQLite connection."""
+    """The provider's view of the catalogue, kept in `folder` (the data folder). One per thread:
+    it holds a SQLite connection."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: CatalogueStore, folder: Path) -> None:
         self.catalogue = catalogue
-        path = Path(catalogue.data_dir) / "oai.sqlite"
+        path = Path(folder) / "oai.sqlite"
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")

@@ -23,10 +23,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import NotFoundError
 from discovery.export import ddi_codebook, oai_dc
-from discovery.export.catalogue_read import variables_of
 from discovery.export.xml_text import add, xml_safe
 from discovery.model import Study, Variable
 from discovery.oai.ledger import Item, Ledger, Window
@@ -105,7 +104,7 @@ class Repository:
 class Provider:
     """Answers one request at a time over one catalogue and its ledger."""
 
-    def __init__(self, catalogue: Catalogue, ledger: Ledger, repository: Repository,
+    def __init__(self, catalogue: CatalogueStore, ledger: Ledger, repository: Repository,
                  page_sizes: dict[str, int] | None = None) -> None:
         self.catalogue = catalogue
         self.ledger = ledger
@@ -240,7 +239,7 @@ class Provider:
         study = None if item.deleted else self._study(item.id)
         self._header(record, item, deleted=study is None)
         if study is not None:
-            variables = variables_of(self.catalogue, study.id) if fmt.needs_variables else []
+            variables = self.catalogue.variables_of(study.id) if fmt.needs_variables else []
             add(record, f"{{{NS}}}metadata").append(fmt.write(study, variables))
 
     def _study(self, rid: str) -> Study | None:

@@ -26,7 +26,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import faiss
 import numpy as np
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import open_catalogue
 from discovery.errors import NotFoundError
 from discovery.index.aliases import query_phrases
 from discovery.index.build import index_paths
@@ -354,7 +354,7 @@ class SearchService:
     def _resolve(self, key: str) -> str:
         if self.index.row_of(key) is not None:
             return key
-        with Catalogue(self.data_dir) as catalogue:
+        with open_catalogue(self.data_dir) as catalogue:
             return catalogue.resolve(key)
 
     # ---- grouping, facets, order -------------------------------------------------------
