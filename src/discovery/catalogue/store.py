@@ -25,7 +25,7 @@ from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest
                                        renamed, separated_ids, storable_text, stored_head, unique_ids)
 from discovery.model import (Deletion, Identifier, ParseResult, Predicate, Record, Relation, Variable,
                              content_hash, normalise_doi, record_from_json, utcnow)
-from discovery.transactions import immediate
+from discovery.sqlite import chunks, connect, immediate, select_in
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -73,7 +73,6 @@ CREATE INDEX IF NOT EXISTS quarantine_location ON quarantine(location);
 """
 
 FILE = "catalogue.sqlite"  # inside the data folder
-CHUNK = 500
 BATCH = 2000  # records read at a time by `read_records`
 STREAM_BATCH = 1000  # rows fetched at a time by `stored_rows`
 # A dump reads each page once: the catalogue's 256 MiB page cache and 1 GiB memory map only made
@@ -119,15 +118,11 @@ class Catalogue:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self.path = self.data_dir / FILE
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA busy_timeout=10000")
-            # large catalogues insert at random places in text-keyed B-trees: keep pages cached
-            self.db.execute("PRAGMA cache_size=-262144")  # 256 MiB
-            self.db.execute("PRAGMA mmap_size=1073741824")
-            self.db.execute("PRAGMA temp_store=MEMORY")
-            self.db.execute("PRAGMA foreign_keys=OFF")
+            self.db = connect(self.path, (
+                "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000",
+                # large catalogues insert at random places in text-keyed B-trees: keep pages cached
+                "PRAGMA cache_size=-262144",  # 256 MiB
+                "PRAGMA mmap_size=1073741824", "PRAGMA temp_store=MEMORY", "PRAGMA foreign_keys=OFF"))
             self.db.executescript(SCHEMA)
             self._add_quarantine_digests()
             self.db.executescript(QUARANTINE_INDEXES)
@@ -684,17 +679,3 @@ def _stored_row(row: Sequence[Any]) -> StoredRow:
 def _relations(rows: Iterable[tuple[str, str, str, str | None, float]]) -> list[Relation]:
     return [Relation(subject=s, predicate=Predicate(p), object=o, evidence=e, confidence=c)
             for s, p, o, e, c in rows]
-
-
-def chunks(items: Sequence[Any]) -> Iterator[list[Any]]:
-    """Slices of at most CHUNK items: SQLite caps the parameters of one statement."""
-    for start in range(0, len(items), CHUNK):
-        yield list(items[start:start + CHUNK])
-
-
-def select_in(db: sqlite3.Connection, sql: str, ids: Sequence[Any], params: Sequence[Any] = ()
-              ) -> Iterator[Any]:
-    """The rows of `sql`, whose `{marks}` stands for the placeholders of `ids`, read CHUNK ids at a
-    time; `params` bind before the ids."""
-    for chunk in chunks(ids):
-        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), [*params, *chunk])

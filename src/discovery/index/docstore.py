@@ -15,10 +15,9 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from discovery.catalogue.store import select_in
 from discovery.index.documents import IndexDocument
 from discovery.index.vocabulary import Vocabulary
-from discovery.transactions import immediate
+from discovery.sqlite import connect, immediate, select_in
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -41,9 +40,7 @@ class DocStore:
                                       check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db = connect(path, ("PRAGMA synchronous=NORMAL",))
             self.db.executescript(SCHEMA)
         self.vocabulary = Vocabulary(self.db)  # kept in step with the documents, in their transaction
 

@@ -22,8 +22,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from discovery.catalogue.store import select_in
 from discovery.errors import DiscoveryError
+from discovery.sqlite import select_in
 
 Role = Literal["query", "passage"]
 MAX_TOKENS = 256

@@ -26,10 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from discovery.catalogue.protocol import CatalogueStore
-from discovery.catalogue.store import select_in
 from discovery.errors import CatalogueError
 from discovery.model import Kind, slug, utcnow
-from discovery.transactions import immediate
+from discovery.sqlite import connect, immediate, select_in
 
 ITEM_KINDS = (Kind.STUDY.value, Kind.DATASET.value)
 CHUNK = 5000  # history rows applied per ledger transaction
@@ -100,9 +99,7 @@ class Ledger:
         self.catalogue = catalogue
         path = Path(folder) / "oai.sqlite"
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA busy_timeout=10000")
+            self.db = connect(path, ("PRAGMA busy_timeout=10000",))
             self.db.executescript(SCHEMA)
         except sqlite3.Error as error:
             raise CatalogueError(f"cannot open the OAI-PMH ledger: {error}", file=str(path),
