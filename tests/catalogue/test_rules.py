@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from discovery.catalogue.rules import (conflict_candidates, kept_ids, merge_with_origins, merged_json,
-                                       parent_relations, renamed, separated_ids, stored_head, unique_ids)
+from discovery.catalogue.rules import (conflict_candidates, folded_history, kept_ids, merge_with_origins,
+                                       merged_json, parent_relations, renamed, separated_ids, stored_head,
+                                       unique_ids)
 from discovery.model import Identifier, ParseResult, Predicate, Provenance, Relation, Study, Variable
 
 PROVENANCE = Provenance(source="test", location="a.xml", content_hash="0" * 64)
@@ -75,3 +76,10 @@ def test_parent_fields_imply_the_containment_edges_not_already_stated():
         Relation(subject="allbus-1996", predicate=Predicate.HAS_VARIABLE, object="allbus-1996.v")])
     assert [(r.subject, r.predicate, r.object) for r in implied] == \
         [("allbus-1996", Predicate.HAS_VARIABLE, "allbus-1996.w")]
+
+
+def test_the_last_action_of_each_id_decides_what_changed():
+    rows = [(4, "a", "created"), (5, "b", "created"), (6, "a", "deleted"), (7, "c", "deleted"),
+            (8, "c", "created"), (9, "b", "updated")]
+    assert folded_history(rows, 3) == ({"b", "c"}, {"a"}, 9)
+    assert folded_history([], 3) == (set(), set(), 3)
