@@ -53,7 +53,7 @@ from pathlib import Path
 
 import httpx
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import open_catalogue
 
 QUERIES = ["financial knowledge", "drug use parents", "health", "income", "retirement savings",
            "children", "survey", "employment", "anxiety", "education", "religion", "pensions"]
@@ -132,7 +132,7 @@ def free_port() -> int:
 def request_mix(data: Path, seed: int) -> list[tuple[str, str]]:
     """(kind, path) pairs drawn from the catalogue's real ids."""
     rng = random.Random(seed)
-    with Catalogue(data) as catalogue:
+    with open_catalogue(data) as catalogue:
         items = [rid for kind in ("study", "dataset") for rid, *_ in catalogue.list_records(kind)]
         variables = [rid for rid, *_ in catalogue.list_records("variable", limit=5000)]
         projects = [rid for rid, *_ in catalogue.list_records("project")]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import open_catalogue
 from discovery.model import Predicate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared settings live in tests/
@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def real_ids(data: Path) -> Ids:
     """A study with variables, a grant and one of the study's variables, from the catalogue."""
-    with Catalogue(data) as catalogue:
+    with open_catalogue(data) as catalogue:
         project = next(rid for rid, *_ in catalogue.list_records("project", limit=1))
         for kind in ("study", "dataset"):
             for rid, *_ in catalogue.list_records(kind):

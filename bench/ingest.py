@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from discovery.catalogue.backends import open_catalogue
 from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.rules import PARENT_FIELDS
-from discovery.catalogue.store import Catalogue
 from discovery.errors import DiscoveryError
 from discovery.harvest.files import documents
 from discovery.model import Kind, ParseResult, Record, Relation
@@ -54,7 +54,7 @@ def renamed(result: ParseResult, suffix: str) -> ParseResult:
 
 
 def corpus_run(corpus: Path, data: Path) -> tuple[IngestReport, float]:
-    with Catalogue(data) as catalogue:
+    with open_catalogue(data) as catalogue:
         start = time.perf_counter()
         report = ingest(catalogue, documents([str(corpus)]))
         return report, time.perf_counter() - start
@@ -63,7 +63,7 @@ def corpus_run(corpus: Path, data: Path) -> tuple[IngestReport, float]:
 def replicated_run(corpus: Path, data: Path, replicas: int) -> tuple[int, int, float]:
     docs = [d for d in documents([str(corpus)]) if isinstance(d, Document)]
     records = variables = 0
-    with Catalogue(data) as catalogue:
+    with open_catalogue(data) as catalogue:
         start = time.perf_counter()
         for replica in range(replicas):
             suffix = f"-r{replica}"
