@@ -80,6 +80,27 @@ def test_harmonise_results_fit_every_width(context: BrowserContext, crawl_site: 
     assert wider == [], "(screen width, pixels too wide, what sticks out): " + repr(wider)
 
 
+# Metadata longer than the crawl site's: a resource type of 80 letters shown as a badge, titles
+# and creators in German, from the search site's slice of the corpus (tests/api/site.py).
+LONG_METADATA = ("/items/family-life-and-work-experience-before-1918-1870-1973",
+                 "/items/allbus-ggss-1996-allgemeine-bevolkerungsumfrage-der-sozialwissenschaften-german")
+
+
+def test_long_metadata_fits_a_phone(browser: Browser, search_site: Site) -> None:
+    context = open_at(browser, (NARROWEST, 640))
+    page = context.new_page()
+    wider = []
+    for path in LONG_METADATA:
+        page.goto(search_site.url + path)
+        page.evaluate(OPEN_ALL)
+        for width in (NARROWEST, 360, PHONE[0]):
+            page.set_viewport_size({"width": width, "height": 640})
+            if page.evaluate(OVERFLOW) > 0:
+                wider.append((path, width, page.evaluate(OVERFLOW), page.evaluate(STICKING_OUT)))
+    context.close()
+    assert wider == [], "(page, screen width, pixels too wide, what sticks out): " + repr(wider)
+
+
 def search_from_the_box(page: Page, url: str) -> None:
     """A search as a person makes one: the query typed into the box, then Enter."""
     page.goto(url + "/")
