@@ -159,6 +159,8 @@ def test_results_and_filters_without_script(browser: Browser, crawl_site: Site, 
     expect(page.locator(".hit").first).to_be_visible()
     expect(page.locator("#refine .facet").first).to_be_visible()  # no button to press: shown
     expect(page.locator("#refine-toggle")).to_be_hidden()
+    title = page.locator("#refine .facets-title").bounding_box()  # the panel's heading, in full
+    assert title is not None and title["width"] > 40
     page.locator("#refine").get_by_role("button", name="Apply filters").scroll_into_view_if_needed()
     assert page.evaluate(OVERFLOW) <= 0
     shot(page, f"search-without-script-{SCREENS[screen][0]}x{SCREENS[screen][1]}")
