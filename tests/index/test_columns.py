@@ -3,8 +3,10 @@ built index (two seeds, a Finnish and a German study, GAD-7, ADVANCE items)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from discovery.index.columns import KINDS, FilterError, RowFilter
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
 
@@ -43,3 +45,54 @@ def test_listed_countries_are_iso_names_and_a_place_that_is_none_finds_nothing(s
     assert {"Germany", "Finland", "United Kingdom"} <= countries
     assert "GB" not in countries and "Deutschland" not in countries
     assert ids(service, "country", "Atlantis") == set()
+
+
+def _passes(columns, row: int, filters: dict[str, list[str]], year: tuple[int, int] | None,
+            within: int | None) -> bool:
+    """One row against the filters, read value by value: what `RowFilter` computes in bulk."""
+    top = int(columns.top[row])
+    if not columns.alive[row] or (within is not None and (top != within or row == within)):
+        return False
+    for name, wanted in filters.items():
+        if name == "kind":
+            if KINDS[columns.kind[row]] not in wanted:
+                return False
+            continue
+        facet = columns.facets[name]
+        held = set(facet.codes[facet.offsets[top]:facet.offsets[top + 1]].tolist())
+        if not held & set(columns.value_codes(name, wanted).tolist()):
+            return False
+    if year is not None:
+        start, end = columns.numbers["year_start"][top], columns.numbers["year_end"][top]
+        if not (max(end, start) >= year[0] and min(start, end) <= year[1]):  # NaN: False
+            return False
+    return True
+
+
+def test_a_row_filter_checks_rows_lists_them_and_masks_them_alike(service):
+    columns = service.index.columns
+    country = columns.facets["country"].vocab[0]
+    topic = columns.facets["topic"].vocab[0]
+    study = int(np.flatnonzero(columns.top != np.arange(columns.size))[0])
+    cases = [({"country": [country]}, None, None), ({"kind": ["variable", "question"]}, None, None),
+             ({"topic": [topic], "kind": ["study"]}, None, None), ({}, (1990, 2005), None),
+             ({"country": [country, "Atlantis"]}, (1900, 2100), None),
+             ({}, None, int(columns.top[study])), ({"country": ["Atlantis"]}, None, None)]
+    every = np.arange(columns.size)
+    for filters, year, within in cases:
+        expected = np.array([_passes(columns, row, filters, year, within) for row in every.tolist()])
+        assert expected.any() or filters.get("country") == ["Atlantis"], (filters, year, within)
+        chosen = RowFilter(columns, filters, {"year": year} if year else {}, within)
+        assert (chosen.allows(every) == expected).all()
+        assert chosen.rows().tolist() == np.flatnonzero(expected).tolist()
+        assert (chosen.mask() == expected).all()
+        assert set(columns.top[expected].tolist()) <= set(chosen.tops().tolist())
+        assert chosen.size_bound() >= expected.sum()
+
+
+def test_a_filter_on_an_unknown_facet_kind_or_range_is_refused_by_name(service):
+    columns = service.index.columns
+    for filters, ranges, named in (({"colour": ["red"]}, {}, "colour"), ({"kind": ["cat"]}, {}, "cat"),
+                                   ({}, {"height": (1, 2)}, "height")):
+        with pytest.raises(FilterError, match=named):
+            RowFilter(columns, filters, ranges)

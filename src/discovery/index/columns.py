@@ -7,6 +7,10 @@ a filter on country or year applies to grouped results. `kind` alone belongs to 
 
 Multi-valued facets are CSR-packed: `offsets[row]:offsets[row+1]` slices `codes`, which index
 the facet's vocabulary. Rebuilt from the document table after every update: a scan, no encoding.
+
+A query's filters are a `RowFilter`: it checks the few thousand rows a retriever found against the
+filters (their top-level rows' values) rather than building a mask of the whole index for every
+query; the allowed rows themselves are listed only when a retriever has to search inside them.
 """
 
 from __future__ import annotations
@@ -60,10 +64,29 @@ class Columns:
         self.numbers = numbers
         self.facets = facets
         self._lookups = {name: facet.lookup(name) for name, facet in facets.items()}
+        self._by_top: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def size(self) -> int:
         return len(self.alive)
+
+    def rows_under(self, tops: np.ndarray) -> np.ndarray:
+        """The rows grouped under each of `tops` (top-level rows), the tops themselves included."""
+        by_top, starts = self._children()
+        return by_top[_spans(starts[tops], starts[tops + 1])]
+
+    def count_under(self, tops: np.ndarray) -> int:
+        """How many rows `rows_under(tops)` lists, without listing them."""
+        starts = self._children()[1]
+        return int((starts[tops + 1] - starts[tops]).sum())
+
+    def _children(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ordered by their top-level row, and where each top's rows start: sorted once, by
+        the first query that lists a filter's rows (0.1 s at a million rows)."""
+        if self._by_top is None:
+            by_top = np.argsort(self.top, kind="stable").astype(np.int64)
+            self._by_top = by_top, np.searchsorted(self.top[by_top], np.arange(self.size + 1))
+        return self._by_top
 
     # ---- building ----------------------------------------------------------------------
 
@@ -135,43 +158,32 @@ class Columns:
 
     # ---- querying ----------------------------------------------------------------------
 
-    def mask(self, filters: dict[str, list[str]], ranges: dict[str, tuple[float | None, float | None]]
-             ) -> np.ndarray:
-        """Rows that pass every filter (any value within one facet) and every range."""
-        top_ok = np.ones(self.size, bool)
-        row_ok = self.alive.copy()
-        for name, wanted in filters.items():
-            if not wanted:
-                continue
-            if name == "kind":
-                unknown = [k for k in wanted if k not in KINDS]
-                if unknown:
-                    raise FilterError(f"unknown kind {unknown[0]!r}", hint=f"one of: {', '.join(KINDS)}")
-                row_ok &= np.isin(self.kind, [KINDS.index(k) for k in wanted])
-                continue
-            if name not in self.facets:
-                raise FilterError(f"unknown facet {name!r}", hint=f"one of: kind, {', '.join(FACETS)}")
-            facet = self.facets[name]
-            lookup = self._lookups[name]
-            codes = [lookup[key] for value in wanted for key in filter_keys(name, value)
-                     if key in lookup]
-            has = np.zeros(self.size, bool)
-            if codes:
-                has[facet.owners[np.isin(facet.codes, codes)]] = True
-            top_ok &= has
-        for name, (low, high) in ranges.items():
-            top_ok &= self._in_range(name, low, high)
-        return row_ok & top_ok[self.top]
+    def kind_codes(self, wanted: list[str]) -> np.ndarray:
+        unknown = [k for k in wanted if k not in KINDS]
+        if unknown:
+            raise FilterError(f"unknown kind {unknown[0]!r}", hint=f"one of: {', '.join(KINDS)}")
+        return np.asarray([KINDS.index(k) for k in wanted], np.int8)
 
-    def _in_range(self, name: str, low: float | None, high: float | None) -> np.ndarray:
+    def value_codes(self, name: str, wanted: list[str]) -> np.ndarray:
+        """The codes of facet `name` that the wanted values (in any spelling) stand for."""
+        if name not in self.facets:
+            raise FilterError(f"unknown facet {name!r}", hint=f"one of: kind, {', '.join(FACETS)}")
+        lookup = self._lookups[name]
+        return np.asarray(sorted({lookup[key] for value in wanted for key in filter_keys(name, value)
+                                  if key in lookup}), np.int32)
+
+    def in_range(self, name: str, low: float | None, high: float | None,
+                 rows: np.ndarray | None = None) -> np.ndarray:
+        """Whether each of `rows` (every row by default) lies in the range."""
+        chosen = slice(None) if rows is None else rows
         low = -np.inf if low is None else low
         high = np.inf if high is None else high
         with np.errstate(invalid="ignore"):
             if name in SPANS:  # the record's span overlaps the asked one
-                start, end = (self.numbers[c] for c in SPANS[name])
+                start, end = (self.numbers[c][chosen] for c in SPANS[name])
                 return (np.fmax(end, start) >= low) & (np.fmin(start, end) <= high)
             if name in RANGES:
-                column = self.numbers[name]
+                column = self.numbers[name][chosen]
                 return (column >= low) & (column <= high)
         raise FilterError(f"unknown range {name!r}", hint=f"one of: {', '.join(RANGES)}")
 
@@ -188,8 +200,7 @@ class Columns:
         total = int(lengths.sum())
         if not total:
             return []
-        index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        codes = facet.codes[index].astype(np.int64)
+        codes = facet.codes[_spans(starts, starts + lengths)].astype(np.int64)
         if groups is not None:
             pairs = np.unique(np.repeat(groups, lengths) * len(facet.vocab) + codes)
             codes = pairs % len(facet.vocab)
@@ -226,6 +237,108 @@ class Columns:
         """Descending key for a sort other than relevance; missing values sort last."""
         column = self.numbers[SORT_COLUMNS[sort]][tops]
         return np.where(np.isnan(column), -np.inf, column)
+
+
+class RowFilter:
+    """One query's filters, ranges and `within` (only the items of that top-level row).
+
+    `allows` checks given rows, which is what a filtered query mostly needs: the retrievers'
+    unfiltered candidates, a few thousand rows, against their top-level rows' values (a mask of a
+    million rows cost 2.5 ms a query). `tops`, `rows` and `mask` list what the filter allows, for
+    a retriever that must search inside it; `tops` and `rows` start from the rows carrying the
+    filtered facet values (the facet's own CSR), so a selective filter never scans the index."""
+
+    def __init__(self, columns: Columns, filters: dict[str, list[str]],
+                 ranges: dict[str, tuple[float | None, float | None]], within: int | None = None
+                 ) -> None:
+        self.columns = columns
+        self.kinds = columns.kind_codes(filters["kind"]) if filters.get("kind") else None
+        self.values = [(columns.value_codes(name, wanted), columns.facets[name])
+                       for name, wanted in filters.items() if wanted and name != "kind"]
+        self.ranges = dict(ranges)
+        for name in self.ranges:
+            if name not in RANGES:
+                raise FilterError(f"unknown range {name!r}", hint=f"one of: {', '.join(RANGES)}")
+        self.within = within
+        self._tops: np.ndarray | None = None
+        self._mask: np.ndarray | None = None
+
+    def allows(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each of `rows` passes."""
+        columns = self.columns
+        ok = columns.alive[rows]
+        if self.kinds is not None:
+            ok &= np.isin(columns.kind[rows], self.kinds)
+        if self.within is not None:
+            ok &= rows != self.within
+        return ok & self._top_passes(columns.top[rows])
+
+    def tops(self) -> np.ndarray:
+        """The top-level rows whose values pass (whatever the kinds of their rows), ascending."""
+        if self._tops is None:
+            columns = self.columns
+            if self.within is not None:
+                candidates = np.asarray([self.within], np.int64)
+            elif self.values:
+                candidates = min((facet.owners[np.isin(facet.codes, codes)].astype(np.int64)
+                                  for codes, facet in self.values), key=len)
+            else:
+                candidates = np.flatnonzero(columns.alive & (columns.top == np.arange(columns.size)))
+            self._tops = candidates[self._top_passes(candidates)]
+        return self._tops
+
+    def bounded(self) -> bool:
+        """Whether `tops` comes from the filtered values (or `within`), not a scan of the index."""
+        return self.within is not None or bool(self.values)
+
+    def size_bound(self) -> int:
+        """At most how many rows pass: the rows under the passing tops."""
+        return self.columns.count_under(self.tops())
+
+    def rows(self) -> np.ndarray:
+        """The rows that pass, ascending."""
+        if not self.bounded():
+            return np.flatnonzero(self.mask())
+        rows = np.sort(self.columns.rows_under(self.tops()))
+        return rows[self.allows(rows)]
+
+    def mask(self) -> np.ndarray:
+        """One flag per row of the index: whether it passes."""
+        if self._mask is None:
+            columns = self.columns
+            if self.bounded():
+                self._mask = np.zeros(columns.size, bool)
+                self._mask[self.rows()] = True
+            else:
+                top_ok = np.ones(columns.size, bool)
+                for name, (low, high) in self.ranges.items():
+                    top_ok &= columns.in_range(name, low, high)
+                self._mask = columns.alive & top_ok[columns.top]
+                if self.kinds is not None:
+                    self._mask &= np.isin(columns.kind, self.kinds)
+        return self._mask
+
+    def _top_passes(self, tops: np.ndarray) -> np.ndarray:
+        """Whether each of `tops` (top-level rows, repeats allowed) passes the values and ranges."""
+        ok = np.ones(len(tops), bool)
+        if self.within is not None:
+            ok &= tops == self.within
+        for codes, facet in self.values:
+            starts = facet.offsets[tops]
+            lengths = facet.offsets[tops + 1] - starts
+            held = np.isin(facet.codes[_spans(starts, starts + lengths)], codes)
+            has = np.zeros(len(tops), bool)
+            has[np.repeat(np.arange(len(tops)), lengths)[held]] = True
+            ok &= has
+        for name, (low, high) in self.ranges.items():
+            ok &= self.columns.in_range(name, low, high, tops)
+        return ok
+
+
+def _spans(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The indexes start..stop of every span, concatenated (CSR slices gathered at once)."""
+    lengths = stops - starts
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
 
 
 def _pack(name: str, pairs: list[tuple[int, str]], size: int, top: np.ndarray) -> Facet:
