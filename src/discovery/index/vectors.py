@@ -88,6 +88,8 @@ class VectorIndex:
         index keeps its size)."""
         inner = faiss.downcast_index(self.index.index)
         storage = faiss.downcast_index(inner.storage) if isinstance(inner, faiss.IndexHNSW) else inner
+        if not isinstance(storage, faiss.IndexFlatCodes):  # both kinds `_new_index` makes are
+            raise TypeError(f"vectors stored as {type(storage).__name__}, not as flat codes")
         total = self.index.ntotal
         if self._positions is None or len(self._positions[0]) != total:
             ids = faiss.vector_to_array(self.index.id_map)

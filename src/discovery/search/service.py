@@ -321,10 +321,10 @@ class SearchService:
             named.update(dict.fromkeys(rows, 0.5))
         for rows in self.index.docs.alias_rows([whole]).values():
             named.update(dict.fromkeys(rows, 1.0))
-        rows = np.fromiter(named, np.int64, len(named))
-        rows = rows[rows < self.index.columns.size]
-        ok = self.index.columns.alive[rows] if allowed is None else allowed.allows(rows)
-        return {row: named[row] for row in rows[ok].tolist()}
+        found = np.fromiter(named, np.int64, len(named))
+        found = found[found < self.index.columns.size]
+        ok = self.index.columns.alive[found] if allowed is None else allowed.allows(found)
+        return {row: named[row] for row in found[ok].tolist()}
 
     def _similar(self, request: SearchRequest, allowed: RowFilter | None) -> Fused:
         rid = self._resolve(request.similar_to or "")
