@@ -77,6 +77,7 @@ def test_a_row_filter_checks_rows_lists_them_and_masks_them_alike(service):
     cases = [({"country": [country]}, None, None), ({"kind": ["variable", "question"]}, None, None),
              ({"topic": [topic], "kind": ["study"]}, None, None), ({}, (1990, 2005), None),
              ({"country": [country, "Atlantis"]}, (1900, 2100), None),
+             ({"topic": columns.facets["topic"].vocab[:3]}, None, None),
              ({}, None, int(columns.top[study])), ({"country": ["Atlantis"]}, None, None)]
     every = np.arange(columns.size)
     for filters, year, within in cases:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +47,22 @@ class Facet:
     offsets: np.ndarray  # int64, rows + 1
     codes: np.ndarray  # int32
     owners: np.ndarray  # int32, the row of each code
+    # the entries ordered by code, and where each code's start: sorted by the first filter on the
+    # facet, so a filter lists its values' rows without scanning every entry (`rows_holding`)
+    _by_code: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def lookup(self, name: str) -> dict[str, int]:
         """Each value's code by its key, so a filter in any spelling finds it."""
         return {value_key(name, value): code for code, value in enumerate(self.vocab)}
+
+    def rows_holding(self, codes: np.ndarray) -> np.ndarray:
+        """The rows carrying any of `codes`, ascending, each once."""
+        if self._by_code is None:
+            by_code = np.argsort(self.codes, kind="stable")
+            self._by_code = by_code, np.searchsorted(self.codes[by_code], np.arange(len(self.vocab) + 1))
+        by_code, starts = self._by_code
+        codes = codes.astype(np.int64)
+        return np.unique(self.owners[by_code[_spans(starts[codes], starts[codes + 1])]]).astype(np.int64)
 
 
 class Columns:
@@ -280,8 +292,7 @@ class RowFilter:
             if self.within is not None:
                 candidates = np.asarray([self.within], np.int64)
             elif self.values:
-                candidates = min((facet.owners[np.isin(facet.codes, codes)].astype(np.int64)
-                                  for codes, facet in self.values), key=len)
+                candidates = min((facet.rows_holding(codes) for codes, facet in self.values), key=len)
             else:
                 candidates = np.flatnonzero(columns.alive & (columns.top == np.arange(columns.size)))
             self._tops = candidates[self._top_passes(candidates)]
