@@ -1,5 +1,5 @@
 """The HTML pages: search, item, questionnaire, question, project, variable, any other record,
-explore, harmonise, sitemap.xml and robots.txt. Every record link goes to a page (`page_path`);
+explore, sitemap.xml and robots.txt (harmonising is `harmonise_page.py`). Every record link goes to a page (`page_path`);
 JSON stays under /api and at a page's own URL for clients that ask for it (`negotiation.py`).
 
 Every value from a record goes through Jinja2 autoescaping (metadata is untrusted); the one
