@@ -1,6 +1,7 @@
 """The HTML pages: search, item, questionnaire, question, project, variable, any other record,
-explore, sitemap.xml and robots.txt (harmonising is `harmonise_page.py`). Every record link goes to a page (`page_path`);
-JSON stays under /api and at a page's own URL for clients that ask for it (`negotiation.py`).
+explore, sitemap.xml and robots.txt (harmonising is `harmonise_page.py`). Every record link goes
+to a page (`page_path`); JSON stays under /api and at a page's own URL for clients that ask for it
+(`negotiation.py`).
 
 Every value from a record goes through Jinja2 autoescaping (metadata is untrusted); the one
 raw block, the JSON-LD script, is escaped for its context by `records.script_json`. Every link
