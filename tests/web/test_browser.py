@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.api.site import HOSTILE_TITLE, SCRIPT_LINKS, Site
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FSD = "financial-awareness-of-finnish-people-2014"
 RELATIONS = "relations-study-data-2021-2022"
@@ -29,19 +28,6 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .map(el => el.outerHTML)"""
 # Every link's scheme once the browser has read its href (tabs removed, entities decoded).
 LINK_SCHEMES = "() => [...document.querySelectorAll('a[href]')].map(a => a.protocol)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`; "
-                    ".ci/run does it). Browser tests never download a browser.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -12,21 +12,19 @@ import html
 import io
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from discovery.catalogue.store import Catalogue
 from discovery.harmonise.crosswalk import CROSSWALK_COLUMNS, DEFAULT_THRESHOLD
 from discovery.harmonise.upload import MAX_UPLOAD_BYTES
 from tests.api.site import serve
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 GAD7 = "instruments/harmony_original_csv/GAD-7_{}.csv"
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -197,18 +195,6 @@ def test_a_form_of_another_type_is_refused(url: str) -> None:
 
 
 # ---- in the browser ----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
 def test_upload_two_csv_files_pick_columns_and_download_the_crosswalk(
