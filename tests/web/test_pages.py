@@ -146,3 +146,11 @@ def test_when_nothing_fits_each_filter_chip_leads_out(crawl_site: Site, mode: st
     assert 'data-total="0"' in page
     assert f'<a class="chip chosen" href="/?q=zzqxv&mode={mode}" data-refocus="results-heading" ' \
            'aria-label="Remove filter Country: United Kingdom">' in page
+
+
+
+def test_an_instrument_hit_counts_and_lists_questions_not_variables(crawl_site: Site) -> None:
+    hits = get(crawl_site, "/?q=nervous+anxious+on+edge").text.split('<li class="hit card">')[1:]
+    instrument = next(hit for hit in hits if "/questionnaires/" in hit.split("</h3>")[0])
+    assert re.search(r"<li>\d+ questions?</li>", instrument) and "Matching questions" in instrument
+    assert "variables" not in instrument.split('class="why"')[0].lower()
