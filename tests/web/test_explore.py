@@ -75,3 +75,12 @@ def test_every_topic_chip_on_an_item_page_gives_results(search_site: Site) -> No
     assert chips, "the item page shows no topic chips"
     for href in chips:
         assert search_total(search_site, html.unescape(href)) > 0, href
+
+
+
+def test_totals_say_one_of_a_kind_in_the_singular(search_site: Site) -> None:
+    page = httpx.get(f"{search_site.url}/explore").text
+    tiles = re.findall(r'<li><span class="num">([\d,]+)</span> ([^<]+)</li>', page)
+    singular = {"study or dataset", "questionnaire", "variable", "question", "grant", "record in all"}
+    assert len(tiles) == 6 and ("1", "grant") in tiles  # the search slice holds one grant
+    assert all((count == "1") == (noun in singular) for count, noun in tiles), tiles
