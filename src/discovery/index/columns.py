@@ -55,6 +55,21 @@ class Facet:
         """Each value's code by its key, so a filter in any spelling finds it."""
         return {value_key(name, value): code for code, value in enumerate(self.vocab)}
 
+    def entries(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The codes `rows` carry, row after row, and how many each carries (CSR slices gathered
+        at once)."""
+        starts = self.offsets[rows]
+        lengths = self.offsets[rows + 1] - starts
+        return self.codes[_spans(starts, starts + lengths)], lengths
+
+    def carries(self, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Whether each of `rows` (repeats allowed) carries any of `codes`, read from those rows'
+        own entries rather than a mask of the whole index."""
+        entries, lengths = self.entries(rows)
+        has = np.zeros(len(rows), bool)
+        has[np.repeat(np.arange(len(rows)), lengths)[np.isin(entries, codes)]] = True
+        return has
+
     def rows_holding(self, codes: np.ndarray) -> np.ndarray:
         """The rows carrying any of `codes`, ascending, each once."""
         if self._by_code is None:
@@ -207,12 +222,10 @@ class Columns:
         facet = self.facets[name]
         if not len(tops):
             return []
-        starts = facet.offsets[tops]
-        lengths = facet.offsets[tops + 1] - starts
-        total = int(lengths.sum())
-        if not total:
+        entries, lengths = facet.entries(tops)
+        if not len(entries):
             return []
-        codes = facet.codes[_spans(starts, starts + lengths)].astype(np.int64)
+        codes = entries.astype(np.int64)
         if groups is not None:
             pairs = np.unique(np.repeat(groups, lengths) * len(facet.vocab) + codes)
             codes = pairs % len(facet.vocab)
@@ -223,12 +236,8 @@ class Columns:
 
     def holds(self, name: str, rows: np.ndarray, value: str) -> np.ndarray:
         """Whether each of `rows` carries `value` (in any spelling) in facet `name`."""
-        facet = self.facets[name]
         code = self._lookups[name].get(value_key(name, value))
-        found = np.zeros(self.size, bool)
-        if code is not None:
-            found[facet.owners[facet.codes == code]] = True
-        return found[rows]
+        return self.facets[name].carries(rows, np.asarray([] if code is None else [code], np.int32))
 
     def lacks(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Whether each of `rows` has no value at all in facet `name`."""
@@ -335,12 +344,7 @@ class RowFilter:
         if self.within is not None:
             ok &= tops == self.within
         for codes, facet in self.values:
-            starts = facet.offsets[tops]
-            lengths = facet.offsets[tops + 1] - starts
-            held = np.isin(facet.codes[_spans(starts, starts + lengths)], codes)
-            has = np.zeros(len(tops), bool)
-            has[np.repeat(np.arange(len(tops)), lengths)[held]] = True
-            ok &= has
+            ok &= facet.carries(tops, codes)
         for name, (low, high) in self.ranges.items():
             ok &= self.columns.in_range(name, low, high, tops)
         return ok
