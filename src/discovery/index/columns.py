@@ -214,15 +214,16 @@ class Columns:
                 return (column >= low) & (column <= high)
         raise FilterError(f"unknown range {name!r}", hint=f"one of: {', '.join(RANGES)}")
 
-    def counts(self, name: str, tops: np.ndarray, limit: int, groups: np.ndarray | None = None
+    def counts(self, name: str, hits: np.ndarray, limit: int, groups: np.ndarray | None = None
                ) -> list[tuple[str, int]]:
-        """How many of the hits (top-level rows) carry each value of a facet, most first. With
-        `groups` (one number per hit: versions shown as one hit share it), a group counts once
-        for a value if any of its members carries it: what a click on the value then shows."""
+        """How many of the hits (rows) carry each value of a facet, most first; an item carries
+        its top-level row's values, as the filters read them. With `groups` (one number per hit:
+        versions shown as one hit share it), a group counts once for a value if any of its
+        members carries it: what a click on the value then shows."""
         facet = self.facets[name]
-        if not len(tops):
+        if not len(hits):
             return []
-        entries, lengths = facet.entries(tops)
+        entries, lengths = facet.entries(self.top[hits])
         if not len(entries):
             return []
         codes = entries.astype(np.int64)

@@ -360,23 +360,22 @@ class SearchService:
         tops = pool.tops if request.group else pool.rows
         return group(pool.rows, tops, pool.fused.scores)
 
-    def _facets(self, pool: Pool, hit_tops: np.ndarray, request: SearchRequest
+    def _facets(self, pool: Pool, hits: np.ndarray, request: SearchRequest
                 ) -> tuple[dict[str, list[FacetValue]], list[str]]:
         """Counts of the hits as they are shown (versions collapsed into one count once), facet
         by facet until their time runs out; then the facets left uncounted."""
         deadline = Deadline(self.facet_seconds)
         columns = self.index.columns
-        collapse = request.collapse and request.group
-        owners = columns.family[pool.tops] if collapse else pool.tops if request.group else pool.rows
-        groups = columns.family[hit_tops] if collapse else None
-        if not request.group:  # an item carries its parent's facet values, as the filters read them
-            hit_tops = columns.top[hit_tops]
+        owners = pool.tops if request.group else pool.rows  # the hit each matched row counts for
+        groups: np.ndarray | None = None
+        if request.collapse and request.group:  # versions shown as one hit count once
+            owners, groups = columns.family[owners], columns.family[hits]
         found: dict[str, list[FacetValue]] = {}
         for name in ("kind", *FACETS):
             if deadline.passed():
                 return found, [n for n in ("kind", *FACETS) if n not in found]
             counts = (columns.kind_counts(pool.rows, owners) if name == "kind"
-                      else columns.counts(name, hit_tops, FACET_VALUES, groups))
+                      else columns.counts(name, hits, FACET_VALUES, groups))
             found[name] = [FacetValue(value=v, count=n) for v, n in counts]
         return found, []
 
