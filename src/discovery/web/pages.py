@@ -32,6 +32,7 @@ from discovery.export.catalogue_summary import explore_charts
 from discovery.export.dataset_jsonld import dataset_description
 from discovery.export.summary import summarise
 from discovery.export.urls import safe_url
+from discovery.harmonise.polarity import label as polarity_label
 from discovery.index.places import filter_places
 from discovery.model import Kind, Record, main_text
 from discovery.search.models import FACETS, MAX_PAGE_SIZE, MAX_QUERY, RANGES, SearchRequest, SearchResults
@@ -71,7 +72,8 @@ templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True, default_for_string=True),
                         trim_blocks=True, lstrip_blocks=True)
 templates.globals.update(page_path=page_path, FACET_LABELS=FACET_LABELS, RANGE_LABELS=RANGE_LABELS,
-                         main_text=main_text, DEPTH=DEPTH, FITS_LISTED=MAX_PAGE_SIZE)
+                         main_text=main_text, DEPTH=DEPTH, FITS_LISTED=MAX_PAGE_SIZE,
+                         polarity_label=polarity_label)
 router = APIRouter(include_in_schema=False)
 
 
