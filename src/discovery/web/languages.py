@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup, escape
+
 from discovery.index.facet_keys import LANG3
 
 # ISO 639-1, every two-letter language code.
@@ -30,3 +32,9 @@ def html_lang(tag: str | None) -> str | None:
     if primary not in ISO_639_1:
         return None
     return primary + match.group(2) if len(match.group(1)) == 2 else primary
+
+
+def lang_attribute(tag: str | None) -> Markup:
+    """` lang="..."` for an element holding text in `tag`'s language, or nothing (`html_lang`)."""
+    code = html_lang(tag)
+    return Markup(' lang="{}"').format(escape(code)) if code else Markup("")

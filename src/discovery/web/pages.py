@@ -37,7 +37,7 @@ from discovery.index.places import filter_places
 from discovery.model import Kind, Record, main_text
 from discovery.search.models import FACETS, MAX_PAGE_SIZE, MAX_QUERY, RANGES, SearchRequest, SearchResults
 from discovery.search.service import DEPTH
-from discovery.web.languages import html_lang
+from discovery.web.languages import lang_attribute
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -159,7 +159,7 @@ def filter_label(value: str, facet: str) -> str:
 
 
 templates.filters["filter_label"] = filter_label
-templates.filters["html_lang"] = html_lang
+templates.filters["lang_attribute"] = lang_attribute
 
 
 def query_url(path: str, params: list[tuple[str, str]]) -> str:
