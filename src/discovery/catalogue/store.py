@@ -24,7 +24,7 @@ from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest
                                        merged_json, parent_relations, quarantine_digest, record_json,
                                        renamed, separated_ids, storable_text, stored_head, unique_ids)
 from discovery.model import (Deletion, Identifier, ParseResult, Predicate, Record, Relation, Variable,
-                             content_hash, normalise_doi, record_from_json, utcnow)
+                             content_hash, normalise_doi, utcnow)
 from discovery.sqlite import chunks, connect, immediate, select_in
 
 SCHEMA = """
@@ -84,11 +84,6 @@ _ROWS = ("SELECT r.id, r.kind, r.parent, r.title, r.data, s.source, s.location, 
          "s.document_hash, s.record_key, s.catalogue FROM records r JOIN record_sources s "
          "ON s.rowid = (SELECT s2.rowid FROM record_sources s2 WHERE s2.record_id = r.id "
          "ORDER BY s2.fetched_at, s2.location LIMIT 1)")
-# a merged record with its first source (the earliest fetched), which stands as its provenance
-_WITH_FIRST_SOURCE = (
-    "SELECT r.data, s.source, s.location, s.fetched_at, s.document_hash, s.record_key, s.catalogue "
-    "FROM records r JOIN record_sources s ON s.record_id = r.id AND s.rowid = (SELECT s2.rowid "
-    "FROM record_sources s2 WHERE s2.record_id = r.id ORDER BY s2.fetched_at, s2.location LIMIT 1)")
 
 
 def exists(data_dir: Path) -> bool:
@@ -400,7 +395,7 @@ class Catalogue:
 
     def get(self, key: str) -> Record:
         rid = self.resolve(key)
-        return _with_provenance(self.db.execute(f"{_WITH_FIRST_SOURCE} WHERE r.id=?", (rid,)).fetchone())
+        return _stored_row(self.db.execute(f"{_ROWS} WHERE r.id=?", (rid,)).fetchone()).record()
 
     def sources(self, rid: str) -> list[SourceRow]:
         return [SourceRow(location, source, key, cat, fetched, digest, json.loads(_unpack(data)))
@@ -460,10 +455,10 @@ class Catalogue:
         """Every merged record of these kinds, as `get` reads one: what linking compares, read in
         one pass rather than one `get` per record."""
         kinds = list(kinds)
-        rows = self.db.execute(f"{_WITH_FIRST_SOURCE} WHERE r.kind IN ({','.join('?' * len(kinds))}) "
-                               "ORDER BY r.id", kinds)
+        rows = self.db.execute(f"{_ROWS} WHERE r.kind IN ({','.join('?' * len(kinds))}) ORDER BY r.id",
+                               kinds)
         for row in rows:
-            yield _with_provenance(row)
+            yield _stored_row(row).record()
 
     def dangling_relations(self, prefix: str) -> list[Relation]:
         """Edges, stated by sources, with an end id starting with `prefix` that names no record:
@@ -658,15 +653,6 @@ def _pack(data: str) -> bytes:
 
 def _unpack(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
-
-
-def _with_provenance(row: tuple[Any, ...]) -> Record:
-    """A record read with `_WITH_FIRST_SOURCE`."""
-    data, source, location, fetched_at, digest, key, catalogue = row
-    payload = json.loads(data)
-    payload["provenance"] = {"source": source, "location": location, "fetched_at": fetched_at,
-                             "content_hash": digest, "record_key": key, "catalogue": catalogue}
-    return record_from_json(payload)
 
 
 def _stored_row(row: Sequence[Any]) -> StoredRow:
