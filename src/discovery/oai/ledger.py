@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -109,11 +108,6 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with immediate(self.db) as db:
-            yield db
-
     def _state(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
@@ -130,7 +124,7 @@ class Ledger:
         started = datestamp(utcnow())
         with self.lock:
             while True:
-                with self._transaction():
+                with immediate(self.db):
                     read = int(self._state("seq") or 0)
                     floor = self._state("read_at") or ""
                     rows = self.catalogue.history_after(read, CHUNK)
