@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from discovery.catalogue.protocol import Applied
+from discovery.catalogue.protocol import Applied, CatalogueStore
 from discovery.catalogue.rules import storable_text
-from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.model import ParseResult, Problem, Record, Text
 from discovery.sources.base import MAX_FIELD_CHARS, Document
