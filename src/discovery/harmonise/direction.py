@@ -31,7 +31,6 @@ from discovery.harmonise.polarity import negations
 
 PROBLEM, UNCLEAR, WELLBEING = -1, 0, 1
 CLASSES = ("problem", "wellbeing", "other")  # the model's outputs, in column order
-NAMES = {PROBLEM: "problem", UNCLEAR: "unclear", WELLBEING: "wellbeing"}
 MODEL_FILE = Path(__file__).with_name("direction.npz")
 
 
