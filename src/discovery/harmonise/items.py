@@ -92,8 +92,13 @@ def instrument_from_text(text: str, name: str = "pasted text") -> Instrument:
     """Pasted items, one per line (numbering and response options as the text parser reads them)."""
     doc = Document(location=f"{name}.txt", content=text.encode("utf-8"))
     instruments = instruments_from_document(doc)
-    items = [item for instrument in instruments for item in instrument.items]
-    return Instrument(name, name, "pasted text", items)
+    return pasted_instrument(name, [item for instrument in instruments for item in instrument.items])
+
+
+def pasted_instrument(name: str, items: Iterable[Item]) -> Instrument:
+    """Pasted items as one instrument under the name given, whatever the parser called them."""
+    return Instrument(name, name, "pasted text",
+                      [Item(item.id, item.text, name, item.number, item.options) for item in items])
 
 
 def instrument_from_items(name: str, entries: Iterable[tuple[str, Sequence[str]]]) -> Instrument:

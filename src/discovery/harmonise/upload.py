@@ -22,7 +22,14 @@ from pathlib import PurePosixPath
 from statistics import median
 
 from discovery.errors import DiscoveryError, ParseError
-from discovery.harmonise.items import Instrument, Item, instruments_from_document, instruments_from_records
+from discovery.harmonise.items import (
+    Instrument,
+    Item,
+    instrument_from_text,
+    instruments_from_document,
+    instruments_from_records,
+    pasted_instrument,
+)
 from discovery.sources import tabular
 from discovery.sources.base import Document
 from discovery.sources.budgets import Budget, spending
@@ -136,21 +143,14 @@ def read_pasted(key: str, name: str, text: str, choices: Mapping[str, str]) -> S
     if _is_table(doc):
         source = _read_tables(key, name, doc, choices)
         if len(source.instruments) == 1:  # the box's name, unless an instrument column names several
-            found = source.instruments[0]
-            source.instruments = [Instrument(name, name, "pasted text",
-                                             [Item(i.id, i.text, name, i.number, i.options)
-                                              for i in found.items])]
+            source.instruments = [pasted_instrument(name, source.instruments[0].items)]
         return source
     source = Source(key, name)
     try:
         with spending(UPLOAD_BUDGET):
-            read = instruments_from_document(Document(location=f"{name}.txt", content=doc.content))
+            source.instruments = [instrument_from_text(text, name)]
     except DiscoveryError as error:
         source.error = error
-        return source
-    items = [Item(item.id, item.text, name, item.number, item.options)
-             for instrument in read for item in instrument.items]
-    source.instruments = [Instrument(name, name, "pasted text", items)]
     return source
 
 
