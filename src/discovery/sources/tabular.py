@@ -134,7 +134,6 @@ class Grid:
     header row and roles it finds by name (0 and {} when no row names a text column)."""
 
     sheet: str  # "" for a CSV
-    title: str
     rows: list[list[str]]  # rows 1, 2, ... of the table
     header_row: int
     roles: dict[str, int]
@@ -164,8 +163,7 @@ def grids(doc: Document, rows: int) -> list[Grid]:
         reader = _limited(doc, meter, enumerate(csv.reader(io.StringIO(text), dialect), start=1), "")
         head = [[cell.strip() for cell in cells] for _, cells in islice(reader, rows)]
         header = sniffed[1] if sniffed else 0
-        return [Grid("", readable_stem(doc.location), head, header,
-                     column_roles(head[header - 1]) if header else {})]
+        return [Grid("", head, header, column_roles(head[header - 1]) if header else {})]
     workbook = _open_workbook(doc)
     result = ParseResult()
     try:
@@ -177,8 +175,8 @@ def grids(doc: Document, rows: int) -> list[Grid]:
             head = [cells for _, cells in islice(reader, rows)]
             header = next((n for n, cells in enumerate(head[:HEADER_SEARCH_ROWS], start=1)
                            if "text" in column_roles(cells)), 0)
-            found.append(Grid(sheet.title, _sheet_title(doc, sheet.title, len(workbook.worksheets)),
-                              head, header, column_roles(head[header - 1]) if header else {}))
+            found.append(Grid(sheet.title, head, header,
+                              column_roles(head[header - 1]) if header else {}))
         return found
     finally:
         workbook.close()
