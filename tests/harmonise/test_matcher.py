@@ -5,7 +5,7 @@ import pytest
 
 from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.language import detect_languages
-from discovery.harmonise.matcher import KINDS, Matcher, language_centred
+from discovery.harmonise.matcher import KINDS, Matcher, Settings, language_centred
 from discovery.index.embed import EmbeddingCache
 
 
@@ -60,22 +60,27 @@ CONCENTRATION = "Trouble concentrating on things, such as reading the newspaper 
 def test_symptoms_that_go_together_are_related_not_equivalent(small_bank: ItemBank,
                                                               embedding_cache: EmbeddingCache) -> None:
     """The bank's centring pushes apart distinct depression symptoms (issue 12); relatedness reads
-    them as going together, and the score keeps part of that."""
-    with_bank = Matcher(small_bank, embedding_cache)
+    them as going together, and a score that blends it in keeps part of that. The default score is
+    equivalence alone (chosen on the benchmarks' tuning halves), which ranks the equivalent first."""
     right = ["Feeling bad about yourself or that you are a failure",
              "How likely are you to recommend this drink to a friend?", "Poor concentration"]
-    scored = with_bank.score_pairs([CONCENTRATION] * 3, right)
+    scored = Matcher(small_bank, embedding_cache).score_pairs([CONCENTRATION] * 3, right)
     failure, drink, same = 0, 1, 2
     assert scored.relatedness[failure] > scored.equivalence[failure] + 0.3
     assert scored.relatedness[failure] > scored.relatedness[drink] + 0.2
-    assert scored.score[same] > scored.score[failure] > scored.score[drink]
     assert scored.equivalence[same] > scored.equivalence[failure] + 0.5
+    assert np.array_equal(scored.score, scored.equivalence)
+    blended = Matcher(small_bank, embedding_cache, settings=Settings(equivalence_share=0.5))
+    mixed = blended.score_pairs([CONCENTRATION] * 3, right).score
+    assert mixed[same] > mixed[failure] > mixed[drink]
 
 
 @pytest.mark.parametrize("banked", [True, False])
 def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_bank: ItemBank,
                                                          embedding_cache: EmbeddingCache) -> None:
-    scorer = Matcher(small_bank if banked else None, embedding_cache)
+    # a share below 1 (the default is equivalence alone), so relatedness must enter the score
+    scorer = Matcher(small_bank if banked else None, embedding_cache,
+                     settings=Settings(equivalence_share=0.6))
     left = [CONCENTRATION, "Feeling nervous, anxious or on edge", "Trouble relaxing"]
     right = ["Poor concentration", "Not being able to stop or control worrying",
              "Dificuldade para relaxar"]
