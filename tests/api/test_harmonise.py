@@ -59,12 +59,13 @@ def test_gad7_english_matches_its_portuguese_translation(search_site: Site, corp
 
 
 def test_at_ease_and_nervous_are_one_construct_worded_the_other_way(search_site: Site) -> None:
-    # This catalogue holds no English questions, so the matcher has no item bank here and its
-    # scores on three items are low: threshold 0 keeps the pair; the unrelated item stays below it.
+    # This catalogue holds no English questions, so the matcher has no item bank here and centres
+    # three items on their own mean, which makes every pair's score negative: threshold -0.2 keeps
+    # the pair (-0.08); the unrelated item (-0.42) stays below it.
     body = post(search_site, "/api/harmonise", {
         "instruments": [{"name": "A", "items": ["I feel at ease", "I own a car"]},
                         {"name": "B", "items": ["I feel nervous"]}],
-        "threshold": 0.0}).json()
+        "threshold": -0.2}).json()
     pairs = {(m["text_1"], m["text_2"]): m for m in body["matches"]}
     assert pairs[("I feel at ease", "I feel nervous")]["polarity"] == -1
     assert ("I own a car", "I feel nervous") not in pairs
