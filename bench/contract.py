@@ -1,6 +1,6 @@
 """The API contract at length: schemathesis, driven by the served OpenAPI document, against
 `discovery serve` in its own process on 127.0.0.1 over a real catalogue and index, with the
-production rate limits. The checks and settings are `make test`'s (tests/api/contract.py); this run
+production rate limits. The checks and settings are `make test`'s (tests/server/contract.py); this run
 takes many more examples per operation. Prints requests, unique failures and time.
 
     .venv/bin/python bench/contract.py --data data [--examples 30] [--seed 1]
@@ -24,7 +24,7 @@ from discovery.catalogue.backends import open_catalogue
 from discovery.model import Predicate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared settings live in tests/
-from tests.api.contract import Ids, run_contract  # noqa: E402
+from tests.server.contract import Ids, run_contract  # noqa: E402
 
 
 def free_port() -> int:

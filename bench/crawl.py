@@ -1,5 +1,5 @@
 """Crawl the whole site from `/` and list every internal link that fails: an error status, a link
-that opens JSON, a search that finds nothing (`discovery.web.crawler`). The test suite runs the
+that opens JSON, a search that finds nothing (`discovery.server.crawler`). The test suite runs the
 same crawler on a small catalogue; this runs it on a full one.
 
     .venv/bin/python bench/crawl.py --data DIR [--workers 4] [--search-pages 2] [--max N]
@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test suite's server harness, so both crawl the same app
 
-from discovery.web.crawler import CrawlReport, crawl  # noqa: E402
-from tests.api.site import serve  # noqa: E402
+from discovery.server.crawler import CrawlReport, crawl  # noqa: E402
+from tests.server.site import serve  # noqa: E402
 
 SHOWN_PER_REASON = 20
 

@@ -9,7 +9,7 @@ import pytest
 
 from discovery.search.service import SearchService
 from discovery.sources.base import Document
-from tests.api.site import Site, site
+from tests.server.site import Site, site
 from tests.search.built_index import shared_index
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

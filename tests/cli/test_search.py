@@ -35,7 +35,7 @@ def test_search_prints_hits_with_why_and_indented_matching_variables(data):
 
 
 def test_search_json_follows_the_contract_and_filters_apply(data):
-    result = invoke("search", "money", "--filter", "country=Finland", "--range", "year=2010:2020",
+    result = invoke("search", "money", "--filter", "country:Finland", "--range", "year:2010:2020",
                     "--json", "--data", str(data))
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -45,11 +45,23 @@ def test_search_json_follows_the_contract_and_filters_apply(data):
     assert payload["model"] == "minilm-l6-int8"
 
 
+def test_the_older_filter_spelling_reads_the_same(data):
+    """`--filter country=Finland` (before the API's `country:Finland` was the one syntax) goes
+    through the same parser and asks for the same search."""
+    old = invoke("search", "money", "--filter", "country=Finland", "--range", "year=2010:2020",
+                 "--json", "--data", str(data))
+    new = invoke("search", "money", "--filter", "country:Finland", "--range", "year:2010:2020",
+                 "--json", "--data", str(data))
+    assert old.exit_code == new.exit_code == 0, old.output
+    assert json.loads(old.stdout)["request"] == json.loads(new.stdout)["request"]
+
+
 @pytest.mark.parametrize("args, message", [
-    (["--filter", "country"], "is not NAME=VALUE"),
-    (["--range", "year=2000"], "is not NAME=LOW:HIGH"),
-    (["--filter", "planet=Mars"], "unknown facet 'planet'"),
-    (["--sort", "alphabet"], "bad search option"),
+    (["--filter", "country"], "must look like facet:value"),
+    (["--range", "year:2000"], "must look like name:min:max"),
+    (["--filter", "planet:Mars"], "unknown facet 'planet'"),
+    (["--sort", "alphabet"], "invalid search parameters: sort"),
+    (["--limit", "1000"], "invalid search parameters: size"),
 ])
 def test_bad_options_fail_in_one_line(data, args, message):
     result = invoke("search", "x", *args, "--data", str(data))

@@ -4,7 +4,7 @@ count the bar shows, and the charts say what they count."""
 from __future__ import annotations
 
 from discovery.catalogue.store import Catalogue
-from discovery.api.search_params import build_request, parse_filters, parse_ranges
+from discovery.server.search_params import search_request
 from discovery.export.catalogue_summary import Bar, Chart, explore_charts
 from discovery.search.service import SearchService
 
@@ -15,11 +15,7 @@ def bars(charts: list[Chart]) -> list[Bar]:
 
 def total(service: SearchService, bar: Bar) -> int:
     """What the search page shows for the bar's link: the same parameters, read the same way."""
-    params = bar.params
-    request = build_request(filters=parse_filters([v for k, v in params if k == "filter"]),
-                            ranges=parse_ranges([v for k, v in params if k == "range"]),
-                            group=("group", "false") not in params,
-                            collapse=("collapse", "false") not in params, size=1, facets=False)
+    request = search_request([*bar.params, ("size", "1"), ("facets", "false")])
     return service.search(request).total
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from discovery.api import records
-from discovery.api.services import Services
-from discovery.api.urls import page_path
+from discovery.server import records
+from discovery.server.services import Services
+from discovery.server.urls import page_path
 from discovery.export.summary import ANCHORS, TEMPLATE_WORDS, VARIABLES, Fact, summarise
 from discovery.model import Kind, Predicate, Record, Study, Variable
-from tests.api.site import Site
+from tests.server.site import Site
 
 WORD = re.compile(r"[^\W\d_]+|\d+")
 

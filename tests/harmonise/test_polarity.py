@@ -16,7 +16,7 @@ from discovery.catalogue.store import Catalogue
 from discovery.cli import app
 from discovery.harmonise.matcher import Matcher
 from discovery.harmonise.polarity import REVERSE, SAME, UNCLEAR, core_text, label, negations, pair_polarity
-from tests.api.site import serve
+from tests.server.site import serve
 
 OPPOSED = [
     ("en", "I can relax easily", "I feel nervous"),

@@ -74,7 +74,7 @@ def test_vectors_come_back_in_the_callers_order(texts):
 def test_a_server_loads_its_models_with_one_thread(tmp_path):
     """create_app asks for one thread a model: two per model in two workers on 2 cores spun
     each other out (1 query/s against 40)."""
-    from discovery.api.app import create_app
+    from discovery.server.app import create_app
     from discovery.index import embed
 
     try:

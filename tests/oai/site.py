@@ -11,7 +11,7 @@ from pathlib import Path
 from discovery.catalogue.ingest import ingest
 from discovery.catalogue.store import Catalogue
 from discovery.harvest.files import documents, expand
-from tests.api.site import HOSTILE
+from tests.server.site import HOSTILE
 from tests.conftest import CORPUS
 
 SLICE = ("ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml",

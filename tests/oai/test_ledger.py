@@ -17,7 +17,7 @@ from discovery.catalogue.store import Catalogue
 from discovery.model import Kind, ParseResult, Provenance, Study, utcnow
 from discovery.oai import provider
 from discovery.oai.ledger import ITEM_KINDS, Ledger, Window
-from tests.api.site import serve
+from tests.server.site import serve
 from tests.oai.site import copy
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from discovery.oai import provider
-from tests.api.site import HOSTILE_TITLE, serve
+from tests.server.site import HOSTILE_TITLE, serve
 from tests.oai.codebook_order import problems
 from tests.oai.schemas import oai_schema
 from tests.oai.site import copy

@@ -13,7 +13,7 @@ from discovery.index.columns import FACETS
 from discovery.search.deadline import Deadline, SearchTimeout
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
-from tests.api.site import serve
+from tests.server.site import serve
 
 
 def test_a_deadline_passes_after_its_seconds_and_names_the_stage() -> None:

@@ -15,8 +15,9 @@ from discovery.cli.common import DataDir, app, console, fail, open_catalogue, pr
 from discovery.errors import DiscoveryError
 from discovery.index.build import UpdateReport, update_index
 from discovery.search.evaluate import Interval, Scores, evaluate, interval, load_judgments, ratio_interval
-from discovery.search.models import RANGES, Mode, SearchRequest, SearchResults
+from discovery.search.models import Mode, SearchResults
 from discovery.search.service import SearchService
+from discovery.server.search_params import search_request
 
 MODES: tuple[Mode, ...] = get_args(Mode)
 
@@ -62,42 +63,16 @@ def index_command(
     print_update(run_index_update(data, model, rebuild))
 
 
-def parse_filters(values: list[str]) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    for value in values:
-        name, sep, wanted = value.partition("=")
-        if not sep or not name.strip() or not wanted.strip():
-            raise fail(DiscoveryError(f"--filter {value!r} is not NAME=VALUE",
-                                      hint="e.g. --filter country=Germany --filter kind=study"))
-        filters.setdefault(name.strip(), []).append(wanted.strip())
-    return filters
-
-
-def parse_ranges(values: list[str]) -> dict[str, tuple[float | None, float | None]]:
-    ranges: dict[str, tuple[float | None, float | None]] = {}
-    for value in values:
-        name, _, span = value.partition("=")
-        low, colon, high = span.partition(":")
-        try:
-            if name not in RANGES or not colon:
-                raise ValueError
-            ranges[name] = (float(low) if low.strip() else None, float(high) if high.strip() else None)
-        except ValueError:
-            raise fail(DiscoveryError(f"--range {value!r} is not NAME=LOW:HIGH",
-                                      hint=f"NAME is one of {', '.join(RANGES)}; "
-                                           "e.g. --range year=2000:2010 or --range sample_size=1000:")
-                       ) from None
-    return ranges
-
-
 @app.command("search")
 def search_command(
         query: Annotated[str, typer.Argument(help="What to look for, in plain words.")] = "",
         filter_: Annotated[Optional[list[str]], typer.Option(
-            "--filter", help="NAME=VALUE, repeatable: kind, source, catalogue, country, language, "
-                             "topic, design, resource_type, funder")] = None,
+            "--filter", help="FACET:VALUE, repeatable, as in the API and the search page's links: "
+                             "kind, source, catalogue, country, language, topic, design, "
+                             "resource_type, funder, questionnaire (e.g. country:Germany)")] = None,
         range_: Annotated[Optional[list[str]], typer.Option(
-            "--range", help="NAME=LOW:HIGH, repeatable: year, age, sample_size, variables")] = None,
+            "--range", help="NAME:LOW:HIGH, repeatable, either bound may be empty: year, age, "
+                            "sample_size, variables (e.g. year:2000:2010)")] = None,
         sort: Annotated[str, typer.Option(help="relevance, recent, sample_size or variables")] = "relevance",
         mode: Annotated[str, typer.Option(help="hybrid, lexical or semantic")] = "hybrid",
         weight: Annotated[float, typer.Option(help="Semantic weight in hybrid mode, 0..1")] = 0.5,
@@ -111,14 +86,14 @@ def search_command(
         as_json: Annotated[bool, typer.Option("--json", help="The full result as JSON")] = False,
         data: DataDir = Path("data")) -> None:
     """Search studies, datasets, variables and questions: hybrid keyword + meaning, with facets."""
+    params = [("q", query), ("mode", mode), ("semantic_weight", str(weight)), ("sort", sort),
+              ("size", str(limit)), ("cursor", cursor or ""), ("similar_to", similar or ""),
+              ("group", str(not flat)), ("collapse", str(not versions)), ("spellcheck", str(spellcheck)),
+              *(("filter", value) for value in filter_ or []), *(("range", value) for value in range_ or [])]
     try:
-        request = SearchRequest.model_validate(dict(  # mode and sort are checked here, as given
-            q=query, mode=mode, semantic_weight=weight,
-            filters=parse_filters(filter_ or []), ranges=parse_ranges(range_ or []),
-            sort=sort, size=limit, cursor=cursor, similar_to=similar, group=not flat,
-            collapse=not versions, spellcheck=spellcheck))
-    except ValueError as error:  # pydantic's message names the field and the allowed values
-        raise fail(DiscoveryError(f"bad search option: {error}".replace("\n", " "))) from None
+        request = search_request(params)  # the one reader of the API and the search page
+    except DiscoveryError as error:
+        raise fail(error) from None
     try:
         service = SearchService(data)
         results = service.search(request)

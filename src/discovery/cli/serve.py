@@ -30,7 +30,7 @@ Http = Literal["auto", "h11", "httptools"]
 DEFAULT_LOOP: Loop = "auto"
 DEFAULT_HTTP: Http = "auto"
 DEFAULT_WORKERS = min(2, len(os.sched_getaffinity(0)))
-FACTORY = "discovery.api.app:app_from_environment"
+FACTORY = "discovery.server.app:app_from_environment"
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -75,7 +75,7 @@ def serve_command(
             help="HTTP parser: auto (httptools when installed), h11 or httptools.")] = DEFAULT_HTTP,
         data: DataDir = Path("data")) -> None:
     """Serve search, item pages and the API (docs at /docs) from the catalogue in --data."""
-    from discovery.api.app import create_app
+    from discovery.server.app import create_app
 
     if loop not in ("auto", "asyncio", "uvloop") or http not in ("auto", "h11", "httptools"):
         raise typer.BadParameter(f"unknown --loop {loop!r} or --http {http!r}")

@@ -1,1 +1,0 @@
-"""The JSON API (FastAPI) and the app factory that also mounts the web pages."""

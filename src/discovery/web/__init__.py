@@ -1,1 +1,0 @@
-"""Server-rendered pages (Jinja2, autoescaped) over the same services as the JSON API."""
