@@ -1,5 +1,6 @@
-"""The HTML pages: search, item, questionnaire, question, project, variable, any other record,
-explore, the API reference, sitemap.xml and robots.txt (harmonising is `harmonise_page.py`).
+"""The HTML pages of records: item, questionnaire, question, project, variable, any other record;
+and explore, the API reference, sitemap.xml and robots.txt (the search page is `search_page.py`,
+harmonising `harmonise_page.py`).
 Every record link goes to a page (`page_path`); JSON stays under /api and at a page's own URL for
 clients that ask for it (`negotiation.py`). Rendering and escaping are `rendering.py`'s."""
 
