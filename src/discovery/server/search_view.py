@@ -46,7 +46,7 @@ class ChosenFilter(BaseModel):
 
 class Pager(BaseModel):
     start: int = Field(description="Position of the first hit shown, from 1; 0 when none")
-    end: int = Field(description="Position of the last hit shown")
+    end: int = Field(description="Position of the last hit shown; 0 when none")
     total: int
     total_exact: bool
     first: str | None = Field(description="The first page, when this is not it")
@@ -121,7 +121,7 @@ def search_view(services: Services, search: SearchRequest, results: SearchResult
         filters=_chosen(services, search, results, kept, addresses),
         clear=addresses.of([("q", search.q)] if search.q else [])
         if search.filters or search.ranges else None,
-        pager=Pager(start=results.offset + 1 if shown else 0, end=results.offset + shown,
+        pager=Pager(start=results.offset + 1 if shown else 0, end=results.offset + shown if shown else 0,
                     total=results.total, total_exact=results.total_exact,
                     first=addresses.of(kept) if search.cursor else None,
                     previous=_previous(services, search, results, kept, addresses),
