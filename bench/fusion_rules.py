@@ -1,18 +1,18 @@
 """Fusion rules compared on the search tuning judgments (README, "How search quality is measured").
 
-    python bench/fusion_rules.py --data DIR [--titles FILE.npy] [RULE ...]
+    python bench/fusion_rules.py --data DIR [RULE ...]
 
 Runs the real search service (retrieval cuts, exact names, grouping, ordering) over the two tuning
-files with each candidate rule in place of the kept one (`search/fusion.py`, weighted, w = 0.5),
-and prints hybrid nDCG@10 per file and over all 40 queries, the gain over each single retriever,
-and the ratio to the kept rule with its paired 95% bootstrap interval (`search/evaluate.py`).
+files with each candidate rule in place of the kept one (`search/fusion.py`, weighted, w = 0.5,
+the title cosine mixed in), and prints hybrid nDCG@10 per file and over all 40 queries, the gain
+over each single retriever, and the ratio to the weighted rule without titles (the rule before
+them) with its paired 95% bootstrap interval (`search/evaluate.py`).
 Each retriever is read once per query and its depth list reused by every rule. Only the tuning
 files are read: the check half and the blind set are reported by `discovery eval`, once, for
 the rule kept.
 
-Every rule keeps the result set (the cuts decide it) and changes only the order. `title` needs a
-vector of every record's title alone (`--titles`, written on first use: about 12 minutes for the
-corpus on 2 busy cores); the index holds one vector per record, of its whole text.
+Every rule keeps the result set (the cuts decide it) and changes only the order. The title rules
+read the index's title vectors (one per hit, not per item: `index/build.py`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 import discovery.search.service as service_module
-from discovery.index.embed import get_embedder
 from discovery.index.lexical import LexicalQuery, native_field, terms
 from discovery.search.evaluate import evaluate, load_judgments, ratio_interval
 from discovery.search.fusion import EXACT_BOOST, Fused, Ranked, fuse
@@ -54,6 +53,8 @@ class Pool:
     depth_semantic: tuple[np.ndarray, np.ndarray]
     vector: np.ndarray
     query: LexicalQuery
+    title_rank: np.ndarray  # > 0 where the row has a title vector
+    title_score: np.ndarray
 
     def bm25(self, start: float = 0.0) -> np.ndarray:
         """BM25 scaled from `start` of the floor (0: from zero, as kept) to the query's best."""
@@ -126,13 +127,21 @@ def coverage_routed(p: Pool) -> np.ndarray:
     return (1 - WEIGHT) * _coverage(best, p.query) * p.bm25() + WEIGHT * p.cosine()
 
 
-def title(share: float) -> Rule:
-    """The semantic side mixes the record's cosine with its title's alone (scaled alike)."""
+def title(share: float, words_only_too: bool = False) -> Rule:
+    """The semantic side mixes a hit's cosine with its title's alone (scaled alike), where the
+    semantic side found it (and, `words_only_too`, where only the lexical side did); items and
+    the rest keep their cosine."""
     def score(p: Pool) -> np.ndarray:
-        titles = TITLE_VECTORS[p.rows] @ p.vector.reshape(-1)
-        semantic = (1 - share) * p.cosine() + share * np.where(p.sem_rank > 0, p.cosine(scores=titles), 0)
+        titled = (p.title_rank > 0) & ((p.sem_rank > 0) | words_only_too)
+        title = p.cosine(scores=p.title_score)
+        semantic = np.where(titled, (1 - share) * p.cosine() + share * title, p.cosine())
         return (1 - WEIGHT) * p.bm25() + WEIGHT * semantic
     return score
+
+
+def kept(p: Pool) -> np.ndarray:
+    """The rule `search/fusion.py` applies."""
+    return np.asarray(CHOSEN["kept"])
 
 
 # late fusion: each side's rows grouped into hits first (as the single modes rank them), then
@@ -150,17 +159,18 @@ def late_rrf(k: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
 
 RULES: dict[str, Rule] = {
-    "weighted (kept)": weighted, "rrf k=10": rrf(10), "rrf k=30": rrf(30), "rrf k=60": rrf(60),
-    "rrf k=100": rrf(100), "weighted + 0.25 rrf": weighted_and_rrf(0.25),
+    "weighted, no title": weighted, "kept": kept, "rrf k=10": rrf(10), "rrf k=30": rrf(30),
+    "rrf k=60": rrf(60), "rrf k=100": rrf(100), "weighted + 0.25 rrf": weighted_and_rrf(0.25),
     "both found x1.5": both_found(0.5), "z-score": zscore, "every row's cosine": every_cosine,
-    "from the cuts": from_cuts(1.0, 0.5), "coverage-routed": coverage_routed, "title": title(0.25)}
+    "from the cuts": from_cuts(1.0, 0.5), "coverage-routed": coverage_routed,
+    **{f"title {share}": title(share) for share in (0.15, 0.25, 0.35, 0.5, 0.75)},
+    "title 0.25, word-only hits too": title(0.25, words_only_too=True)}
 LATE = {"late sum": late_sum, "late rrf k=60": late_rrf(60)}
 
 
 # ---- plumbing: the real service, its retrievers read once, a rule swapped in --------------
 
 SERVICE: service_module.SearchService
-TITLE_VECTORS = np.zeros((0, 0), np.float32)
 LAST: dict[str, object] = {}
 CHOSEN: dict[str, object] = {}
 
@@ -179,15 +189,16 @@ def _memoised(read: Callable, name: str) -> Callable:
 
 
 def _fuse(lexical: Ranked, semantic: Ranked, weight: float, method: str = "weighted",
-          exact: dict[int, float] | None = None) -> Fused:
-    kept = fuse(lexical, semantic, weight, method, exact)
+          exact: dict[int, float] | None = None, titles: Ranked | None = None) -> Fused:
+    kept = fuse(lexical, semantic, weight, method, exact, titles)
     rule = CHOSEN.get("rule")
     if rule is None or not 0 < weight < 1:
         return kept
     pool = Pool(kept.rows, lexical, semantic, kept.lexical_rank, kept.lexical_score,
                 kept.semantic_rank, kept.semantic_score,
-                LAST["lexical"], LAST["semantic"], LAST["semantic_input"], LAST["lexical_input"])
-    CHOSEN["pool"] = pool
+                LAST["lexical"], LAST["semantic"], LAST["semantic_input"], LAST["lexical_input"],
+                *_titled(kept.rows, titles))
+    CHOSEN["pool"], CHOSEN["kept"] = pool, kept.scores - EXACT_BOOST * kept.exact
     if rule in LATE.values():
         return kept
     return Fused(kept.rows, rule(pool) + EXACT_BOOST * kept.exact, kept.lexical_rank,
@@ -248,19 +259,13 @@ def _coverage(row: int | None, query: LexicalQuery) -> float:
     return max(shares, default=0.0)
 
 
-def _title_vectors(path: Path) -> np.ndarray:
-    if path.exists():
-        return np.load(path)
-    index = SERVICE.index
-    rows = [int(r) for r in index.live_rows]
-    titles = index.docs.titles(rows)
-    embedder = get_embedder(index.meta["model_key"])
-    vectors = np.zeros((max(rows) + 1, index.meta["dim"]), np.float32)
-    for start in range(0, len(rows), 256):
-        chunk = rows[start:start + 256]
-        vectors[chunk] = embedder.encode([titles[r][1] or "" for r in chunk], "passage")
-    np.save(path, vectors)
-    return vectors
+def _titled(rows: np.ndarray, titles: Ranked | None) -> tuple[np.ndarray, np.ndarray]:
+    """1 and the title cosine where a row (of the fused, sorted rows) has a title vector, else 0."""
+    has, score = np.zeros(len(rows), np.int64), np.zeros(len(rows))
+    if titles is not None and len(titles.rows):
+        where = np.searchsorted(rows, titles.rows)
+        has[where], score[where] = 1, titles.scores
+    return has, score
 
 
 def _run(sets: dict[Path, dict[str, dict[str, int]]], mode: str) -> dict[str, list[float]]:
@@ -295,29 +300,24 @@ def _ceiling(sets: dict[Path, dict[str, dict[str, int]]], single: dict[str, dict
 
 
 def main() -> None:
-    global SERVICE, TITLE_VECTORS
+    global SERVICE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("data"))
-    parser.add_argument("--titles", type=Path, help="title vectors (.npy), written if missing")
     parser.add_argument("rules", nargs="*", help=f"rules to run (default all): {', '.join([*RULES, *LATE])}")
     args = parser.parse_args()
-    chosen = args.rules or [name for name in [*RULES, *LATE] if name != "title" or args.titles]
+    chosen = args.rules or [*RULES, *LATE]
     SERVICE = service_module.SearchService(args.data)
     index = SERVICE.index
     index.lexical_search = _memoised(index.lexical_search, "lexical")
     index.semantic_search = _memoised(index.semantic_search, "semantic")
     service_module.fuse = _fuse
     service_module.SearchService._group = _group
-    if "title" in chosen:
-        if not args.titles:
-            parser.error("the title rule needs --titles")
-        TITLE_VECTORS = _title_vectors(args.titles)
     sets = {path: load_judgments(path) for path in TUNING}
     single = {mode: _run(sets, mode) for mode in ("lexical", "semantic")}
-    CHOSEN["rule"] = RULES["weighted (kept)"]
-    kept = _run(sets, "hybrid")
+    CHOSEN["rule"] = RULES["weighted, no title"]
+    before = _run(sets, "hybrid")
     print(f"hybrid nDCG@10 on the tuning files, {index.model}, w = {WEIGHT} "
-          "(gain over lexical / semantic; all 40: ratio to the kept rule [95% interval])")
+          "(gain over lexical / semantic; all 40: ratio to weighted, no title [95% interval])")
     for name in chosen:
         CHOSEN["rule"] = {**RULES, **LATE}[name]
         found = _run(sets, "hybrid")
@@ -327,8 +327,8 @@ def main() -> None:
                          f"({ratio_interval(scores, single['lexical'][file]).mean:.2f} / "
                          f"{ratio_interval(scores, single['semantic'][file]).mean:.2f})")
         every = [v for scores in found.values() for v in scores]
-        before = [v for scores in kept.values() for v in scores]
-        cells.append(f"all {len(every)}: {np.mean(every):.3f}, x{ratio_interval(every, before)}")
+        base = [v for scores in before.values() for v in scores]
+        cells.append(f"all {len(every)}: {np.mean(every):.3f}, x{ratio_interval(every, base)}")
         print(" | ".join(cells), flush=True)
     _ceiling(sets, single)
 

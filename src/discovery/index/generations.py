@@ -6,7 +6,7 @@ Under `<data>/index/`:
 
     CURRENT               the published generation's folder name, replaced by a rename (atomic)
     gen-000007/           a published generation: meta.json, docs.sqlite, lexical/,
-                          vectors.faiss, columns.npz/.json, and readers.lock
+                          vectors.faiss, titles.faiss, columns.npz/.json, and readers.lock
     gen-000008.partial/   a build in progress, or the remains of one that died; never read
     build.lock            flock'd by the one build running
     embeddings.sqlite     the vector cache every generation shares (keyed by text hash)
@@ -64,6 +64,7 @@ class GenerationFiles:
         self.docs = folder / "docs.sqlite"
         self.lexical = folder / "lexical"
         self.vectors = folder / "vectors.faiss"
+        self.titles = folder / "titles.faiss"  # hits' titles alone (build.py)
         self.columns = folder / "columns.npz"
         self.readers = folder / READERS_LOCK
 

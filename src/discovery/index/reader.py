@@ -50,6 +50,7 @@ class IndexReader:
             self.docs = DocStore(held.files.docs, read_only=True)
             self.lexical = LexicalIndex(held.files.lexical)
             self.vectors = VectorIndex.load(held.files.vectors)
+            self.titles = VectorIndex.load(held.files.titles)
             self.columns = Columns.load(held.files.columns)
         except BaseException:
             held.close()
@@ -134,6 +135,11 @@ class IndexReader:
         else:
             rows, scores = self.vectors.search(vector, k, allowed.mask())
         return self._kept(rows, scores, allowed)
+
+    def title_similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Those of `rows` with a title vector (hits, not items), in their order, and the cosines
+        of their titles with `vector`."""
+        return self.titles.similarities(vector, rows)
 
     def _kept(self, rows: np.ndarray, scores: np.ndarray, allowed: RowFilter | None
               ) -> tuple[np.ndarray, np.ndarray]:

@@ -40,6 +40,12 @@ class VectorIndex:
         return cls(_new_index(dim, exact=expected <= EXACT_LIMIT))
 
     @classmethod
+    def flat(cls, dim: int) -> "VectorIndex":
+        """Exact storage whatever the size, for vectors read back by row and never searched
+        (the titles' beside the records', `similarities`)."""
+        return cls(_new_index(dim, exact=True))
+
+    @classmethod
     def load(cls, path: Path) -> "VectorIndex":
         # `save` wrote an IndexIDMap2, and read_index hands back the concrete class
         return cls(cast(faiss.IndexIDMap2, faiss.read_index(str(path))))
@@ -81,6 +87,11 @@ class VectorIndex:
         scores, found = faiss.knn(np.ascontiguousarray(query, dtype=np.float32), stored,
                                   min(k, len(rows)), metric=faiss.METRIC_INNER_PRODUCT)
         return rows[found[0]], scores[0]
+
+    def similarities(self, query: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Those of `rows` the index holds, in their order, and their cosines with `query`."""
+        held, stored = self._stored(np.asarray(rows, np.int64))
+        return held, stored @ np.asarray(query, np.float32).reshape(-1)
 
     def _stored(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Those of `rows` the index holds, and their vectors decoded from the index's own storage

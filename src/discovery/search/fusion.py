@@ -9,6 +9,11 @@ Two rules, both weighted by `semantic_weight` (0 = lexical only, 1 = semantic on
   then a weighted sum. Keeps the margins: a row far ahead lexically stays ahead; and a filter
   does not change a row's score, so pages and facets of one query agree.
 
+In `weighted`, a hit's cosine is mixed with its title's alone (`TITLE_SHARE` of the semantic
+side): a record's whole text mixes its title with descriptions and its items' texts, so a study
+whose title is the query can trail one that mentions it in passing. Only rows with a title vector
+(hits, not items: `index/build.py`) that the semantic side found take it; others keep their cosine.
+
 A record named exactly by the query (an abbreviation, study number or whole title; see
 `index/aliases.py`) gets `EXACT_BOOST` on top, half of it when the name is only a phrase of the
 query.
@@ -25,6 +30,7 @@ import numpy as np
 
 RRF_K = 60
 EXACT_BOOST = 1.0
+TITLE_SHARE = 0.25
 
 
 @dataclass
@@ -52,7 +58,8 @@ class Fused:
 
 
 def fuse(lexical: Ranked, semantic: Ranked, semantic_weight: float, method: str = "weighted",
-         exact: dict[int, float] | None = None) -> Fused:
+         exact: dict[int, float] | None = None, titles: Ranked | None = None) -> Fused:
+    """`titles`: cosines of candidate rows' titles with the query, for the rows that have one."""
     exact = exact or {}
     rows = np.union1d(np.union1d(lexical.rows, semantic.rows),
                       np.fromiter(exact, np.int64, len(exact))).astype(np.int64)
@@ -64,7 +71,7 @@ def fuse(lexical: Ranked, semantic: Ranked, semantic_weight: float, method: str 
         scores = (1 - w) * _rrf(lex_rank) + w * _rrf(sem_rank)
     elif method == "weighted":
         scores = ((1 - w) * _scaled_bm25(lex_score, lex_rank, lexical.best)
-                  + w * _scaled_cosine(sem_score, sem_rank, semantic))
+                  + w * _semantic_side(rows, sem_score, sem_rank, semantic, titles))
     else:
         raise ValueError(f"unknown fusion {method!r}")
     return Fused(rows, scores + EXACT_BOOST * named, lex_rank, lex_score, sem_rank, sem_score, named)
@@ -89,11 +96,19 @@ def _scaled_bm25(score: np.ndarray, rank: np.ndarray, best: float) -> np.ndarray
     return np.where(rank > 0, score / top, 0.0) if top > 0 else np.zeros(len(score))
 
 
-def _scaled_cosine(score: np.ndarray, rank: np.ndarray, ranked: Ranked) -> np.ndarray:
+def _semantic_side(rows: np.ndarray, score: np.ndarray, rank: np.ndarray, ranked: Ranked,
+                   titles: Ranked | None) -> np.ndarray:
+    """Each row's scaled cosine, mixed with its title's (scaled alike) where it has one."""
     present = score[rank > 0]
     if not len(present):
         return np.zeros(len(score))
     high = max(ranked.best, present.max())
     low = min(ranked.low, present.min()) if ranked.low else present.min()
     span = high - low if high > low else 1.0
-    return np.where(rank > 0, np.clip((score - low) / span, 0.0, 1.0), 0.0)
+    cosine = np.where(rank > 0, np.clip((score - low) / span, 0.0, 1.0), 0.0)
+    if titles is None or not len(titles.rows):
+        return cosine
+    title_rank, title_score = _place(rows, titles)
+    titled = (title_rank > 0) & (rank > 0)
+    title = np.clip((title_score - low) / span, 0.0, 1.0)
+    return np.where(titled, (1 - TITLE_SHARE) * cosine + TITLE_SHARE * title, cosine)

@@ -275,7 +275,14 @@ class SearchService:
             semantic, full = self._semantic(query.text, allowed)
             complete &= full
         exact = self._exact(query.text, allowed) if request.mode != "semantic" else {}
-        return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact), complete)
+        titles = self._titles(query.text, lexical, semantic) if request.mode == "hybrid" else None
+        return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact, titles), complete)
+
+    def _titles(self, q: str, lexical: Ranked, semantic: Ranked) -> Ranked:
+        """The cosines of the candidates' titles with the query, for those that have a title
+        vector (hits, not items); hybrid fusion mixes them into the semantic side."""
+        rows = np.union1d(lexical.rows, semantic.rows).astype(np.int64)
+        return Ranked(*self.index.title_similarities(self.index.embed_query(q), rows))
 
     # The cuts are set by the unfiltered query, so each retriever first reads its unfiltered
     # best `depth` rows. When those already reach below the cut, every row that fits is among
