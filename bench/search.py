@@ -154,6 +154,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     embedder = get_embedder(key)
     base_study = cache.encode(embedder, [d.embed_text for d in records], "passage")
     base_item = cache.encode(embedder, [d.embed_text for d in items], "passage")
+    base_title = cache.encode(embedder, [d.title for d in records], "passage")
     encode_s = time.perf_counter() - t
     print(f"base vectors ready in {encode_s:.1f} s ({missing} encoded, the rest from the cache)", flush=True)
 
@@ -164,7 +165,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
         shutil.copy(args.cache, paths.cache)
     with building(paths.root) as generation:  # published as `discovery index` publishes one
         build_s = write_index(args, generation.files, key, records, items, vocab, base_study,
-                              base_item)
+                              base_item, base_title)
         generation.publish()
     size_mb = sum(f.stat().st_size for f in paths.root.rglob("*") if f.is_file()) / 2**20
     print(f"{size_mb:,.0f} MB on disk; build peak RSS {peak_rss_mb():,.0f} MB (whole process, "
@@ -174,14 +175,17 @@ def build(args: argparse.Namespace) -> dict[str, float]:
 
 def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
                 records: list[IndexDocument], items: list[IndexDocument],
-                vocab: dict[str, list[str]], base_study: np.ndarray, base_item: np.ndarray) -> float:
-    """The synthetic documents written into one generation's files; returns the seconds taken."""
+                vocab: dict[str, list[str]], base_study: np.ndarray, base_item: np.ndarray,
+                base_title: np.ndarray) -> float:
+    """The synthetic documents written into one generation's files; returns the seconds taken.
+    A synthetic study's title vector is its source record's, with noise like its text's."""
     rng = random.Random(7)
     nrng = np.random.default_rng(7)
     docs = DocStore(out.docs)
     lexical = LexicalIndex(out.lexical, create=True)
     total = args.studies + args.variables
     vectors = VectorIndex.for_size(MODELS[key].dim, total)
+    titles = VectorIndex.flat(MODELS[key].dim)
     t = time.perf_counter()
     timings = {"documents": 0.0, "lexical": 0.0, "vectors": 0.0}
     parents = rng.choices(range(args.studies), k=args.variables)
@@ -209,6 +213,10 @@ def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
         base = base_vectors[base_rows]
         s = time.perf_counter()
         vectors.add(np.asarray(rows, np.int64), noisy(base, nrng))
+        studies = [i for i, number in enumerate(range(start, stop)) if number < args.studies]
+        if studies:
+            titles.add(np.asarray(rows, np.int64)[studies],
+                       noisy(base_title[[base_rows[i] for i in studies]], nrng))
         timings["vectors"] += time.perf_counter() - s
         s = time.perf_counter()
         lexical.add(rows, batch)
@@ -224,6 +232,7 @@ def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
     timings["lexical"] += time.perf_counter() - s
     s = time.perf_counter()
     vectors.save(out.vectors)
+    titles.save(out.titles)
     timings["vectors"] += time.perf_counter() - s
     s = time.perf_counter()
     Columns.build(docs, row).save(out.columns)

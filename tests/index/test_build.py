@@ -12,6 +12,8 @@ from discovery.catalogue.store import Catalogue
 from discovery.harvest.files import documents, expand
 from discovery.index.build import index_paths, update_index
 from discovery.index.generations import published_meta
+from discovery.index.reader import IndexReader
+from discovery.model import ITEM_KINDS
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
 from tests.search.built_index import private_copy
@@ -70,7 +72,7 @@ def test_the_model_and_the_history_read_so_far_are_recorded(index_data):
 def test_an_update_after_one_more_file_indexes_only_its_records(updated):
     report = pytest.gles_report
     assert not report.full
-    assert (report.indexed, report.deleted, report.encoded) == (1, 0, 1)
+    assert (report.indexed, report.deleted, report.encoded) == (1, 0, 2)  # its text and its title
     hits = SearchService(updated).search(SearchRequest(q="election", size=3)).hits
     assert hits[0].id == "pre-election-cross-section-gles-2009"
 
@@ -86,6 +88,31 @@ def test_a_record_deleted_from_the_catalogue_leaves_the_index(updated):
     study = service.search(SearchRequest(q="wake up too early", size=1)).hits[0]
     assert study.id == "sleep-pilot" and study.variable_count == 1
     assert [v.id for v in study.variables] == ["sleep-pilot.s1"]
+
+
+def titled(data: Path) -> tuple[list[str], list[str]]:
+    """The ids of the live rows that have a title vector, and of the hits (non-items) among them."""
+    reader = IndexReader(data)
+    try:
+        rows = reader.live_rows.astype("int64")
+        held = set(reader.titles.similarities(reader.vectors.vector(int(rows[0])), rows)[0].tolist())
+        assert reader.titles.index.ntotal == len(held)  # dead rows' titles went with them
+        kinds = dict(reader.docs.db.execute("SELECT row, kind FROM docs").fetchall())
+        with_title = sorted(reader.docs.ids_of(sorted(held)))
+        hits = sorted(reader.docs.ids_of([r for r in rows.tolist() if kinds[r] not in ITEM_KINDS]))
+        return with_title, hits
+    finally:
+        reader.close()
+
+
+def test_every_hit_has_a_title_vector_and_no_item_has_one_after_updates(updated):
+    """Updated and deleted records' title vectors go with their rows (`sleep-pilot` was
+    reindexed twice, the GLES study added)."""
+    with_title, hits = titled(updated)
+    assert with_title == hits
+    assert {"sleep-pilot", "pre-election-cross-section-gles-2009"} <= set(hits)
+    hit = SearchService(updated).search(SearchRequest(q="Sleep Pilot", size=1)).hits[0]
+    assert hit.id == "sleep-pilot"
 
 
 def test_nothing_changed_means_nothing_indexed(updated):

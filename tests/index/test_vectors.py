@@ -27,3 +27,18 @@ def test_the_nearest_among_given_rows_are_those_a_full_scan_of_them_finds(expect
     assert found.tolist() == held[best].tolist()
     assert np.allclose(scores, truth[best], atol=1e-3 if not index.exact else 1e-6)
     assert index.nearest_among(query, 5, np.array([2, 10_000]))[0].size == 0
+
+
+def test_similarities_are_the_cosines_of_the_rows_held_in_the_order_asked():
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = np.arange(50, dtype=np.int64) * 2  # even rows only
+    index = VectorIndex.flat(8)
+    index.add(rows, vectors)
+    index.remove(rows[:5])
+    query = rng.normal(size=(1, 8)).astype(np.float32)
+    held, scores = index.similarities(query, np.array([40, 3, 2, 98, 10, 500]))
+    assert held.tolist() == [40, 98, 10]  # 3 and 500 were never held, 2 was removed
+    assert np.allclose(scores, vectors[held // 2] @ query[0], atol=1e-6)
+    assert index.exact

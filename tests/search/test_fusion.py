@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from discovery.search.fusion import EXACT_BOOST, RRF_K, Ranked, fuse
+from discovery.search.fusion import EXACT_BOOST, RRF_K, TITLE_SHARE, Ranked, fuse
 
 
 def ranked(rows: list[int], scores: list[float]) -> Ranked:
@@ -78,3 +78,25 @@ def test_records_named_by_the_query_are_lifted_and_marked():
     assert scores[50] == pytest.approx(0.5 * EXACT_BOOST)  # named only: it still enters
     assert max(scores, key=scores.get) == 20
     assert dict(zip(fused.rows.tolist(), fused.exact.tolist(), strict=True))[10] == 0.0
+
+
+def test_a_hit_whose_title_says_it_overtakes_an_equal_whole_text_match():
+    """Rows 30 and 40 tie on their whole texts' cosine; 40's title is closer to the query."""
+    semantic = Ranked(np.array([30, 40, 50]), np.array([0.9, 0.9, 0.5]), best=0.9, low=0.5)
+    titles = ranked([30, 40, 50], [0.5, 0.9, 0.9])
+    plain = by_row(fuse(ranked([], []), semantic, 0.5))
+    titled = by_row(fuse(ranked([], []), semantic, 0.5, titles=titles))
+    assert plain[30] == plain[40] == pytest.approx(0.5)
+    assert titled[40] == pytest.approx(0.5) and titled[30] == pytest.approx(0.5 * (1 - TITLE_SHARE))
+    assert titled[50] == pytest.approx(0.5 * TITLE_SHARE)  # a title lifts a weak whole-text match
+
+
+def test_rows_without_a_title_or_not_found_by_meaning_keep_their_score():
+    """Items have no title vector; a row only the lexical side found takes no title cosine."""
+    titles = ranked([10, 40], [0.9, 0.9])  # 10: lexical only; 30: an item, no title vector
+    plain = by_row(fuse(LEXICAL, SEMANTIC, 0.5))
+    titled = by_row(fuse(LEXICAL, SEMANTIC, 0.5, titles=titles))
+    assert titled[10] == plain[10] and titled[30] == plain[30] and titled[20] == plain[20]
+    assert titled[40] > plain[40]
+    assert by_row(fuse(LEXICAL, SEMANTIC, 0.5, "rrf", titles=titles)) == \
+        by_row(fuse(LEXICAL, SEMANTIC, 0.5, "rrf"))  # rank fusion reads no scores
