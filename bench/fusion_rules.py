@@ -139,6 +139,27 @@ def title(share: float, words_only_too: bool = False) -> Rule:
     return score
 
 
+def title_max(p: Pool) -> np.ndarray:
+    """The semantic side takes the better of a hit's cosine and its title's."""
+    titled = (p.title_rank > 0) & (p.sem_rank > 0)
+    semantic = np.where(titled, np.maximum(p.cosine(), p.cosine(scores=p.title_score)), p.cosine())
+    return (1 - WEIGHT) * p.bm25() + WEIGHT * semantic
+
+
+def title_own_scale(share: float) -> Rule:
+    """As `title`, the title cosines scaled by their own range among the candidates."""
+    def score(p: Pool) -> np.ndarray:
+        titled = (p.title_rank > 0) & (p.sem_rank > 0)
+        if not titled.any():
+            return weighted(p)
+        found = p.title_score[titled]
+        span = max(float(found.max() - found.min()), 1e-9)
+        title = np.clip((p.title_score - found.min()) / span, 0, 1)
+        semantic = np.where(titled, (1 - share) * p.cosine() + share * title, p.cosine())
+        return (1 - WEIGHT) * p.bm25() + WEIGHT * semantic
+    return score
+
+
 def kept(p: Pool) -> np.ndarray:
     """The rule `search/fusion.py` applies."""
     return np.asarray(CHOSEN["kept"])
@@ -164,7 +185,8 @@ RULES: dict[str, Rule] = {
     "both found x1.5": both_found(0.5), "z-score": zscore, "every row's cosine": every_cosine,
     "from the cuts": from_cuts(1.0, 0.5), "coverage-routed": coverage_routed,
     **{f"title {share}": title(share) for share in (0.15, 0.25, 0.35, 0.5, 0.75)},
-    "title 0.25, word-only hits too": title(0.25, words_only_too=True)}
+    "title 0.25, word-only hits too": title(0.25, words_only_too=True), "title max": title_max,
+    "title 0.25, own scale": title_own_scale(0.25)}
 LATE = {"late sum": late_sum, "late rrf k=60": late_rrf(60)}
 
 
