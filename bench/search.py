@@ -56,7 +56,7 @@ from discovery.catalogue.store import Catalogue  # noqa: E402  (thread limits fi
 from discovery.index.build import INDEX_MODEL, index_paths, read_documents, write_meta  # noqa: E402
 from discovery.index.columns import Columns  # noqa: E402
 from discovery.index.docstore import DocStore  # noqa: E402
-from discovery.index.documents import IndexDocument  # noqa: E402
+from discovery.index.documents import FilterValues, IndexDocument  # noqa: E402
 from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key  # noqa: E402
 from discovery.index.generations import GenerationFiles, building  # noqa: E402
 from discovery.index.lexical import LexicalIndex  # noqa: E402
@@ -124,12 +124,14 @@ def synthetic_study(base: IndexDocument, number: int, rng: random.Random,
                          ranges=ranges, display=base.display, languages=base.languages)
 
 
-def synthetic_variable(base: IndexDocument, number: int, parent: str) -> IndexDocument:
+def synthetic_variable(base: IndexDocument, number: int, parent: IndexDocument) -> IndexDocument:
+    """A variable filtered by its study's values, as `build.read_documents` sets them."""
     name = f"V{number}"
     fields = {**base.fields, "names": name}
-    return IndexDocument(id=f"{parent}.v{number}", kind="variable", parent=parent, title=base.title,
-                         fields=fields, embed_text="", facets={}, ranges={}, display={"name": name},
-                         languages=base.languages)
+    return IndexDocument(id=f"{parent.id}.v{number}", kind="variable", parent=parent.id,
+                         title=base.title, fields=fields, embed_text="", facets={}, ranges={},
+                         display={"name": name}, languages=base.languages,
+                         inherited=FilterValues(parent.facets, parent.ranges))
 
 
 def noisy(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -191,6 +193,7 @@ def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
     parents = rng.choices(range(args.studies), k=args.variables)
     counts = np.bincount(parents, minlength=args.studies)
     base_vectors = np.vstack([base_study, base_item])
+    studies: list[IndexDocument] = []
     row = 0
     for start in range(0, total, BATCH):
         stop = min(start + BATCH, total)
@@ -201,11 +204,12 @@ def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
                 b = number % len(records)
                 doc = synthetic_study(records[b], number, rng, vocab)
                 doc.ranges["variables"] = int(counts[number])
+                studies.append(doc)
                 base_rows.append(b)
             else:
                 v = number - args.studies
                 b = rng.randrange(len(items))
-                doc = synthetic_variable(items[b], v, f"bench-study-{parents[v]}")
+                doc = synthetic_variable(items[b], v, studies[parents[v]])
                 base_rows.append(len(records) + b)
             batch.append(doc)
         rows = list(range(row, row + len(batch)))

@@ -4,7 +4,7 @@ its own stemmer, and a query in that language meets it through its stems."""
 from __future__ import annotations
 
 from discovery.index.documents import IndexDocument
-from discovery.index.lexical import FEW_GROUPS, LexicalIndex, LexicalQuery
+from discovery.index.lexical import LexicalFilter, LexicalIndex, LexicalQuery
 
 
 def document(rid: str, text: str, languages: list[str]) -> IndexDocument:
@@ -31,19 +31,31 @@ def test_spellings_of_one_word_count_as_one(tmp_path):
     assert index.search(LexicalQuery([["behavior", "behaviour"]], {}), 10)[0].tolist() == [0]
 
 
-def test_a_search_within_groups_finds_the_same_rows_with_few_ids_or_many(tmp_path):
+def test_filters_run_inside_tantivy_on_the_values_items_inherit(tmp_path):
     index = LexicalIndex(tmp_path / "lexical", create=True)
+    countries = ["Finland", "Germany", "Finland", "United Kingdom"]
     studies = [IndexDocument(id=f"s{i}", kind="study", parent=None, title=f"Study {i} of sleep",
-                             fields={"title": "sleep"}, embed_text="") for i in range(4)]
+                             fields={"title": "sleep"}, embed_text="",
+                             facets={"country": [countries[i]]},
+                             ranges={"year_start": 1990 + 10 * i, "year_end": 1995 + 10 * i})
+               for i in range(4)]
     items = [IndexDocument(id=f"s{i % 4}.q{i}", kind="question", parent=f"s{i % 4}",
-                           title="Hours of sleep", fields={"title": "Hours of sleep"}, embed_text="")
+                           title="Hours of sleep", fields={"title": "Hours of sleep"}, embed_text="",
+                           inherited=studies[i % 4].filter_values())
              for i in range(12)]
     index.add(list(range(16)), studies + items)
     index.commit()
     query = LexicalQuery([["sleep"]], {})
-    few = ["s1", "s3"]
-    many = few + [f"absent{i}" for i in range(FEW_GROUPS)]  # past FEW_GROUPS: a term set
-    found = [sorted(index.search(query, 100, groups)[0].tolist()) for groups in (few, many)]
-    expected = [1, 3] + [4 + i for i in range(12) if i % 4 in (1, 3)]
-    assert found == [expected, expected]
-    assert index.search(query, 100, [])[0].tolist() == []
+
+    def found(**clauses) -> list[int]:
+        return sorted(index.search(query, 100, LexicalFilter(**clauses))[0].tolist())
+
+    finnish = [0, 2] + [4 + i for i in range(12) if i % 4 in (0, 2)]
+    assert found(values=[("country", ["finland"])]) == finnish  # keys, as facet_keys makes them
+    assert found(values=[("country", ["finland"])], kinds=["study"]) == [0, 2]
+    assert found(values=[("country", [])]) == []  # a value the index lacks finds nothing
+    # years: 1990-95, 2000-05, 2010-15, 2020-25; a span matches where it overlaps
+    assert found(ranges={"year": (2004.0, 2011.0)}, kinds=["study"]) == [1, 2]
+    assert found(ranges={"year": (None, 1999.0)}, kinds=["study"]) == [0]
+    assert found(ranges={"sample_size": (None, None)}) == []  # no record has one
+    assert found(group="s3") == [3] + [4 + i for i in range(12) if i % 4 == 3]

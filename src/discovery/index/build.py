@@ -29,16 +29,18 @@ from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.index.columns import Columns
 from discovery.index.docstore import DocStore
-from discovery.index.documents import IndexDocument, declared_languages, index_document
+from discovery.index.documents import (FilterValues, IndexDocument, declared_languages,
+                                       filter_values, index_document)
 from discovery.index.embed import MODELS, EmbeddingCache, get_embedder, model_key
 from discovery.index.generations import GenerationFiles, building, index_root, link_tree
-from discovery.index.lexical import LexicalIndex
+from discovery.index.lexical import LexicalIndex, filter_terms
 from discovery.index.vectors import VectorIndex
 from discovery.model import ITEM_KINDS
 
 BATCH = 2000
-FORMAT = 7  # bump when the layout changes: an older index is then rebuilt (5: generations;
-# 6: normalised facet values and the questionnaire facet; 7: title vectors)
+FORMAT = 8  # bump when the layout changes: an older index is then rebuilt (5: generations;
+# 6: normalised facet values and the questionnaire facet; 7: title vectors; 8: filter values in
+# the lexical index)
 # The search index's model, chosen by `discovery eval` on the tuning judgments (README, "Search"):
 # on the 26 English tuning queries MiniLM and multilingual e5 are within noise (hybrid nDCG@10
 # 0.703 / 0.688), on the 14 non-English ones e5 is far ahead (0.434 / 0.308): MiniLM reads
@@ -80,17 +82,23 @@ def write_meta(files: GenerationFiles, key: str, seq: int, next_row: int, docume
 
 def read_documents(catalogue: CatalogueStore, ids: list[str]) -> list[IndexDocument]:
     """The index documents of `ids` that still exist, each with its children's titles; an item
-    that declares no language is read in its parent's."""
+    is filtered by its parent's facet values and ranges, and read in its parent's language if it
+    declares none."""
     children = catalogue.child_titles(ids)
     documents = [index_document(stored, children.get(stored.id, []))
                  for stored in catalogue.read_records(ids)]
-    unsure = sorted({doc.parent for doc in documents if doc.parent and not doc.languages})
-    if unsure:
-        parents = {stored.id: declared_languages(stored.data)
-                   for stored in catalogue.read_records(unsure)}
-        for doc in documents:
-            if doc.parent and not doc.languages:
-                doc.languages = parents.get(doc.parent, [])
+    items = [doc for doc in documents if doc.parent and doc.kind in ITEM_KINDS]
+    wanted = sorted({doc.parent for doc in documents if doc.parent and not doc.languages}
+                    | {doc.parent for doc in items if doc.parent})
+    parents = {stored.id: stored for stored in catalogue.read_records(wanted)} if wanted else {}
+    for doc in documents:
+        parent = parents.get(doc.parent) if doc.parent else None
+        if parent is None:
+            continue
+        if not doc.languages:
+            doc.languages = declared_languages(parent.data)
+        if doc.kind in ITEM_KINDS:
+            doc.inherited = filter_values(parent)
     return documents
 
 
@@ -150,6 +158,7 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
                 else VectorIndex.flat(spec.dim)
             next_row = meta["next_row"] if meta and not full else 0  # rows are never reused
             old = docs.rows_of(upserted + deleted)
+            filtered_by = docs.filter_values(upserted + deleted) if not full else {}
             dead = np.fromiter(old.values(), np.int64, len(old))
             lexical.delete(dead.tolist())
             vectors.remove(dead)
@@ -175,6 +184,8 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
                 if progress:
                     progress("indexing", done, len(upserted))
             cache.close()
+            if not full:
+                _refilter_items(catalogue, docs, lexical, filtered_by, set(upserted + deleted))
             lexical.commit()
             vectors.save(files.vectors)
             titles.save(files.titles)
@@ -190,6 +201,26 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
                         encoded=encoded, documents=live, seq=seq,
                         seconds=time.perf_counter() - started, generation=build.name,
                         interrupted=build.interrupted)
+
+
+def _refilter_items(catalogue: CatalogueStore, docs: DocStore, lexical: LexicalIndex,
+                    before: dict[str, FilterValues], changed: set[str]) -> None:
+    """Items carry their parent's filter values in the lexical index: rewrite (under the same
+    rows) those of items left unchanged under a parent whose values changed, appeared or went."""
+    after = docs.filter_values(sorted(changed))
+    moved = sorted(rid for rid in changed
+                   if _carried(before.get(rid)) != _carried(after.get(rid)))
+    items = {rid: row for rid, row in docs.items_under(moved).items() if rid not in changed}
+    ids = sorted(items)
+    for start in range(0, len(ids), BATCH):
+        documents = read_documents(catalogue, ids[start:start + BATCH])
+        rows = [items[doc.id] for doc in documents]
+        lexical.delete(rows)
+        lexical.add(rows, documents)
+
+
+def _carried(values: FilterValues | None) -> object:
+    return None if values is None else filter_terms(values)
 
 
 def _carry_over(previous: GenerationFiles, files: GenerationFiles) -> None:

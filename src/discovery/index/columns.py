@@ -275,8 +275,12 @@ class RowFilter:
                  ) -> None:
         self.columns = columns
         self.kinds = columns.kind_codes(filters["kind"]) if filters.get("kind") else None
-        self.values = [(columns.value_codes(name, wanted), columns.facets[name])
-                       for name, wanted in filters.items() if wanted and name != "kind"]
+        named = [(name, columns.value_codes(name, wanted)) for name, wanted in filters.items()
+                 if wanted and name != "kind"]
+        self.values = [(codes, columns.facets[name]) for name, codes in named]
+        # the same values by facet and key, as an engine indexing the keys looks them up
+        self.keys = [(name, [value_key(name, columns.facets[name].vocab[code]) for code in codes])
+                     for name, codes in named]
         self.ranges = dict(ranges)
         for name in self.ranges:
             if name not in RANGES:

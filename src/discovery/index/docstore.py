@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from discovery.index.documents import IndexDocument
+from discovery.index.documents import FilterValues, IndexDocument
 from discovery.index.vocabulary import Vocabulary
+from discovery.model import ITEM_KINDS
 from discovery.sqlite import connect, immediate, select_in
 
 SCHEMA = """
@@ -62,6 +63,17 @@ class DocStore:
         """The parents of those of `ids` that have one."""
         return {parent for (parent,) in select_in(
             self.db, "SELECT parent FROM docs WHERE id IN ({marks}) AND parent IS NOT NULL", ids)}
+
+    def filter_values(self, ids: list[str]) -> dict[str, FilterValues]:
+        """The facet values and ranges stored for those of `ids` that are live."""
+        return {rid: FilterValues(json.loads(facets), json.loads(ranges)) for rid, facets, ranges
+                in select_in(self.db, "SELECT id, facets, ranges FROM docs WHERE id IN ({marks})", ids)}
+
+    def items_under(self, parents: list[str]) -> dict[str, int]:
+        """The rows of the items (variables, questions) grouped under any of `parents`, by id."""
+        kinds = ",".join("?" * len(ITEM_KINDS))
+        return dict(select_in(self.db, f"SELECT id, row FROM docs WHERE kind IN ({kinds}) "
+                              "AND parent IN ({marks})", parents, ITEM_KINDS))
 
     def max_row(self) -> int:
         """The highest live row; -1 when there is none."""

@@ -36,6 +36,26 @@ class IndexDocument:
     aliases: dict[str, bool] = field(default_factory=dict)  # exact-name keys -> is a code
     family: str | None = None  # versions of one instrument or study share it
     languages: list[str] = field(default_factory=list)  # ISO 639-1, declared (items: their parent's)
+    # what filters read for this record when it is an item under a parent: the parent's facet
+    # values and ranges (`columns.py`); None for a record filtered by its own
+    inherited: FilterValues | None = None
+
+    def filter_values(self) -> FilterValues:
+        return self.inherited or FilterValues(self.facets, self.ranges)
+
+
+@dataclass
+class FilterValues:
+    """The facet values and numeric ranges a record is filtered by."""
+
+    facets: dict[str, list[str]]
+    ranges: dict[str, float | None]
+
+
+def filter_values(stored: StoredRecord) -> FilterValues:
+    """What filters read of a record that items are grouped under (its item count aside, which
+    filters on items do not read from the lexical index: `lexical.CARRIED_RANGES`)."""
+    return FilterValues(facet_values(stored), range_values(stored.data, 0))
 
 
 def index_document(stored: StoredRecord, children: list[str] | None = None) -> IndexDocument:

@@ -15,6 +15,12 @@ language (`disjunction_max`), not the sum of them.
 Queries are built from analysed terms rather than parsed, so user input is never query syntax;
 a record holding every term gets its match counted again (coordination, which BM25 lacks), and
 a word may come in several spellings (behaviour, behavior) that count as one.
+
+A query's filters run inside tantivy (`LexicalFilter`): every document carries its kind and, as
+raw terms and numbers, the facet value keys and ranges filters read for it, which for an item are
+its parent's (`columns.py`), so a filtered query intersects posting lists instead of reading
+thousands of matches and dropping most. A variable count is not carried: it changes whenever an
+item is added, and items would all have to be rewritten with it.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
-from discovery.index.documents import IndexDocument
+from discovery.index.columns import FACETS, SPANS
+from discovery.index.documents import FilterValues, IndexDocument
+from discovery.index.facet_keys import value_key
 from discovery.model import ITEM_KINDS
 
 ANALYZER = "discovery_en"
@@ -39,7 +47,7 @@ TITLE_BOOST = 2.0
 TIE_BREAKER = 0.3  # how much a term's match in the other field adds to its best one
 COORDINATION = 1.0  # what holding every query term adds, relative to the terms' own scores
 SIDES = ("records", "items")
-FEW_GROUPS = 300  # group ids up to which a filter looks each up rather than using a term set
+CARRIED_RANGES = (*SPANS, "sample_size")  # the ranges a filter reads from the lexical index
 
 
 def analyzer() -> tantivy.TextAnalyzer:
@@ -85,6 +93,73 @@ def native_field(language: str) -> str:
     return f"text_{language}"
 
 
+def facet_field(name: str) -> str:
+    return f"facet_{name}"
+
+
+def range_fields(name: str) -> tuple[str, str]:
+    """The fields holding a range's lowest and highest value (one number: both the same)."""
+    return f"range_{name}_min", f"range_{name}_max"
+
+
+@dataclass
+class LexicalFilter:
+    """Filter clauses tantivy evaluates: each document's own kind, and the facet value keys and
+    ranges of the record it is filtered by; every clause must hold, any value within one."""
+
+    kinds: list[str] = field(default_factory=list)
+    values: list[tuple[str, list[str]]] = field(default_factory=list)  # facet, value keys
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    group: str | None = None  # only this record and the items grouped under it
+
+    def query(self, schema: tantivy.Schema) -> tantivy.Query:
+        clauses = [_any_term(schema, "kind", self.kinds)] if self.kinds else []
+        if self.group is not None:
+            clauses.append(tantivy.Query.term_query(schema, "group", self.group))
+        clauses += [_any_term(schema, facet_field(name), keys) for name, keys in self.values]
+        for name, (low, high) in self.ranges.items():
+            lowest, highest = range_fields(name)  # a span overlaps [low, high]
+            if low is None and high is None:
+                clauses.append(tantivy.Query.exists_query(highest))
+            if low is not None:
+                clauses.append(tantivy.Query.range_query(schema, highest, tantivy.FieldType.Float,
+                                                         lower_bound=float(low)))
+            if high is not None:
+                clauses.append(tantivy.Query.range_query(schema, lowest, tantivy.FieldType.Float,
+                                                         upper_bound=float(high)))
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses]) \
+            if clauses else tantivy.Query.all_query()
+
+
+def _any_term(schema: tantivy.Schema, name: str, values: list[str]) -> tantivy.Query:
+    """Documents holding any of `values` in a raw field (none: no document)."""
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, tantivy.Query.term_query(schema, name, v)) for v in values])
+
+
+def filter_terms(values: FilterValues) -> tuple[list[tuple[str, str]], list[tuple[str, float]]]:
+    """The (field, term) and (field, number) pairs a document carries for its filter values."""
+    terms_ = [(facet_field(name), value_key(name, value))
+              for name, found in sorted(values.facets.items()) if name in FACETS for value in found]
+    numbers: list[tuple[str, float]] = []
+    for name in CARRIED_RANGES:
+        found = [float(n) for n in (values.ranges.get(c) for c in SPANS.get(name, (name,)))
+                 if n is not None]
+        if found:
+            lowest, highest = range_fields(name)
+            numbers += [(lowest, min(found)), (highest, max(found))]
+    return terms_, numbers
+
+
+def _add_filter_values(document: tantivy.Document, kind: str, values: FilterValues) -> None:
+    document.add_text("kind", kind)
+    terms_, numbers = filter_terms(values)
+    for name, term in terms_:
+        document.add_text(name, term)
+    for name, number in numbers:
+        document.add_float(name, number)
+
+
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("row", stored=False, indexed=True, fast=True)
@@ -92,9 +167,14 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("text", stored=False, tokenizer_name=ANALYZER)
     for code in STEMMED:
         builder.add_text_field(native_field(code), stored=False, tokenizer_name=native_field(code))
-    # the id of the hit a document is grouped under (and its own): selective filters run inside
-    # tantivy as a set of these, instead of reading every match and discarding most
+    # the id of the hit a document is grouped under (and its own): a search within one record
     builder.add_text_field("group", stored=False, tokenizer_name="raw")
+    builder.add_text_field("kind", stored=False, tokenizer_name="raw")
+    for name in FACETS:
+        builder.add_text_field(facet_field(name), stored=False, tokenizer_name="raw")
+    for name in CARRIED_RANGES:
+        for column in range_fields(name):
+            builder.add_float_field(column, stored=False, indexed=True, fast=True)
     return builder.build()
 
 
@@ -164,22 +244,13 @@ class _Side:
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, any_term),
                                             (tantivy.Occur.Should, every_term)])
 
-    def _any_group(self, groups: list[str]) -> tantivy.Query:
-        """Documents in any of `groups`. A term set query reads much of the items' dictionary of
-        ids (5.4 ms for 200 ids at a million items); a few ids are cheaper looked up one by one
-        (2.4 ms), which stops paying near 300 (1,000: 16.0 ms against 12.3)."""
-        if 0 < len(groups) <= FEW_GROUPS:
-            return tantivy.Query.boolean_query(
-                [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "group", g)) for g in groups])
-        return tantivy.Query.term_set_query(self.schema, "group", groups)
-
-    def search(self, query_terms: LexicalQuery, limit: int, groups: list[str] | None = None
+    def search(self, query_terms: LexicalQuery, limit: int, filters: LexicalFilter | None = None
                ) -> tuple[np.ndarray, np.ndarray, int]:
         query = self.query(query_terms)
-        if groups is not None:
-            within = tantivy.Query.const_score_query(self._any_group(groups), 0.0)
-            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
-                                                 (tantivy.Occur.Must, within)])
+        if filters is not None:  # scored 0: the matches keep their own BM25 scores
+            query = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(filters.query(self.schema), 0.0))])
         result = self.searcher.search(query, limit=limit, count=True)
         addresses = [address for _, address in result.hits]
         rows = np.asarray(self.searcher.fast_field_values("row", addresses), dtype=np.int64)
@@ -204,6 +275,7 @@ class LexicalIndex:
             document.add_text("group", doc.id)
             if doc.parent and doc.kind in ITEM_KINDS:
                 document.add_text("group", doc.parent)
+            _add_filter_values(document, doc.kind, doc.filter_values())
             self.sides["items" if doc.kind in ITEM_KINDS else "records"].write().add_document(document)
 
     def delete(self, rows: list[int]) -> None:
@@ -217,13 +289,13 @@ class LexicalIndex:
         for side in self.sides.values():
             side.commit()
 
-    def search(self, query_terms: LexicalQuery, limit: int, groups: list[str] | None = None
+    def search(self, query_terms: LexicalQuery, limit: int, filters: LexicalFilter | None = None
                ) -> tuple[np.ndarray, np.ndarray, int]:
-        """Rows and BM25 scores of the best `limit` matches of both sides, and how many match;
-        with `groups`, only documents that are, or are grouped under, one of those ids."""
+        """Rows and BM25 scores of the best `limit` matches of both sides (only those passing
+        `filters`), and how many match."""
         if not query_terms.english and not any(query_terms.native.values()) or limit <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), 0
-        found = [side.search(query_terms, limit, groups) for side in self.sides.values()]
+        found = [side.search(query_terms, limit, filters) for side in self.sides.values()]
         rows = np.concatenate([f[0] for f in found])
         scores = np.concatenate([f[1] for f in found])
         best = np.lexsort((rows, -scores))[:limit]

@@ -3,10 +3,10 @@
 A reader opens the published generation and holds it (`generations.py`) until `close`, so an
 update that publishes a newer one meanwhile never changes or deletes what it reads.
 Both retrievers search inside a query's filters (`columns.RowFilter`): faiss by scoring the
-allowed rows' vectors directly when they are few, else through a bitmap of them; tantivy inside
-the allowed hits' ids when they are few, else reading deeper, checking each row found, until enough
-allowed rows are found (or every match was read). Without filters (`allowed=None`) they search as
-they are, and no mask of the whole index is built for the query: 2.5 ms a query at a million rows.
+allowed rows' vectors directly when they are few, else through a bitmap of them; tantivy with the
+filters as clauses of its own query, over the filter values every document carries. Without
+filters (`allowed=None`) they search as they are, and no mask of the whole index is built for the
+query: 2.5 ms a query at a million rows.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ from typing import Any
 import numpy as np
 
 from discovery.index.build import IndexBuildError, index_paths, read_meta
-from discovery.index.columns import Columns, RowFilter
+from discovery.index.columns import KINDS, Columns, RowFilter
 from discovery.index.docstore import DocStore
 from discovery.index.embed import get_embedder
 from discovery.index.generations import hold_current
-from discovery.index.lexical import LexicalIndex, LexicalQuery
+from discovery.index.lexical import CARRIED_RANGES, LexicalFilter, LexicalIndex, LexicalQuery
 from discovery.index.query_vectors import FILE as QUERY_VECTORS
 from discovery.index.query_vectors import open_query_vectors
 from discovery.index.vectors import RowSelector, VectorIndex
 
 
-GROUP_FILTER_LIMIT = 2000  # allowed hits up to which tantivy filters by their ids itself
 FETCH_LIMIT = 20_000  # matches read at most to find enough allowed ones
 SCORED_LIMIT = 20_000  # allowed rows up to which their vectors are scored directly, not via faiss
 QUERY_CACHE = 1024  # query vectors kept in this process's memory
@@ -101,26 +100,23 @@ class IndexReader:
                        ) -> tuple[np.ndarray, np.ndarray]:
         """The best `k` allowed rows by BM25 (any live row when `allowed` is None), best first.
 
-        When the filters leave few hits (studies, instruments...), tantivy searches only inside
-        them. Otherwise matches are read best first and the disallowed dropped: first `k`, then,
-        if too few were allowed, every match up to FETCH_LIMIT."""
-        groups = None if allowed is None else self._allowed_groups(allowed)
+        Tantivy applies the filters itself (`lexical.LexicalFilter`). What it does not carry (a
+        range of variable counts; `within`'s own row) is checked on the rows found, reading
+        deeper, up to FETCH_LIMIT matches, when too few of the first `k` pass."""
+        filters = None if allowed is None else self._lexical_filter(allowed)
         limit = k
         while True:
-            rows, scores, count = self.lexical.search(query_terms, limit, groups)
+            rows, scores, count = self.lexical.search(query_terms, limit, filters)
             rows, scores = self._kept(rows, scores, allowed)
             if len(rows) >= k or limit >= count or limit >= FETCH_LIMIT:
                 return rows[:k], scores[:k]
             limit = min(count, FETCH_LIMIT)
 
-    def _allowed_groups(self, allowed: RowFilter) -> list[str] | None:
-        """Ids of the hits the filters allow, when there are few enough to search inside."""
-        if not allowed.bounded():
-            return None
-        tops = allowed.tops()
-        if len(tops) > GROUP_FILTER_LIMIT:
-            return None
-        return self.docs.ids_of(tops.tolist())
+    def _lexical_filter(self, allowed: RowFilter) -> LexicalFilter:
+        kinds = [] if allowed.kinds is None else [KINDS[code] for code in allowed.kinds]
+        group = None if allowed.within is None else self.docs.ids_of([allowed.within])[0]
+        return LexicalFilter(kinds, allowed.keys, {name: bounds for name, bounds in allowed.ranges.items()
+                                                   if name in CARRIED_RANGES}, group)
 
     def semantic_search(self, vector: np.ndarray, k: int, allowed: RowFilter | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
