@@ -1,19 +1,79 @@
-"""Opening the published index for reading."""
+"""Opening the published index for reading, and its retrieval primitives on the shared small index:
+a filtered lexical search (tantivy with the filters as clauses) finds exactly what filtering every
+match afterwards finds, in the same order with the same scores."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from discovery.index.build import FORMAT, IndexBuildError, index_paths
+from discovery.index.columns import RowFilter
 from discovery.index.generations import current_name
+from discovery.index.lexical import LexicalQuery
 from discovery.index.reader import IndexReader
 from tests.search.built_index import private_copy
 
+FSD = "financial-awareness-of-finnish-people-2014"
+QUERIES = ["anxiety", "nervous anxious on edge", "savings retirement money", "parental drug use",
+           "sleep", "Einkommen Beruf", "worry"]
+FILTERS = [  # (filters, ranges, within, whether any query finds something)
+    ({"kind": ["variable"]}, {}, None, True),
+    ({"kind": ["question", "variable"], "country": ["Finland"]}, {}, None, True),
+    ({"country": ["Germany", "Finland"]}, {}, None, True),
+    ({"country": ["DE"], "language": ["de"]}, {}, None, True),
+    ({"topic": ["Savings", "drug use"]}, {}, None, True),
+    ({"country": ["Atlantis"]}, {}, None, False),  # a value the index lacks
+    ({}, {"year": (1995.0, 2015.0)}, None, True),
+    ({"kind": ["variable"]}, {"year": (None, 2015.0)}, None, True),
+    ({}, {"year": (2021.0, None)}, None, True),
+    ({}, {"sample_size": (1000.0, None)}, None, False),  # no record here states one
+    ({}, {"age": (None, None)}, None, False),  # nor an age span
+    ({}, {"variables": (10.0, None)}, None, True),  # not carried by tantivy: checked on what it finds
+    ({"kind": ["variable"]}, {}, FSD, True),
+]
+
+
+@pytest.fixture(scope="module")
+def reader(index_data):
+    opened = IndexReader(index_data)
+    yield opened
+    opened.close()
+
+
+def filtered_afterwards(reader: IndexReader, query: LexicalQuery, allowed: RowFilter
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Every match, best first, then the allowed ones: what the filters must find."""
+    rows, scores, _ = reader.lexical.search(query, reader.columns.size)
+    keep = allowed.allows(rows)
+    return rows[keep], scores[keep]
+
+
+@pytest.mark.parametrize("filters, ranges, within, finds", FILTERS)
+def test_a_filtered_lexical_search_finds_what_filtering_every_match_finds(reader, filters, ranges,
+                                                                          within, finds):
+    row = None if within is None else reader.row_of(within)
+    allowed = RowFilter(reader.columns, filters, ranges, row)
+    found_any = False
+    for q in QUERIES:
+        query = LexicalQuery.of(q)
+        expected_rows, expected_scores = filtered_afterwards(reader, query, allowed)
+        rows, scores = reader.lexical_search(query, reader.columns.size, allowed)
+        assert rows.tolist() == expected_rows.tolist(), q
+        assert scores.tolist() == expected_scores.tolist(), q  # the filter adds nothing to BM25
+        found_any |= len(rows) > 0
+        k = 3  # the best few: the same scores, and the same rows above a tie at the cut
+        rows, scores = reader.lexical_search(query, k, allowed)
+        assert scores.tolist() == expected_scores[:k].tolist(), q
+        above = scores > scores[-1] if len(scores) else scores.astype(bool)
+        assert rows[above].tolist() == expected_rows[:k][above].tolist(), q
+    assert found_any == finds
+
 
 def test_an_index_of_an_older_format_is_refused_with_what_to_run(index_data, tmp_path):
-    """Format 6 had no title vectors: its generation is not read, and the message says so."""
+    """An older format (7 had no filter values in tantivy) is not read, and the message says so."""
     data = private_copy(index_data, tmp_path / "data")
     root = index_paths(data).root
     meta_file = root / current_name(root) / "meta.json"
