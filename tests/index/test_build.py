@@ -11,6 +11,9 @@ from discovery.catalogue.ingest import ingest
 from discovery.catalogue.store import Catalogue
 from discovery.harvest.files import documents, expand
 from discovery.index.build import index_paths, update_index
+from discovery.index.columns import RowFilter
+from discovery.index.lexical import LexicalQuery
+from discovery.index.reader import IndexReader
 from discovery.index.generations import published_meta
 from discovery.index.reader import IndexReader
 from discovery.model import ITEM_KINDS
@@ -134,3 +137,19 @@ def test_a_rebuild_answers_as_the_incrementally_updated_index(updated, tmp_path)
         assert [s for _, s, _ in new] == pytest.approx([s for _, s, _ in old], rel=0.05)
     update(rebuilt, rebuild=True)
     assert answers(rebuilt) == fresh  # and rebuilding is deterministic, scores included
+
+
+def test_items_added_by_an_update_are_filtered_by_their_parents_values(updated):
+    """The pilot survey (2020) came in by an update: a year filter inside tantivy finds its item by
+    the study's year, which the item itself does not state (it carries its parent's values)."""
+    def items_in(year: float) -> list[str]:
+        reader = IndexReader(updated)
+        try:
+            allowed = RowFilter(reader.columns, {"kind": ["variable"]}, {"year": (year, year)})
+            rows, _ = reader.lexical_search(LexicalQuery.of("wake up too early"), 10, allowed)
+            return [reader.docs.titles(rows.tolist())[r][0] for r in rows.tolist()]
+        finally:
+            reader.close()
+
+    assert items_in(2020.0) == ["sleep-pilot.s1"]
+    assert items_in(2021.0) == []
