@@ -13,7 +13,6 @@ from discovery.harvest.files import documents, expand
 from discovery.index.build import index_paths, update_index
 from discovery.index.columns import RowFilter
 from discovery.index.lexical import LexicalQuery
-from discovery.index.reader import IndexReader
 from discovery.index.generations import published_meta
 from discovery.index.reader import IndexReader
 from discovery.model import ITEM_KINDS
