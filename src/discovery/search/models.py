@@ -1,7 +1,9 @@
 """What a search asks and answers: the contract shared by the CLI, the JSON API and the pages.
 
-Facet names are the index's facet columns; `filters` are exact values (any of the values within
-one facet, all facets together), `ranges` are inclusive numeric bounds on the range columns.
+The contract is owned here, not by a backend: the facets, ranges, kinds and sorts a request may
+name, which every searcher (`searcher.Searcher`) answers. `filters` are exact values (any of the
+values within one facet, all facets together), `ranges` are inclusive numeric bounds (a year or
+age span matches where it overlaps the asked one).
 
 A request is bounded in size: it is cached with its results, and an unbounded one (a query or
 filter list of megabytes, from `POST /api/search`) let one client fill the server's memory.
@@ -14,13 +16,16 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, Strict, StrictFloat, StringConstraints
 from pydantic.config import JsonDict
 
-from discovery.index import columns
-
 Mode = Literal["hybrid", "lexical", "semantic"]
 Sort = Literal["relevance", "recent", "sample_size", "variables"]
 
-FACETS = ("kind", *columns.FACETS)
-RANGES = columns.RANGES  # year and age match an overlapping span
+KINDS = ("study", "dataset", "variable", "instrument", "question", "project", "output", "organisation",
+         "person")
+# the facets of the record a hit is grouped under; `kind` is each matched row's own
+VALUE_FACETS = ("source", "catalogue", "country", "language", "topic", "design", "resource_type",
+                "funder", "questionnaire")
+FACETS = ("kind", *VALUE_FACETS)
+RANGES = ("year", "age", "sample_size", "variables")  # year and age match an overlapping span
 MAX_PAGE_SIZE = 100
 MAX_QUERY = 1000  # characters
 MAX_FILTER_VALUES = 50  # per facet
@@ -45,7 +50,7 @@ Bounds = Annotated[tuple[StrictFloat | None, StrictFloat | None], Strict(False)]
 # The schema names the facets, ranges and kinds; the search service refuses others by name.
 FILTERS_SCHEMA: JsonDict = {"propertyNames": {"enum": list(FACETS)},
                   "properties": {"kind": {"type": "array", "maxItems": MAX_FILTER_VALUES,
-                                          "items": {"enum": list(columns.KINDS)}}}}
+                                          "items": {"enum": list(KINDS)}}}}
 RANGES_SCHEMA: JsonDict = {"propertyNames": {"enum": list(RANGES)},
                  "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2,
                                           "items": {"type": ["number", "null"]},

@@ -30,7 +30,7 @@ from discovery.catalogue.backends import open_catalogue
 from discovery.errors import NotFoundError
 from discovery.index.aliases import query_phrases
 from discovery.index.build import index_paths
-from discovery.index.columns import FACETS, RowFilter
+from discovery.index.columns import RowFilter
 from discovery.index.generations import Pointer
 from discovery.index.lexical import LexicalQuery
 from discovery.index.reader import IndexReader
@@ -39,8 +39,8 @@ from discovery.search import cursor as cursors
 from discovery.search.explain import matched_fields, summary
 from discovery.search.fusion import Fused, Ranked, fuse
 from discovery.search.grouping import Grouped, group
-from discovery.search.models import (Explanation, FacetValue, Hit, SearchRequest, SearchResults,
-                                     VariableHit, Version)
+from discovery.search.models import (FACETS, Explanation, FacetValue, Hit, SearchRequest,
+                                     SearchResults, VariableHit, Version)
 from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS, Deadline
 from discovery.search.relevance import LEXICAL_FLOOR, SemanticCut, semantic_cut
 from discovery.search.query import Understood, understand
@@ -102,11 +102,12 @@ def _on_one_generation(method: Callable[Concatenate[SearchService, P], R]
 
 
 class SearchService:
-    """The published index, cheap to query many times, from several threads (it only reads; the
-    query-vector cache has its own lock). Each query first checks the index's pointer file (one
-    small read, `generations.py`); when `discovery index` has published a newer generation, the
-    query that notices opens it and swaps it in, while calls already running finish on the old
-    one, which is closed (and its folder deleted when no other process holds it) after the last."""
+    """The local searcher (`searcher.Searcher`) over the published index, cheap to query many times,
+    from several threads (it only reads; the query-vector cache has its own lock). Each query first
+    checks the index's pointer file (one small read, `generations.py`); when `discovery index` has
+    published a newer generation, the query that notices opens it and swaps it in, while calls
+    already running finish on the old one, which is closed (and its folder deleted when no other
+    process holds it) after the last."""
 
     def __init__(self, data_dir: Path, depth: int = DEPTH, fusion: str = DEFAULT_FUSION,
                  seconds: float = SEARCH_SECONDS, facet_seconds: float = FACET_SECONDS) -> None:
@@ -378,9 +379,9 @@ class SearchService:
         if request.collapse and request.group:  # versions shown as one hit count once
             owners, groups = columns.family[owners], columns.family[hits]
         found: dict[str, list[FacetValue]] = {}
-        for name in ("kind", *FACETS):
+        for name in FACETS:
             if deadline.passed():
-                return found, [n for n in ("kind", *FACETS) if n not in found]
+                return found, [n for n in FACETS if n not in found]
             counts = (columns.kind_counts(pool.rows, owners) if name == "kind"
                       else columns.counts(name, hits, FACET_VALUES, groups))
             found[name] = [FacetValue(value=v, count=n) for v, n in counts]

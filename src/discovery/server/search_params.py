@@ -20,8 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pydantic import ConfigDict, ValidationError
 
 from discovery.errors import DiscoveryError
-from discovery.index.columns import KINDS
-from discovery.search.models import FACETS, RANGES, SearchRequest
+from discovery.search.models import FACETS, KINDS, RANGES, SearchRequest
 
 MAX_FILTERS = 50  # filter= (or range=) parameters in one request
 _NUMBER = r"-?\d+(\.\d+)?"
