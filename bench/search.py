@@ -193,7 +193,7 @@ def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
     parents = rng.choices(range(args.studies), k=args.variables)
     counts = np.bincount(parents, minlength=args.studies)
     base_vectors = np.vstack([base_study, base_item])
-    studies: list[IndexDocument] = []
+    study_docs: list[IndexDocument] = []  # by number, for their variables' filter values
     row = 0
     for start in range(0, total, BATCH):
         stop = min(start + BATCH, total)
@@ -204,12 +204,12 @@ def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
                 b = number % len(records)
                 doc = synthetic_study(records[b], number, rng, vocab)
                 doc.ranges["variables"] = int(counts[number])
-                studies.append(doc)
+                study_docs.append(doc)
                 base_rows.append(b)
             else:
                 v = number - args.studies
                 b = rng.randrange(len(items))
-                doc = synthetic_variable(items[b], v, studies[parents[v]])
+                doc = synthetic_variable(items[b], v, study_docs[parents[v]])
                 base_rows.append(len(records) + b)
             batch.append(doc)
         rows = list(range(row, row + len(batch)))
