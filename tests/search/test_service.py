@@ -3,10 +3,11 @@ filters, ranges, facets, sorting, cursor paging, similar-to and explanations."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from discovery.errors import NotFoundError
-from discovery.index.columns import FilterError
+from discovery.index.columns import FilterError, RowFilter
 from discovery.search.cursor import CursorError
 from discovery.search.models import SearchRequest
 
@@ -168,3 +169,22 @@ def test_within_a_record_only_its_own_items_fit_ranked_as_the_whole_search_ranks
 def test_the_model_and_timing_are_reported(service):
     results = search(service, "household income")
     assert results.model == "minilm-l6-int8" and results.took_ms > 0
+
+
+@pytest.mark.parametrize("filters", [{"kind": ["variable"]}, {"country": ["Finland", "Germany"]},
+                                     {"kind": ["variable"], "topic": ["Savings", "drug use"]}])
+@pytest.mark.parametrize("q", ["anxiety worry", "savings retirement money", "parental drug use"])
+def test_a_filtered_lexical_search_lists_the_unfiltered_hits_that_pass_in_their_order(service, q,
+                                                                                      filters):
+    """The filters run inside tantivy; what they list is what filtering the unfiltered list gives."""
+    options = {"mode": "lexical", "group": False, "size": 100, "facets": False}
+    unfiltered = search(service, q, **options)
+    index = service.index
+    rows = index.docs.rows_of([h.id for h in unfiltered.hits])
+    allowed = RowFilter(index.columns, filters, {})
+    passing = allowed.allows(np.asarray([rows[h.id] for h in unfiltered.hits], np.int64))
+    expected = [(h.id, h.score) for h, ok in zip(unfiltered.hits, passing, strict=True) if ok]
+    filtered = search(service, q, filters=filters, **options)
+    assert unfiltered.total < 100 and unfiltered.total_exact  # every unfiltered hit was compared
+    assert [(h.id, h.score) for h in filtered.hits] == expected
+    assert filtered.total == len(expected)
