@@ -1,4 +1,5 @@
-"""The catalogue on a real SQLite file: upserts, aliases, merging, history, deletions, rollback."""
+"""The catalogue on each backend (a real SQLite file, a real PostgreSQL database): upserts,
+aliases, merging, history, deletions, rollback."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import zlib
 
 import pytest
 
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.catalogue.store import Catalogue
 from discovery.errors import NotFoundError
 from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Provenance,
@@ -31,14 +33,8 @@ def variable(name: str, label: str = "Age", location: str = "a.xml") -> Variable
                     provenance=provenance(location))
 
 
-def apply(catalogue: Catalogue, result: ParseResult, location: str = "a.xml"):
+def apply(catalogue: CatalogueStore, result: ParseResult, location: str = "a.xml"):
     return catalogue.apply(location, RAW, "2026-11-22T00:00:00+00:00", result)
-
-
-@pytest.fixture
-def catalogue(tmp_path) -> Catalogue:
-    with Catalogue(tmp_path / "data") as opened:
-        yield opened
 
 
 def test_records_are_stored_and_read_back_with_aliases(catalogue):

@@ -1,6 +1,8 @@
 """The one place that turns a target into a catalogue backend. A folder means the embedded
-default, a SQLite catalogue inside it (`store.py`); callers hold a `CatalogueStore` and never
-learn which backend, file or schema is behind it.
+default, a SQLite catalogue inside it (`store.py`); a `postgresql://` URL means the shared
+catalogue in that PostgreSQL database (`postgres.py`). Callers hold a `CatalogueStore` and never
+learn which backend, file or schema is behind it. (The CLI's --data option is where
+DISCOVERY_DATABASE_URL is read: it names the target when --data is not given.)
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from pathlib import Path
 from typing import Protocol
 
 from discovery.catalogue import store
+from discovery.catalogue.postgres_connection import is_database_url
 from discovery.catalogue.protocol import CatalogueStore
+from discovery.errors import CatalogueError
+
+Target = str | Path  # a folder, or a postgresql:// URL
 
 
 class DataVersion(Protocol):
@@ -20,16 +26,49 @@ class DataVersion(Protocol):
     def close(self) -> None: ...
 
 
-def open_catalogue(target: str | Path) -> CatalogueStore:
-    """The catalogue at `target`, created if needed."""
+def open_catalogue(target: Target) -> CatalogueStore:
+    """The catalogue at `target`: a folder's is created if needed; a database's schema must
+    have been made by `discovery migrate`."""
+    if is_database_url(target):
+        from discovery.catalogue.postgres import PostgresCatalogue  # psycopg loads only for servers
+        return PostgresCatalogue(str(target))
     return store.Catalogue(target)
 
 
-def catalogue_exists(target: str | Path) -> bool:
+def migrate(target: Target) -> str:
+    """Create or upgrade the catalogue's schema at `target`; says what was done."""
+    if is_database_url(target):
+        from discovery.catalogue.postgres_connection import shown
+        from discovery.catalogue.postgres_schema import migrate as migrate_database
+        before, after = migrate_database(str(target))
+        where = shown(str(target))
+        if before == after:
+            return f"{where}: the catalogue's schema is already at version {after}"
+        return f"{where}: the catalogue's schema went from version {before} to {after}"
+    store.Catalogue(target).close()  # a SQLite catalogue upgrades itself whenever it is opened
+    return f"{target}: the SQLite catalogue is up to date"
+
+
+def catalogue_exists(target: Target) -> bool:
     """Whether `target` holds a catalogue already (serving and matching need one)."""
+    if is_database_url(target):
+        from discovery.catalogue.postgres_connection import connect
+        from discovery.catalogue.postgres_schema import version
+        with connect(str(target)) as db:
+            return version(db) > 0
     return store.exists(Path(target))
 
 
-def data_version(target: str | Path) -> DataVersion:
+def local_folder(target: Target, needed_by: str) -> Path:
+    """The folder of an embedded catalogue, for what only runs beside one (the search index
+    and what reads it); a database target is refused in one line."""
+    if is_database_url(target):
+        raise CatalogueError(f"{needed_by} needs a folder: search on a PostgreSQL catalogue is "
+                             "not built yet", hint="pass --data FOLDER; ingest, show, list, stats, "
+                             "quarantine, link, links and export work on a postgresql:// target")
+    return Path(target)
+
+
+def data_version(target: Target) -> DataVersion:
     """A reader of the catalogue's data version that never writes to it."""
-    return store.ReadOnlyVersion(Path(target))
+    return store.ReadOnlyVersion(local_folder(target, "the page cache"))

@@ -1,0 +1,143 @@
+"""The PostgreSQL catalogue's versioned schema: the steps that build it, `migrate`, which brings a
+database up to the current version in one transaction, and the check every opening makes.
+
+A server is shared and its roles may not allow creating tables, so opening never changes the
+schema: a database without the current version is refused with a hint to run
+`discovery migrate`. Text keys use the "C" collation so that ids sort by code point, as they do
+in the SQLite catalogue and in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from discovery.catalogue.postgres_connection import connect, one_line, shown
+from discovery.errors import CatalogueError
+
+VERSION_TABLE = "discovery_schema"
+# Taken by migrations and by every catalogue write: writers queue one after another, as SQLite's
+# IMMEDIATE transactions make them, so history numbers commit in order and ids are kept by rules
+# that read before they write. The number is arbitrary; it only has to be Discovery's own.
+WRITE_LOCK = 0x44697363  # "Disc"
+
+_T = 'TEXT COLLATE "C"'
+# MIGRATIONS[n] takes a database from version n to n + 1; the schema's version is their count.
+MIGRATIONS: tuple[str, ...] = (
+    f"""
+CREATE TABLE {VERSION_TABLE} (version INTEGER NOT NULL);
+CREATE TABLE documents (
+    hash {_T} PRIMARY KEY, location {_T} NOT NULL, size BIGINT NOT NULL,
+    fetched_at {_T} NOT NULL, raw BYTEA NOT NULL);
+CREATE TABLE records (
+    id {_T} PRIMARY KEY, kind {_T} NOT NULL, title {_T} NOT NULL, parent {_T},
+    data TEXT NOT NULL, data_hash {_T} NOT NULL, created_at {_T} NOT NULL, updated_at {_T} NOT NULL,
+    stored_order BIGINT GENERATED ALWAYS AS IDENTITY);
+CREATE INDEX records_kind ON records(kind);
+CREATE INDEX records_parent ON records(parent, stored_order);
+CREATE TABLE record_sources (
+    record_id {_T} NOT NULL, location {_T} NOT NULL, source {_T} NOT NULL, record_key {_T},
+    catalogue {_T}, document_hash {_T} NOT NULL, fetched_at {_T} NOT NULL,
+    data TEXT NOT NULL, data_hash {_T} NOT NULL, PRIMARY KEY (record_id, location));
+CREATE INDEX record_sources_location ON record_sources(location);
+CREATE TABLE aliases (
+    alias {_T} NOT NULL, value {_T} NOT NULL, record_id {_T} NOT NULL, location {_T} NOT NULL,
+    PRIMARY KEY (alias, record_id, location));
+CREATE INDEX aliases_value ON aliases(value);
+CREATE INDEX aliases_record ON aliases(record_id);
+CREATE TABLE relations (
+    subject {_T} NOT NULL, predicate {_T} NOT NULL, object {_T} NOT NULL, evidence {_T},
+    confidence DOUBLE PRECISION NOT NULL, location {_T} NOT NULL,
+    PRIMARY KEY (subject, predicate, object, location));
+CREATE INDEX relations_object ON relations(object);
+CREATE INDEX relations_location ON relations(location);
+CREATE TABLE history (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, record_id {_T} NOT NULL,
+    at {_T} NOT NULL, action {_T} NOT NULL, data_hash {_T}, location {_T});
+CREATE INDEX history_record ON history(record_id);
+CREATE TABLE quarantine (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at {_T} NOT NULL, location {_T} NOT NULL,
+    record {_T}, reason {_T} NOT NULL, hint {_T}, raw BYTEA, digest {_T} NOT NULL UNIQUE);
+CREATE INDEX quarantine_location ON quarantine(location);
+CREATE TABLE clusters (
+    record_id {_T} PRIMARY KEY, cluster_id {_T} NOT NULL, confidence DOUBLE PRECISION NOT NULL,
+    evidence {_T});
+CREATE INDEX clusters_cluster ON clusters(cluster_id);
+CREATE TABLE harvests (
+    endpoint {_T} NOT NULL, metadata_prefix {_T} NOT NULL, set_spec {_T} NOT NULL,
+    started_at {_T} NOT NULL, PRIMARY KEY (endpoint, metadata_prefix, set_spec));
+""",
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(url: str) -> tuple[int, int]:
+    """Bring the database at `url` to the current schema; returns (version before, after).
+    The vector extension (search will need it) is checked and created first; every step runs in
+    one transaction, so a failure leaves the database as it was."""
+    where = shown(url)
+    with connect(url) as db:
+        _create_vector(db, where)
+        with db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            before = version(db)
+            if before > SCHEMA_VERSION:
+                raise _newer(before, where)
+            try:
+                for step in MIGRATIONS[before:]:
+                    db.execute(step)
+                db.execute(f"DELETE FROM {VERSION_TABLE}")
+                db.execute(f"INSERT INTO {VERSION_TABLE} VALUES (%s)", (SCHEMA_VERSION,))
+            except psycopg.errors.InsufficientPrivilege as error:
+                raise CatalogueError(f"not allowed to change the schema: {one_line(error)}",
+                                     file=where, hint="run `discovery migrate` as a role that owns "
+                                     "the database, or grant this one CREATE on its schema") from None
+    return before, SCHEMA_VERSION
+
+
+def version(db: psycopg.Connection[Any]) -> int:
+    """The schema version a database holds: 0 when it holds no catalogue."""
+    row = db.execute("SELECT to_regclass(%s) IS NOT NULL", (VERSION_TABLE,)).fetchone()
+    if not row or not row[0]:
+        return 0
+    found = db.execute(f"SELECT max(version) FROM {VERSION_TABLE}").fetchone()
+    return int(found[0]) if found and found[0] is not None else 0
+
+
+def require_current(db: psycopg.Connection[Any], url: str) -> None:
+    """Refuse a database whose schema is missing, older or newer than this Discovery's."""
+    held = version(db)
+    if held == SCHEMA_VERSION:
+        return
+    if held > SCHEMA_VERSION:
+        raise _newer(held, shown(url))
+    reason = ("the database holds no Discovery catalogue yet" if held == 0 else
+              f"the catalogue's schema is version {held}, older than this Discovery's {SCHEMA_VERSION}")
+    raise CatalogueError(reason, file=shown(url),
+                         hint=f"run `discovery migrate --data {shown(url)}` first")
+
+
+def _create_vector(db: psycopg.Connection[Any], where: str) -> None:
+    """pgvector must be installed on the server; creating it in the database needs a superuser
+    unless someone already has (its control file does not mark it trusted)."""
+    if db.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+        return
+    if not db.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone():
+        raise CatalogueError(
+            "the PostgreSQL server has no pgvector extension", file=where,
+            hint="install pgvector on the server (e.g. `apt-get install postgresql-18-pgvector`, "
+                 "or see github.com/pgvector/pgvector), then run `discovery migrate` again")
+    try:
+        db.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.errors.InsufficientPrivilege:
+        raise CatalogueError(
+            "this role may not create the vector extension", file=where,
+            hint="have a superuser run `CREATE EXTENSION vector;` in this database once, then "
+                 "run `discovery migrate` again") from None
+
+
+def _newer(held: int, where: str) -> CatalogueError:
+    return CatalogueError(f"the catalogue's schema is version {held}, newer than this "
+                          f"Discovery's {SCHEMA_VERSION}", file=where,
+                          hint="upgrade Discovery to the version that migrated this database")

