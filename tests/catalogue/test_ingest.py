@@ -15,7 +15,7 @@ from pypdf import PdfWriter
 from pypdf.annotations import Link
 
 from discovery.catalogue.ingest import ingest
-from discovery.catalogue.store import Catalogue
+from discovery.catalogue.backends import open_catalogue
 from discovery.harvest.files import documents
 from discovery.sources.base import Document
 from discovery.sources.registry import formats
@@ -45,8 +45,8 @@ def batch(tmp_path: Path, corpus: Path, bad: dict[str, bytes]) -> Path:
     return folder
 
 
-def run(tmp_path: Path, folder: Path):
-    catalogue = Catalogue(tmp_path / "data")
+def run(target: str, folder: Path):
+    catalogue = open_catalogue(target)
     report = ingest(catalogue, documents([str(folder)]))
     return catalogue, report
 
@@ -70,9 +70,9 @@ def ddi_with_title(title: str, extra_vars: str = "") -> bytes:
     ("binary.bin", bytes(range(256)) * 4, "unknown format"),
     ("notes.md", b"# Just some notes\n\nNothing to see.\n", "unknown format"),
 ])
-def test_bad_input_is_quarantined_and_the_batch_goes_on(tmp_path, corpus, name, content, reason):
+def test_bad_input_is_quarantined_and_the_batch_goes_on(tmp_path, target, corpus, name, content, reason):
     folder = batch(tmp_path, corpus, {name: content})
-    catalogue, report = run(tmp_path, folder)
+    catalogue, report = run(target, folder)
     assert report.stored == 2, report.failures
     assert len(report.failures) == 1
     [line] = report.failures
@@ -82,29 +82,29 @@ def test_bad_input_is_quarantined_and_the_batch_goes_on(tmp_path, corpus, name, 
     assert catalogue.counts_by_kind().get("study", 0) >= 1
 
 
-def test_xxe_never_reads_the_file_it_points_at(tmp_path, corpus):
+def test_xxe_never_reads_the_file_it_points_at(tmp_path, target, corpus):
     folder = batch(tmp_path, corpus, {"xxe.xml": XXE})
-    catalogue, _ = run(tmp_path, folder)
+    catalogue, _ = run(target, folder)
     dump = "\n".join(data for (data,) in catalogue.db.execute("SELECT data FROM records"))
     assert "root:" not in dump
 
 
-def test_utf16_without_bom_and_cp1252_are_read(tmp_path, corpus):
+def test_utf16_without_bom_and_cp1252_are_read(tmp_path, target, corpus):
     utf16 = ddi_with_title("Umfrage über Gesundheit").decode("utf-8").replace(
         'encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16-le")
     folder = batch(tmp_path, corpus, {"utf16.xml": utf16})
-    catalogue, report = run(tmp_path, folder)
+    catalogue, report = run(target, folder)
     assert report.ok, report.failures
     assert catalogue.get("umfrage-uber-gesundheit").title == "Umfrage über Gesundheit"
 
 
-def test_an_enormous_field_quarantines_that_record_only(tmp_path, corpus):
+def test_an_enormous_field_quarantines_that_record_only(tmp_path, target, corpus):
     huge = "x" * 300_000
     variables = ('<var name="ok1"><labl>Fine</labl></var>'
                  f'<var name="huge"><labl>{huge}</labl></var>'
                  '<var name="ok2"><labl>Also fine</labl></var>')
     folder = batch(tmp_path, corpus, {"huge.xml": ddi_with_title("Big fields", variables)})
-    catalogue, report = run(tmp_path, folder)
+    catalogue, report = run(target, folder)
     assert len(report.failures) == 1
     assert "huge.xml" in report.failures[0] and "record huge" in report.failures[0]
     assert "over the" in report.failures[0]
@@ -112,25 +112,25 @@ def test_an_enormous_field_quarantines_that_record_only(tmp_path, corpus):
     assert names == {"big-fields.ok1", "big-fields.ok2"}
 
 
-def test_a_missing_path_is_reported_not_raised(tmp_path):
-    catalogue = Catalogue(tmp_path / "data")
+def test_a_missing_path_is_reported_not_raised(tmp_path, target):
+    catalogue = open_catalogue(target)
     report = ingest(catalogue, documents([str(tmp_path / "nowhere.xml")]))
     assert not report.ok and "no such file" in report.failures[0]
 
 
-def test_a_file_that_parses_after_a_fix_leaves_quarantine(tmp_path, corpus):
+def test_a_file_that_parses_after_a_fix_leaves_quarantine(tmp_path, target, corpus):
     folder = batch(tmp_path, corpus, {"later.xml": ddi_with_title("Fixed")[:-30]})
-    catalogue, _ = run(tmp_path, folder)
+    catalogue, _ = run(target, folder)
     assert len(catalogue.quarantined()) == 1
     (folder / "later.xml").write_bytes(ddi_with_title("Fixed"))
     report = ingest(catalogue, documents([str(folder)]))
     assert report.ok and catalogue.quarantined() == []
 
 
-def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, corpus, monkeypatch):
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, target, corpus, monkeypatch):
     monkeypatch.setattr("discovery.harvest.files.MAX_DOCUMENT_BYTES", 1000)
     folder = batch(tmp_path, corpus, {"big.xml": ddi_with_title("x" * 2000)})
-    catalogue, report = run(tmp_path, folder)
+    catalogue, report = run(target, folder)
     assert [line for line in report.failures if "big.xml" in line and "over the 1000" in line]
 
 
@@ -145,13 +145,13 @@ SURROGATE = rb"\ud800"  # JSON's escape for half a UTF-16 pair: json.loads gives
     ("schemaorg_dcat_ckan/ckan_solr_datagovuk_price_paid_data.json", rb'\"title\": \"Price',
      rb"\\ud800"),  # in the package JSON that the Solr document holds as a string
 ])
-def test_a_lone_surrogate_quarantines_its_record_and_the_run_goes_on(tmp_path, corpus, source,
-                                                                     before, escape):
+def test_a_lone_surrogate_quarantines_its_record_and_the_run_goes_on(tmp_path, target, corpus,
+                                                                     source, before, escape):
     content = (corpus / source).read_bytes().replace(before, before + escape, 1)
     assert escape in content
     folder = batch(tmp_path, corpus, {"a_surrogate.json": content})  # read before the good ones
     for _ in range(2):  # the re-run goes the same way, and adds nothing to the quarantine
-        catalogue, report = run(tmp_path, folder)
+        catalogue, report = run(target, folder)
         assert report.stored >= 2
         assert catalogue.list_records(source_prefix=str(folder / "good_ddi.xml"))  # read after it
         assert len(report.failures) == 1 and "a_surrogate.json" in report.failures[0]
@@ -161,12 +161,12 @@ def test_a_lone_surrogate_quarantines_its_record_and_the_run_goes_on(tmp_path, c
         catalogue.close()
 
 
-def test_re_running_a_bad_batch_does_not_grow_the_quarantine(tmp_path, corpus):
+def test_re_running_a_bad_batch_does_not_grow_the_quarantine(tmp_path, corpus, target):
     huge = '<var name="huge"><labl>' + "x" * 300_000 + "</labl></var>"
     folder = batch(tmp_path, corpus, {"truncated.xml": ddi_with_title("Cut short")[:-40],
                                       "huge.xml": ddi_with_title("Big fields", huge),
                                       "empty.json": b""})
-    with Catalogue(tmp_path / "data") as catalogue:
+    with open_catalogue(target) as catalogue:
         runs = []
         for _ in range(3):
             ingest(catalogue, documents([str(folder)]))
@@ -248,19 +248,19 @@ def hostile_documents() -> list[Document]:
                    Document(location="links.pdf", content=pdf_bytes.getvalue())]
 
 
-def test_no_parser_touches_the_network_whatever_the_input_points_at(tmp_path):
+def test_no_parser_touches_the_network_whatever_the_input_points_at(target):
     """Every parser reads every hostile input (most refuse it, which is fine), then the batch is
-    ingested, with the socket layer refusing and counting every connection and name lookup."""
+    ingested, with the socket layer refusing and counting every connection and name lookup
+    (the catalogue is opened before: a PostgreSQL one connects to its server)."""
     docs = hostile_documents()
-    with watched_sockets(refuse=True) as attempts:
+    with open_catalogue(target) as catalogue, watched_sockets(refuse=True) as attempts:
         for module in formats():
             for doc in docs:
                 try:
                     module.parse(doc)
                 except Exception:  # a format reading another's bytes may fail as it likes
                     pass
-        with Catalogue(tmp_path / "data") as catalogue:
-            report = ingest(catalogue, docs)
+        report = ingest(catalogue, docs)
     assert attempts == []
     assert report.documents == len(docs)
     assert [line for line in report.failures if "context0.jsonld" in line

@@ -59,14 +59,21 @@ def catalogue_exists(target: Target) -> bool:
     return store.exists(Path(target))
 
 
+def index_folder(target: Target) -> Path | None:
+    """The folder whose search index sits beside the catalogue; None for a database, which has
+    no search index yet (search on PostgreSQL is not built)."""
+    return None if is_database_url(target) else Path(target)
+
+
 def local_folder(target: Target, needed_by: str) -> Path:
-    """The folder of an embedded catalogue, for what only runs beside one (the search index
-    and what reads it); a database target is refused in one line."""
-    if is_database_url(target):
+    """`index_folder`, for what only runs beside a search index; a database target is refused
+    in one line."""
+    folder = index_folder(target)
+    if folder is None:
         raise CatalogueError(f"{needed_by} needs a folder: search on a PostgreSQL catalogue is "
                              "not built yet", hint="pass --data FOLDER; ingest, show, list, stats, "
                              "quarantine, link, links and export work on a postgresql:// target")
-    return Path(target)
+    return folder
 
 
 def data_version(target: Target) -> DataVersion:

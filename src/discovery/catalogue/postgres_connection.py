@@ -37,8 +37,9 @@ def connect(url: str) -> psycopg.Connection[Any]:
     """A connection in autocommit mode (writes open their own transactions)."""
     try:
         conninfo_to_dict(url)
-    except psycopg.ProgrammingError as error:
-        raise CatalogueError(f"not a usable PostgreSQL URL: {one_line(error)}", file=shown(url),
+    except psycopg.ProgrammingError as error:  # libpq quotes the URL, password and all
+        reason = one_line(error).replace(url, "(the URL)")
+        raise CatalogueError(f"not a usable PostgreSQL URL: {reason}", file=shown(url),
                              hint=f"write it as {URL_FORM}") from None
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_SECONDS)

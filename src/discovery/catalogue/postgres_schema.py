@@ -93,6 +93,11 @@ def migrate(url: str) -> tuple[int, int]:
                 raise CatalogueError(f"not allowed to change the schema: {one_line(error)}",
                                      file=where, hint="run `discovery migrate` as a role that owns "
                                      "the database, or grant this one CREATE on its schema") from None
+            except psycopg.Error as error:
+                raise CatalogueError(f"migrating from version {before} to {SCHEMA_VERSION} failed: "
+                                     f"{one_line(error)}", file=where,
+                                     hint="the database is unchanged; fix the cause and run "
+                                          "`discovery migrate` again") from None
     return before, SCHEMA_VERSION
 
 
