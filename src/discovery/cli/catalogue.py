@@ -1,4 +1,4 @@
-"""Catalogue commands: ingest, harvest, show, list, stats, quarantine.
+"""Catalogue commands: ingest, harvest, show, list, stats, quarantine, migrate.
 
 Failures are printed one per line (file, record, reason, hint) and make the exit code non-zero.
 """
@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from discovery.catalogue.backends import index_folder, migrate
 from discovery.catalogue.ingest import IngestReport, ingest
 from discovery.catalogue.protocol import CatalogueStore
 from discovery.cli.common import DataDir, app, console, errors, fail, open_catalogue, progress_bar
@@ -56,7 +57,7 @@ def print_report(report: IngestReport) -> None:
 @app.command("ingest")
 def ingest_command(targets: Annotated[list[str], typer.Argument(help="Files, folders, globs or URLs.")],
                    allow_host: AllowHosts = None, allow_private: AllowPrivate = False,
-                   data: DataDir = Path("data")) -> None:
+                   data: DataDir = "data") -> None:
     """Parse and store records from files, folders, glob patterns or HTTP(S) URLs (public
     addresses only, unless allowed)."""
     catalogue = open_catalogue(data)
@@ -82,7 +83,7 @@ def harvest_oai_command(
         until: Annotated[Optional[str], typer.Option("--until")] = None,
         full: Annotated[bool, typer.Option("--full", help="Ignore the last harvest date")] = False,
         allow_host: AllowHosts = None, allow_private: AllowPrivate = False,
-        data: DataDir = Path("data")) -> None:
+        data: DataDir = "data") -> None:
     """Harvest an OAI-PMH endpoint: pages through resumption tokens, applies deletions, and
     remembers when it ran so the next run fetches only what changed."""
     catalogue = open_catalogue(data)
@@ -106,15 +107,17 @@ def harvest_oai_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def refresh_derived(catalogue: CatalogueStore, data: Path, report: IngestReport) -> None:
+def refresh_derived(catalogue: CatalogueStore, data: str, report: IngestReport) -> None:
     """Links and the search index are derived from the catalogue: bring both up to date. Also
     when nothing changed this time but the published index has not read the catalogue's whole
     history: an earlier run was killed after storing records, before its index was published.
     With nothing to do, what killed index updates left is still removed."""
     changed = bool(report.created or report.updated or report.deleted)
-    index, last = published_meta(index_root(data)), catalogue.last_seq()
+    beside = index_folder(data)  # None on PostgreSQL: no search index there yet, links only
+    index = published_meta(index_root(beside)) if beside else None
+    last = catalogue.last_seq()
     if not changed and (index is None or index.get("seq", 0) >= last):
-        for folder in tidy(index_root(data)) if index else []:
+        for folder in tidy(index_root(beside)) if beside and index else []:
             console.print(f"Removed {folder}: an index update that was interrupted before it "
                           f"finished (the previous index kept serving).")
         return
@@ -122,9 +125,9 @@ def refresh_derived(catalogue: CatalogueStore, data: Path, report: IngestReport)
         console.print(f"The search index has read the catalogue's history up to {index['seq']} of "
                       f"{last} (an earlier run was interrupted): linking and indexing the rest.")
     console.print(link_catalogue(catalogue).summary())
-    if index is not None:
+    if beside and index is not None:
         from discovery.cli.search import print_update, run_index_update  # heavy imports
-        print_update(run_index_update(data))
+        print_update(run_index_update(str(beside)))
 
 
 def remember_response_date(pages: Iterator[Document],
@@ -158,7 +161,7 @@ def split_pages(pages: Iterator[Document | DiscoveryError], url: str,
 def show(record_id: Annotated[str, typer.Argument(help="Id, DOI, study number or grant reference.")],
          format: Annotated[str, typer.Option(
              "--format", help="text, json, jsonld, or raw (the source document as fetched)")] = "text",
-         data: DataDir = Path("data")) -> None:
+         data: DataDir = "data") -> None:
     """Show one record with its relations, sources and aliases."""
     catalogue = open_catalogue(data)
     try:
@@ -285,7 +288,7 @@ def list_command(kind: Annotated[Optional[str], typer.Option(help="Only this kin
                                                                "URLs starting with this")] = None,
                  format: Annotated[str, typer.Option("--format", help="tsv or json")] = "tsv",
                  limit: Annotated[Optional[int], typer.Option(help="At most this many")] = None,
-                 data: DataDir = Path("data")) -> None:
+                 data: DataDir = "data") -> None:
     """List records: id, kind, title and source path of each."""
     if kind and kind not in {k.value for k in Kind}:
         errors.print(f"unknown kind {kind!r}: one of {', '.join(k.value for k in Kind)}", style="red")
@@ -302,8 +305,18 @@ def list_command(kind: Annotated[Optional[str], typer.Option(help="Only this kin
             out.write("\t".join(" ".join(str(cell).split()) for cell in row) + "\n")
 
 
+@app.command("migrate")
+def migrate_command(data: DataDir = "data") -> None:
+    """Create or upgrade the catalogue's schema: a PostgreSQL catalogue needs it before its first
+    use and after Discovery is upgraded (a folder's SQLite catalogue upgrades itself)."""
+    try:
+        console.print(escape(migrate(data)))
+    except DiscoveryError as error:
+        raise fail(error) from None
+
+
 @app.command()
-def stats(data: DataDir = Path("data")) -> None:
+def stats(data: DataDir = "data") -> None:
     """Counts of records by kind, by source format and by catalogue."""
     catalogue = open_catalogue(data)
     totals = catalogue.totals()
@@ -331,7 +344,7 @@ def stats(data: DataDir = Path("data")) -> None:
 @app.command()
 def quarantine(raw: Annotated[Optional[int], typer.Option(
                    "--raw", help="Write the raw bytes of entry N to standard output")] = None,
-               data: DataDir = Path("data")) -> None:
+               data: DataDir = "data") -> None:
     """What failed to ingest, numbered, with the reason; `--raw N` gives back the bytes kept."""
     catalogue = open_catalogue(data)
     if raw is not None:

@@ -23,8 +23,11 @@ app = typer.Typer(help="Find and harmonise research data across catalogues.",
 console = Console()
 errors = Console(stderr=True)
 
-DataDir = Annotated[Path, typer.Option("--data", envvar="DISCOVERY_DATA",
-                                       help="Folder that holds the catalogue.")]
+# the one place DISCOVERY_DATABASE_URL is read: it names the catalogue when --data is not given
+DataDir = Annotated[str, typer.Option(
+    "--data", envvar=["DISCOVERY_DATABASE_URL", "DISCOVERY_DATA"],
+    help="Folder that holds the catalogue, or the postgresql:// URL of a shared one (default: "
+         "$DISCOVERY_DATABASE_URL, else $DISCOVERY_DATA, else ./data).")]
 
 
 def fail(error: DiscoveryError, code: int = 2) -> typer.Exit:
@@ -33,9 +36,17 @@ def fail(error: DiscoveryError, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def open_catalogue(data: Path) -> CatalogueStore:
+def open_catalogue(data: str) -> CatalogueStore:
     try:
         return backends.open_catalogue(data)
+    except DiscoveryError as error:
+        raise fail(error) from None
+
+
+def local_folder(data: str, command: str) -> Path:
+    """The folder of a catalogue with a search index beside it, for `command`; one line otherwise."""
+    try:
+        return backends.local_folder(data, command)
     except DiscoveryError as error:
         raise fail(error) from None
 

@@ -4,7 +4,6 @@ Codebook files, streamed to a file or standard output in bounded memory (`export
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, BinaryIO, Optional
 
 import typer
@@ -26,7 +25,7 @@ def export_command(
                                 "repeatable")] = None,
         since: Annotated[Optional[str], typer.Option(
             "--since", help="Only records changed at or after this date (YYYY-MM-DD)")] = None,
-        data: DataDir = Path("data")) -> None:
+        data: DataDir = "data") -> None:
     """Write the whole catalogue, or the records the options select, as one stream: memory stays
     bounded however large the catalogue is."""
     try:

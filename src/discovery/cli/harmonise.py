@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from discovery.catalogue.backends import catalogue_exists, open_catalogue
+from discovery.catalogue.backends import catalogue_exists, local_folder, open_catalogue
 from discovery.cli.common import DataDir, app, console, errors, fail, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.harmonise.build import build_matcher
@@ -63,7 +63,7 @@ def harmonise_command(
         = DEFAULT_THRESHOLD,
         out: Annotated[Optional[Path], typer.Option(help="Write the crosswalk: .xlsx, .csv or .json.")]
         = None,
-        bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = Path("data")) -> None:
+        bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = "data") -> None:
     """Match the items of two or more instruments: best matches, clusters, crosswalk."""
     try:
         instruments: list[Instrument] = instruments_from_files(files or [])
@@ -73,7 +73,7 @@ def harmonise_command(
             with open_catalogue(data) as catalogue:
                 instruments += [instrument_from_catalogue(catalogue, key) for key in study]
         with encoding_progress("Encoding items") as progress:
-            matcher = build_matcher(data, bank, no_bank)
+            matcher = build_matcher(local_folder(data, "discovery harmonise"), bank, no_bank)
             result = harmonise(instruments, matcher, threshold, progress)
         if out is not None:
             export(result, out)
@@ -103,14 +103,14 @@ def show(result: Harmonisation) -> None:
 def score_pairs_command(
         pairs: Annotated[Path, typer.Argument(help="TSV with text_1 and text_2 columns (others kept).")],
         out: Annotated[Optional[Path], typer.Option(help="Write here instead of standard output.")] = None,
-        bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = Path("data")) -> None:
+        bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = "data") -> None:
     """Add `score` (equivalence blended with relatedness: the ranking number), `equivalence` (the
     same question?), `relatedness` (constructs that go together?) and `polarity` (+1 same
     direction, -1 reverse-code, 0 direction unclear) to every pair; higher = more alike."""
     try:
         columns, rows = read_pairs(pairs)
         with encoding_progress("Encoding pairs") as progress:
-            matcher = build_matcher(data, bank, no_bank)
+            matcher = build_matcher(local_folder(data, "discovery score-pairs"), bank, no_bank)
             scored = score_rows(rows, matcher, progress)
     except DiscoveryError as error:
         raise fail(error) from None
@@ -129,17 +129,17 @@ def measured_command(
         min_score: Annotated[float, typer.Option(help="Lowest score shown.")] = DEFAULT_THRESHOLD,
         limit: Annotated[int, typer.Option(help="Most studies shown.")] = 20,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-        data: DataDir = Path("data")) -> None:
+        data: DataDir = "data") -> None:
     """Which studies measured this question? Variables and questions from every indexed study,
     grouped by study, scored by the harmonisation matcher."""
     try:
         if not catalogue_exists(data):
             raise DiscoveryError("no catalogue here", file=str(data),
                                  hint="ingest and `discovery index` first, or pass --data")
-        service = SearchService(data)
+        service = SearchService(local_folder(data, "discovery measured"))
         with open_catalogue(data) as catalogue:
             ids = candidate_ids(service, question, candidates)
-            matcher = build_matcher(data, None, False)
+            matcher = build_matcher(local_folder(data, "discovery measured"), None, False)
             groups = who_measured(question, ids, catalogue, matcher, min_score)[:limit]
     except DiscoveryError as error:
         raise fail(error) from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +20,7 @@ SHOWN_CONTAINED = 5
 
 
 @app.command("link")
-def link_command(data: DataDir = Path("data")) -> None:
+def link_command(data: DataDir = "data") -> None:
     """Find records that are the same study or grant, and link data to grants and outputs.
     Safe to re-run after any ingest: earlier links are replaced, never duplicated."""
     catalogue = open_catalogue(data)
@@ -38,7 +37,7 @@ def link_command(data: DataDir = Path("data")) -> None:
 @app.command("links")
 def links_command(record_id: Annotated[str, typer.Argument(help="Id, DOI, study number or grant reference.")],
                   as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
-                  data: DataDir = Path("data")) -> None:
+                  data: DataDir = "data") -> None:
     """Show a record's neighbourhood: edges in and out with evidence and confidence, and the
     cluster of records that are the same thing, with the source of every field."""
     catalogue = open_catalogue(data)

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from discovery.cli.common import DataDir, app, console, fail, open_catalogue, progress_bar
+from discovery.cli.common import DataDir, app, console, fail, local_folder, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.index.build import UpdateReport, update_index
 from discovery.search.evaluate import Interval, Scores, evaluate, interval, load_judgments, ratio_interval
@@ -22,8 +22,9 @@ from discovery.server.search_params import search_request
 MODES: tuple[Mode, ...] = get_args(Mode)
 
 
-def run_index_update(data: Path, model: str | None = None, rebuild: bool = False) -> UpdateReport:
+def run_index_update(data: str, model: str | None = None, rebuild: bool = False) -> UpdateReport:
     """Update (or rebuild) the index with a progress bar; shared with `ingest`."""
+    folder = local_folder(data, "discovery index")
     catalogue = open_catalogue(data)
     try:
         with progress_bar() as progress:
@@ -33,7 +34,7 @@ def run_index_update(data: Path, model: str | None = None, rebuild: bool = False
                 progress.update(task, completed=done, total=total, description=stage.capitalize(),
                                 current="")
 
-            return update_index(catalogue, data, model=model, rebuild=rebuild, progress=report)
+            return update_index(catalogue, folder, model=model, rebuild=rebuild, progress=report)
     except DiscoveryError as error:
         raise fail(error) from None
     finally:
@@ -58,7 +59,7 @@ def index_command(
                                               "cached)")] = False,
         model: Annotated[Optional[str], typer.Option(help="Embedding model: e5 or minilm "
                                                      "(changing it rebuilds)")] = None,
-        data: DataDir = Path("data")) -> None:
+        data: DataDir = "data") -> None:
     """Build the search index, or update it with what changed in the catalogue since last time."""
     print_update(run_index_update(data, model, rebuild))
 
@@ -84,7 +85,7 @@ def search_command(
                                                "instrument as its own hit")] = False,
         spellcheck: Annotated[bool, typer.Option(help="Correct words the index has never seen")] = True,
         as_json: Annotated[bool, typer.Option("--json", help="The full result as JSON")] = False,
-        data: DataDir = Path("data")) -> None:
+        data: DataDir = "data") -> None:
     """Search studies, datasets, variables and questions: hybrid keyword + meaning, with facets."""
     params = [("q", query), ("mode", mode), ("semantic_weight", str(weight)), ("sort", sort),
               ("size", str(limit)), ("cursor", cursor or ""), ("similar_to", similar or ""),
@@ -95,7 +96,7 @@ def search_command(
     except DiscoveryError as error:
         raise fail(error) from None
     try:
-        service = SearchService(data)
+        service = SearchService(local_folder(data, "discovery search"))
         results = service.search(request)
     except DiscoveryError as error:
         raise fail(error) from None
@@ -153,7 +154,7 @@ def eval_command(
         collapse: Annotated[bool, typer.Option("--collapse", help="Score the page as shown, versions "
                                                "folded into one hit (judgments grade each version)")
                             ] = False,
-        data: DataDir = Path("data")) -> None:
+        data: DataDir = "data") -> None:
     """nDCG@10, MRR and recall@10 of the search modes on graded judgments, side by side, with 95%
     bootstrap intervals and the hybrid gain over each single retriever."""
     modes = MODES if mode == "all" else tuple(m for m in MODES if m == mode)
@@ -161,7 +162,7 @@ def eval_command(
         raise fail(DiscoveryError(f"unknown mode {mode!r}", hint="hybrid, lexical, semantic or all"))
     try:
         sets = {path: load_judgments(path) for path in judgments}
-        service = SearchService(data)
+        service = SearchService(local_folder(data, "discovery eval"))
         reports = {path: {m: evaluate(lambda r: [h.id for h in service.search(r).hits], judged, m,
                                       weight, collapse)[1] for m in modes}
                    for path, judged in sets.items()}

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import typer
 
-from discovery.cli.common import DataDir, app, console, fail
+from discovery.cli.common import DataDir, app, console, fail, local_folder
 from discovery.errors import DiscoveryError
 
 Loop = Literal["auto", "asyncio", "uvloop"]
@@ -73,17 +72,18 @@ def serve_command(
             help="Event loop: auto (uvloop when installed), asyncio or uvloop.")] = DEFAULT_LOOP,
         http: Annotated[str, typer.Option(
             help="HTTP parser: auto (httptools when installed), h11 or httptools.")] = DEFAULT_HTTP,
-        data: DataDir = Path("data")) -> None:
+        data: DataDir = "data") -> None:
     """Serve search, item pages and the API (docs at /docs) from the catalogue in --data."""
     from discovery.server.app import create_app
 
     if loop not in ("auto", "asyncio", "uvloop") or http not in ("auto", "h11", "httptools"):
         raise typer.BadParameter(f"unknown --loop {loop!r} or --http {http!r}")
+    folder = local_folder(data, "discovery serve")
     try:
-        create_app(data, base_url=base_url)  # fails here, once, on a missing catalogue
+        create_app(folder, base_url=base_url)  # fails here, once, on a missing catalogue
     except DiscoveryError as error:
         raise fail(error) from None
-    os.environ["DISCOVERY_DATA"] = str(data)
+    os.environ["DISCOVERY_DATA"] = str(folder)
     os.environ["DISCOVERY_BASE_URL"] = base_url or ""
     for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # read by each worker's libraries
         os.environ.setdefault(threads, "1")  # as they load: one request, one core (embed.use_threads)
