@@ -1,8 +1,13 @@
-"""Opening a catalogue from a target: a folder is the embedded SQLite catalogue."""
+"""Opening a catalogue from a target: a folder is the embedded SQLite catalogue, a postgresql://
+URL the shared one."""
 
 from __future__ import annotations
 
+import pytest
+
 from discovery.catalogue.backends import catalogue_exists, data_version, open_catalogue
+from discovery.catalogue.postgres import PostgresCatalogue
+from discovery.errors import CatalogueError
 from discovery.model import ParseResult, Provenance, Study, content_hash
 
 
@@ -27,3 +32,17 @@ def test_the_data_version_moves_when_a_writer_commits(tmp_path):
             assert version() != before
         finally:
             version.close()
+
+
+def test_a_database_url_opens_the_postgresql_catalogue(database):
+    assert catalogue_exists(database)
+    with open_catalogue(database) as catalogue:
+        assert isinstance(catalogue, PostgresCatalogue)
+        assert catalogue.counts_by_kind() == {}
+
+
+def test_what_reads_the_local_index_refuses_a_database_in_one_line(database):
+    with pytest.raises(CatalogueError) as caught:
+        data_version(database)
+    assert caught.value.one_line().startswith("the page cache needs a folder: search on a "
+                                              "PostgreSQL catalogue is not built yet")

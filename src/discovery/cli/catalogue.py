@@ -310,7 +310,7 @@ def migrate_command(data: DataDir = "data") -> None:
     """Create or upgrade the catalogue's schema: a PostgreSQL catalogue needs it before its first
     use and after Discovery is upgraded (a folder's SQLite catalogue upgrades itself)."""
     try:
-        console.print(escape(migrate(data)))
+        console.print(escape(migrate(data)), soft_wrap=True)
     except DiscoveryError as error:
         raise fail(error) from None
 
