@@ -11,8 +11,10 @@ import pytest
 
 from discovery.catalogue import postgres_schema
 from discovery.catalogue.backends import catalogue_exists, open_catalogue
+from discovery.catalogue.ingest import ingest
 from discovery.catalogue.postgres_schema import SCHEMA_VERSION, migrate
 from discovery.errors import CatalogueError
+from discovery.harvest.files import documents
 
 # what a newer Discovery would add: a step past today's schema
 NEXT_STEP = "CREATE TABLE next_step_table (id TEXT PRIMARY KEY);"
@@ -116,3 +118,24 @@ def test_a_role_that_may_not_create_the_extension_is_told_who_must(owner, empty_
     assert migrate(owner) == (0, SCHEMA_VERSION)
     with open_catalogue(owner) as catalogue:
         assert catalogue.counts_by_kind() == {}
+
+
+def test_a_role_with_only_table_privileges_reads_and_writes_the_catalogue(postgres, database, corpus):
+    """What the README asks for the role of everyday commands: SELECT, INSERT, UPDATE, DELETE."""
+    role = f"writer_{database.rsplit('/', 1)[1]}"
+    with psycopg.connect(postgres.url(), autocommit=True) as db:
+        db.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        with psycopg.connect(database, autocommit=True) as db:
+            db.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        with open_catalogue(database.replace("postgresql://postgres@", f"postgresql://{role}@")
+                            ) as catalogue:
+            report = ingest(catalogue, documents([str(corpus / "ddi/ddi25_gesis_ZA2800_allbus_1996.xml")]))
+            catalogue.quarantine("bad.xml", "malformed XML", raw=b"<")
+            assert report.ok and catalogue.counts_by_kind()["study"] == 1
+            assert len(catalogue.quarantined()) == 1
+    finally:
+        with psycopg.connect(database, autocommit=True) as db:
+            db.execute(f"DROP OWNED BY {role}")
+        with psycopg.connect(postgres.url(), autocommit=True) as db:
+            db.execute(f"DROP ROLE {role}")
