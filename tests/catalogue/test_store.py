@@ -10,7 +10,7 @@ import pytest
 
 from discovery.catalogue.protocol import CatalogueStore
 from discovery.catalogue.store import Catalogue
-from discovery.errors import NotFoundError
+from discovery.errors import CatalogueError, NotFoundError
 from discovery.model import (Deletion, Identifier, Kind, ParseResult, Predicate, Provenance,
                              Relation, Study, Variable, content_hash)
 
@@ -238,3 +238,76 @@ def test_same_title_and_agreeing_identifiers_merge(catalogue):
     apply(catalogue, ParseResult(records=[study(location="b.xml")]), "b.xml")
     assert catalogue.counts_by_kind() == {"study": 1}
     assert len(catalogue.sources("allbus-1996")) == 2
+
+
+def test_harvest_marks_are_kept_per_endpoint_prefix_and_set(catalogue):
+    assert catalogue.last_harvest("https://oai.example/", "oai_ddi25", None) is None
+    catalogue.mark_harvest("https://oai.example/", "oai_ddi25", None, "2026-11-01T00:00:00Z")
+    catalogue.mark_harvest("https://oai.example/", "oai_ddi25", None, "2026-11-02T00:00:00Z")
+    catalogue.mark_harvest("https://oai.example/", "oai_ddi25", "kind:study", "2026-11-03T00:00:00Z")
+    assert catalogue.last_harvest("https://oai.example/", "oai_ddi25", None) == "2026-11-02T00:00:00Z"
+    assert catalogue.last_harvest("https://oai.example/", "oai_ddi25", "kind:study") == \
+        "2026-11-03T00:00:00Z"
+
+
+def test_linking_results_replace_the_last_ones_and_clusters_answer_for_their_members(catalogue):
+    apply(catalogue, ParseResult(records=[study()]), "a.xml")
+    other = Study(id="allbus-1996-copy", title="ALLBUS 1996 (copy)", provenance=provenance("b.xml"),
+                  identifiers=[Identifier(scheme="gesis", value="ZA2800")])
+    apply(catalogue, ParseResult(records=[other]), "b.xml")
+    same = Relation(subject="allbus-1996-copy", predicate=Predicate.SAME_AS, object="allbus-1996",
+                    confidence=0.9, evidence="gesis:za2800")
+    members = [("allbus-1996", "allbus-1996", 1.0, None), ("allbus-1996-copy", "allbus-1996", 0.9, "gesis")]
+    for _ in range(2):  # re-running linking never duplicates
+        catalogue.replace_links([(same, "linking:identity")], members)
+    assert catalogue.cluster("allbus-1996-copy") == [("allbus-1996", 1.0, None),
+                                                     ("allbus-1996-copy", 0.9, "gesis")]
+    assert catalogue.canonical("allbus-1996-copy") == "allbus-1996"
+    assert catalogue.resolve("ZA2800") == "allbus-1996"  # the cluster's canonical member first
+    assert [r.predicate for r in catalogue.relations("allbus-1996")] == [Predicate.SAME_AS]
+    catalogue.replace_links([], [])
+    assert catalogue.cluster("allbus-1996") == [] and catalogue.relations("allbus-1996") == []
+    with pytest.raises(CatalogueError):
+        catalogue.replace_links([(same, "a.xml")], [])
+
+
+def test_the_change_feed_folds_history_into_upserts_and_deletions(catalogue):
+    start = catalogue.last_seq()
+    apply(catalogue, ParseResult(records=[study(), variable("v1"), variable("v2")]))
+    middle = catalogue.last_seq()
+    apply(catalogue, ParseResult(records=[study(description="More."), variable("v1")]))
+    changes = catalogue.changes_since(start)
+    assert (changes.upserted, changes.deleted) == ({"allbus-1996", "allbus-1996.v1"},
+                                                   {"allbus-1996.v2"})  # the last action decides
+    later = catalogue.changes_since(middle)
+    assert (later.upserted, later.deleted, later.seq) == ({"allbus-1996"}, {"allbus-1996.v2"},
+                                                          catalogue.last_seq())
+    assert [rid for _, rid, _ in catalogue.history_after(start, 3)] == \
+        ["allbus-1996", "allbus-1996.v1", "allbus-1996.v2"]
+
+
+def test_bulk_reads_keep_the_stored_order_and_their_filters(catalogue):
+    records = [study(), variable("v2", "Sex"), variable("v1", "Age")]
+    records[0].provenance.catalogue = "GESIS"
+    apply(catalogue, ParseResult(records=records))
+    assert [v.name for v in catalogue.variables_of("allbus-1996")] == ["v2", "v1"]
+    assert catalogue.child_titles(["allbus-1996"]) == {"allbus-1996": ["Sex", "Age"]}
+    assert [row.id for row in catalogue.stored_rows()] == ["allbus-1996", "allbus-1996.v1", "allbus-1996.v2"]
+    assert [row.id for row in catalogue.stored_rows(kinds=["variable"], since="2000-01-01")] == \
+        ["allbus-1996.v1", "allbus-1996.v2"]
+    assert [row.id for row in catalogue.stored_rows(catalogues=["GESIS"])] == ["allbus-1996"]
+    assert list(catalogue.stored_rows(since="2999-01-01")) == []
+    [first] = catalogue.stored_rows(kinds=["study"])
+    assert first.record().title == "ALLBUS 1996" and first.provenance["location"] == "a.xml"
+    assert [r.id for r in catalogue.read_records(["allbus-1996.v1", "gone", "allbus-1996"])] == \
+        ["allbus-1996.v1", "allbus-1996"]
+    assert catalogue.publishing_catalogues(["allbus-1996", "allbus-1996.v1"]) == {"allbus-1996": ["GESIS"]}
+    assert catalogue.kinds(["allbus-1996", "gone"]) == {"allbus-1996": "study"}
+    assert catalogue.titles(["allbus-1996.v1"]) == {"allbus-1996.v1": ("variable", "Age")}
+
+
+def test_relations_to_records_not_yet_seen_are_dangling_until_they_arrive(catalogue):
+    edge = Relation(subject="gtr-project-1", predicate=Predicate.HAS_OUTPUT, object="allbus-1996")
+    apply(catalogue, ParseResult(records=[study()], relations=[edge]))
+    assert [r.subject for r in catalogue.dangling_relations("gtr-")] == ["gtr-project-1"]
+    assert catalogue.dangling_relations("other-") == []
