@@ -1,6 +1,7 @@
 """The explore page over HTTP on the indexed test site: every bar opens a search that lists
 exactly the count it shows, every bar says its count in text, and the chips of an item page lead
-to results (issue 11: `topic:CHILDREN` and `country:GB` chips found nothing)."""
+to results (issue 11: `topic:CHILDREN` and `country:GB` chips found nothing), also as a browser
+shows them at desktop, tablet and phone widths."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import re
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
+from playwright.sync_api import Browser
 
 from tests.server.site import Site
 
@@ -84,3 +87,27 @@ def test_totals_say_one_of_a_kind_in_the_singular(search_site: Site) -> None:
     singular = {"study or dataset", "questionnaire", "variable", "question", "grant", "record in all"}
     assert len(tiles) == 6 and ("1", "grant") in tiles  # the search slice holds one grant
     assert all((count == "1") == (noun in singular) for count, noun in tiles), tiles
+
+
+# ---- in the browser ----------------------------------------------------------------------------
+
+VISIBLE_FILTER_LINKS = """els => els.filter(e => e.getClientRects().length > 0)
+                                 .map(e => e.getAttribute('href'))"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (768, 1024), (390, 844)])
+def test_every_chip_and_bar_a_screen_shows_gives_results(browser: Browser, search_site: Site,
+                                                        width: int, height: int) -> None:
+    """Each filter link the rendered item page and /explore show at this width leads to results,
+    and following one in the browser lists them."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    for path in (f"/items/{FSD}", "/explore"):
+        page.goto(search_site.url + path)
+        links = sorted(set(page.eval_on_selector_all('main a[href^="/?filter="]', VISIBLE_FILTER_LINKS)))
+        assert links, f"{path} shows no filter link at {width} px"
+        assert [href for href in links if search_total(search_site, href) == 0] == [], path
+        page.locator(f'main a[href="{links[0]}"]').first.click()
+        page.wait_for_url(re.compile(r"/\?filter="))
+        assert page.locator(".hit").count() > 0, (path, links[0])
+    context.close()

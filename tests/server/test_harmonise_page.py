@@ -1,7 +1,7 @@
 """The harmonise page over a real server: questionnaire files uploaded as multipart form data,
 their header rows and columns detected and chosen, the crosswalk downloaded with options and
 numbers; bad files answered on the page with their (escaped) names; and, in Chromium, two CSV
-files uploaded, columns picked and both crosswalk files downloaded, at desktop and phone sizes.
+files uploaded, columns picked and both crosswalk files downloaded, at desktop, tablet and phone sizes.
 
 The server's catalogue is empty, so the matcher has no item bank to build and loads quickly."""
 
@@ -196,7 +196,7 @@ def test_a_form_of_another_type_is_refused(url: str) -> None:
 
 # ---- in the browser ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (768, 1024), (390, 844)])
 def test_upload_two_csv_files_pick_columns_and_download_the_crosswalk(
         browser: Browser, url: str, corpus: Path, tmp_path: Path, width: int, height: int) -> None:
     answered("GET", url + "/harmonise")
