@@ -23,8 +23,8 @@ from discovery.catalogue.postgres_connection import connect
 from discovery.catalogue.postgres_schema import WRITE_LOCK, require_current
 from discovery.catalogue.protocol import Applied, Changes, SourceRow, StoredRecord, StoredRow
 from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest, folded_history, kept_ids,
-                                       merged_json, parent_relations, quarantine_digest, record_json,
-                                       renamed, separated_ids, storable_text, stored_head, unique_ids)
+                                       merge_plan, parent_relations, quarantine_digest, record_json,
+                                       renamed, separated_ids, storable_text, unique_ids)
 from discovery.errors import CatalogueError, NotFoundError
 from discovery.model import (Deletion, Identifier, ParseResult, Predicate, Record, Relation, Variable,
                              content_hash, normalise_doi, utcnow)
@@ -170,34 +170,15 @@ class PostgresCatalogue:
             sources.setdefault(rid, []).append(data)
         existing: dict[str, str] = dict(db.execute(
             "SELECT id, data_hash FROM records WHERE id = ANY(%s)", (ids,)))
-        upserts, history, gone = [], [], []
-        for rid in ids:
-            datas = sources.get(rid)
-            if not datas:
-                if rid in existing:
-                    gone.append(rid)
-                continue
-            merged = merged_json(datas)
-            digest = data_digest(merged)
-            if existing.get(rid) == digest:
-                continue
-            head = stored_head(json.loads(merged))
-            upserts.append((rid, head["kind"], _text(head["title"]), head.get("parent"), merged,
-                            digest, now, now))
-            action = "updated" if rid in existing else "created"
-            history.append((rid, now, action, digest, location))
-            if action == "created":
-                applied.created += 1
-            else:
-                applied.updated += 1
+        plan = merge_plan(ids, sources, existing, now, location, applied, clean=_text)
         db.cursor().executemany(
             "INSERT INTO records (id, kind, title, parent, data, data_hash, created_at, updated_at) "
             "VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET kind=excluded.kind, "
             "title=excluded.title, parent=excluded.parent, data=excluded.data, "
-            "data_hash=excluded.data_hash, updated_at=excluded.updated_at", upserts)
+            "data_hash=excluded.data_hash, updated_at=excluded.updated_at", plan.upserts)
         db.cursor().executemany("INSERT INTO history (record_id, at, action, data_hash, location) "
-                                "VALUES (%s,%s,%s,%s,%s)", history)
-        for rid in gone:
+                                "VALUES (%s,%s,%s,%s,%s)", plan.history)
+        for rid in plan.gone:
             applied.deleted += self._delete_record(db, rid, now, location)
 
     def _delete_alias(self, db: Connection, deletion: Deletion, now: str) -> int:

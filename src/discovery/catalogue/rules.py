@@ -7,9 +7,11 @@ the same rules and only its queries differ.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from discovery.catalogue.protocol import Applied
 from discovery.model import (STRONG_SCHEMES, Kind, ParseResult, Predicate, Record, Relation,
                              content_hash, slug)
 
@@ -57,6 +59,44 @@ def merged_json(datas: list[str]) -> str:
     """The merged record's JSON from its sources' JSON, earliest first; one source's as it is."""
     return datas[0] if len(datas) == 1 else json.dumps(
         merge_source_data([json.loads(d) for d in datas]), ensure_ascii=False)
+
+
+@dataclass
+class MergePlan:
+    """The writes that recomputing records from their sources calls for, in the form both
+    backends' statements take: rows to upsert into `records` (id, kind, title, parent, data,
+    data_hash, created_at, updated_at), rows of `history`, and the ids left with no source."""
+
+    upserts: list[tuple[str, str, str, str | None, str, str, str, str]] = field(default_factory=list)
+    history: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+
+
+def merge_plan(ids: Iterable[str], sources: dict[str, list[str]], existing: dict[str, str], now: str,
+               location: str, applied: Applied, clean: Callable[[str], str] = str) -> MergePlan:
+    """What to write for each id, given its sources' JSON (earliest first) and its stored digest;
+    counts the records created and updated in `applied`. `clean` makes a title storable."""
+    plan = MergePlan()
+    for rid in ids:
+        datas = sources.get(rid)
+        if not datas:
+            if rid in existing:
+                plan.gone.append(rid)
+            continue
+        merged = merged_json(datas)
+        digest = data_digest(merged)
+        if existing.get(rid) == digest:
+            continue
+        head = stored_head(json.loads(merged))
+        plan.upserts.append((rid, head["kind"], clean(head["title"]), head.get("parent"), merged,
+                             digest, now, now))
+        action = "updated" if rid in existing else "created"
+        plan.history.append((rid, now, action, digest, location))
+        if action == "created":
+            applied.created += 1
+        else:
+            applied.updated += 1
+    return plan
 
 
 def merge_with_origins(datas: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, list[int]]]:

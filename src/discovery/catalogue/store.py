@@ -21,8 +21,8 @@ from typing import Any
 from discovery.errors import CatalogueError, NotFoundError
 from discovery.catalogue.protocol import Applied, Changes, SourceRow, StoredRecord, StoredRow
 from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest, folded_history, kept_ids,
-                                       merged_json, parent_relations, quarantine_digest, record_json,
-                                       renamed, separated_ids, storable_text, stored_head, unique_ids)
+                                       merge_plan, parent_relations, quarantine_digest, record_json,
+                                       renamed, separated_ids, storable_text, unique_ids)
 from discovery.model import (Deletion, Identifier, ParseResult, Predicate, Record, Relation, Variable,
                              content_hash, normalise_doi, utcnow)
 from discovery.sqlite import chunks, connect, immediate, select_in
@@ -261,34 +261,15 @@ class Catalogue:
                 sources.setdefault(rid, []).append(_unpack(data))
             existing = dict(db.execute(
                 f"SELECT id, data_hash FROM records WHERE id IN ({marks})", chunk))
-            upserts, history, gone = [], [], []
-            for rid in chunk:
-                datas = sources.get(rid)
-                if not datas:
-                    if rid in existing:
-                        gone.append(rid)
-                    continue
-                merged = merged_json(datas)
-                digest = data_digest(merged)
-                if existing.get(rid) == digest:
-                    continue
-                head = stored_head(json.loads(merged))
-                upserts.append((rid, head["kind"], head["title"], head.get("parent"), merged,
-                                digest, now, now))
-                action = "updated" if rid in existing else "created"
-                history.append((rid, now, action, digest, location))
-                if action == "created":
-                    applied.created += 1
-                else:
-                    applied.updated += 1
+            plan = merge_plan(chunk, sources, existing, now, location, applied)
             db.executemany(
                 "INSERT INTO records VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                 "kind=excluded.kind, title=excluded.title, parent=excluded.parent, "
                 "data=excluded.data, data_hash=excluded.data_hash, updated_at=excluded.updated_at",
-                upserts)
+                plan.upserts)
             db.executemany("INSERT INTO history (record_id, at, action, data_hash, location) "
-                           "VALUES (?,?,?,?,?)", history)
-            for rid in gone:
+                           "VALUES (?,?,?,?,?)", plan.history)
+            for rid in plan.gone:
                 applied.deleted += self._delete_record(db, rid, now, location)
 
     def _delete_alias(self, db: sqlite3.Connection, deletion: Deletion, now: str) -> int:
