@@ -14,16 +14,16 @@ The check half is never read here.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from labelled import CACHE, Labelled, confusion, gold, half, pair_counts, predicted, ratio, read, vectors
-from train import CLASS_GRID, FOLDS, NEGATED_GRID, STEP, TARGET
+from labelled import CACHE, confusion, gold, half, pair_counts, predicted, ratio, read, vectors
+from train import CLASS_GRID, FOLDS, NEGATED_GRID, STEP, TARGET, out_of_fold
+from train import folds as dealt
 
-from discovery.harmonise.direction import PROBLEM, UNCLEAR, WELLBEING, DirectionModel, fit, negated
+from discovery.harmonise.direction import PROBLEM, UNCLEAR, WELLBEING, negated
 from discovery.index.embed import EmbeddingCache, get_embedder
 
 DEALINGS = (0, 1, 2)  # salts of the family order; 0 is train.py's own dealing
@@ -37,25 +37,6 @@ class Choice:
     recall: float
     precision: float
     cut: Cut | None
-
-
-def dealt(items: list[Labelled], salt: int) -> np.ndarray:
-    """Fold per item: families in the order of their salted names' digests, dealt round."""
-    def key(family: str) -> bytes:
-        name = family if salt == 0 else f"{salt}:{family}"
-        return hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
-
-    order = sorted({item.family for item in items}, key=key)
-    fold = {family: n % FOLDS for n, family in enumerate(order)}
-    return np.array([fold[item.family] for item in items])
-
-
-def out_of_fold(x: np.ndarray, y: np.ndarray, fold: np.ndarray, penalty: float) -> np.ndarray:
-    probabilities = np.zeros((len(y), 3))
-    for k in range(FOLDS):
-        model = DirectionModel("", fit(x[fold != k], y[fold != k], penalty), 0, 0, 0)
-        probabilities[fold == k] = model.probabilities(x[fold == k])
-    return probabilities
 
 
 def decide(probabilities: np.ndarray, negative: np.ndarray, cut: Cut) -> np.ndarray:

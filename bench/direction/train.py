@@ -43,10 +43,14 @@ CLASS_GRID = tuple(np.round(np.arange(0.5, 1.0, STEP), 3))
 NEGATED_GRID = (0.0, 0.9, 0.95, 0.975, 1.01)  # 1.01: items with a negation word never get one
 
 
-def folds(items: list[Labelled]) -> np.ndarray:
-    """Fold number per item; families dealt out in the order of their names' digests."""
-    families = sorted({item.family for item in items},
-                      key=lambda f: hashlib.blake2b(f.encode("utf-8"), digest_size=8).digest())
+def folds(items: list[Labelled], salt: int = 0) -> np.ndarray:
+    """Fold number per item; families dealt out in the order of their names' digests (salted
+    with `salt` for another dealing; 0 is the dealing training uses)."""
+    def key(family: str) -> bytes:
+        name = family if salt == 0 else f"{salt}:{family}"
+        return hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
+
+    families = sorted({item.family for item in items}, key=key)
     fold = {family: n % FOLDS for n, family in enumerate(families)}
     return np.array([fold[item.family] for item in items])
 
