@@ -198,8 +198,8 @@ class Services:
                 raise self._search_error
             self._search_checked = now
             try:
-                from discovery.search.service import SearchService
-                self._search = SearchService(self.data_dir, seconds=self.search_seconds,
+                from discovery.search.backends import open_searcher
+                self._search = open_searcher(self.data_dir, seconds=self.search_seconds,
                                              facet_seconds=self.facet_seconds)
                 self._search_error = None
                 return self._search
