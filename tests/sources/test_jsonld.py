@@ -114,6 +114,7 @@ def test_page_variables_and_child_datasets_become_records(corpus: Path) -> None:
     assert Relation(subject=RELATIONS, predicate=Predicate.HAS_VARIABLE,
                     object=f"{RELATIONS}.sex") in result.relations
     assert studies(result)["4451-a0006210"].variable_count == 474
+    assert studies(result)["4451-a0006210"].title == "4451_a0006210"  # not this study's file
     assert Relation(subject=RELATIONS, predicate=Predicate.HAS_PART,
                     object="4451-a0006210") in result.relations
 
@@ -268,6 +269,7 @@ def test_harmony_child_datasets_with_variable_counts(corpus: Path) -> None:
     for child in children:  # the study DOI and number stay with the study, or aliases collide
         assert not set(child.aliases()) & set(parent.aliases())
         assert len(child.keywords) == 351
+    assert children[3].title == f"{parent.title}: data file 3535_bcs70_age16_school_type"
 
 
 def test_harmony_omnibus_item(corpus: Path) -> None:
@@ -278,7 +280,8 @@ def test_harmony_omnibus_item(corpus: Path) -> None:
     assert parent.temporal_coverage == "2000-06-19/2000-07-07"
     assert "ukds:4451" in parent.aliases()
     assert isinstance(child, Study) and child.variable_count == 474
-    assert child.title == "4451_a0006210"
+    assert child.title == "ONS Omnibus Survey, June 2000: data file 4451_a0006210"
+    assert child.to_schema_org()["alternateName"] == ["4451_a0006210"]
 
 
 def test_harmony_redirect_stub(corpus: Path) -> None:

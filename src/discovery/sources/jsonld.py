@@ -16,7 +16,7 @@ from typing import Any
 
 from discovery.model import (
     DOI_RE, SCHEMA_ORG_KINDS, Identifier, Kind, Link, ParseResult, Predicate, Problem,
-    Relation, Study, Variable, agents_from_schema_org, child_id, normalise_doi,
+    Relation, Study, Text, Variable, agents_from_schema_org, child_id, normalise_doi,
     as_list, record_from_schema_org, schema_org_kind, unique, unique_agents,
 )
 from discovery.sources.base import Document, decode_text, strip_markup
@@ -50,6 +50,7 @@ _UKDS_NUMBER = (
 _HARMONY_EXTRA = ("genetic_data_collected", "sex", "data_access", "start_year", "end_year",
                   "duration_years", "ai_summary", "source")
 _RAW_CHARS = 2000
+_DATA_FILE = re.compile(r"(\d+)_\S+")  # a UK Data Service data file: "<study number>_<file>"
 
 
 def sniff(doc: Document, head: str) -> bool:
@@ -508,10 +509,25 @@ def _children(doc: Document, parent: Study, entries: Any, *, source: str) -> Par
             continue
         study = child.records[0]
         study.identifiers = [i for i in study.identifiers if i.alias() not in parent_aliases]
+        _name_data_file(study, parent)
         result.extend(child)
         result.relations.append(Relation(subject=parent.id, predicate=Predicate.HAS_PART,
                                          object=study.id))
     return result
+
+
+def _name_data_file(child: Study, parent: Study) -> None:
+    """Harmony lists a UK Data Service study's data files under their file names alone
+    ("4451_a0006210"), which say nothing in a list of results. A child named `<N>_<file>` under
+    the study numbered N is titled "<study title>: data file <name>"; the file name stays an
+    alternate title, so searching for it still finds the record by its exact name."""
+    match = _DATA_FILE.fullmatch(child.title)
+    numbers = {i.value for i in parent.identifiers if i.scheme == "ukds"}
+    if match is None or match.group(1) not in numbers:
+        return
+    if not any(t.value == child.title for t in child.titles):
+        child.titles.append(Text(value=child.title))
+    child.title = f"{parent.title}: data file {child.title}"
 
 
 # --- Next.js flight payloads ----------------------------------------------------------------
