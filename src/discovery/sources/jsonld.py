@@ -509,7 +509,8 @@ def _children(doc: Document, parent: Study, entries: Any, *, source: str) -> Par
             continue
         study = child.records[0]
         study.identifiers = [i for i in study.identifiers if i.alias() not in parent_aliases]
-        _name_data_file(study, parent)
+        if isinstance(study, Study):
+            _name_data_file(study, parent)
         result.extend(child)
         result.relations.append(Relation(subject=parent.id, predicate=Predicate.HAS_PART,
                                          object=study.id))
@@ -520,14 +521,23 @@ def _name_data_file(child: Study, parent: Study) -> None:
     """Harmony lists a UK Data Service study's data files under their file names alone
     ("4451_a0006210"), which say nothing in a list of results. A child named `<N>_<file>` under
     the study numbered N is titled "<study title>: data file <name>"; the file name stays an
-    alternate title, so searching for it still finds the record by its exact name."""
+    alternate title, so searching for it still finds the record by its exact name. A parent
+    title that cannot be stored (a lone surrogate) is not copied: only the parent is quarantined."""
     match = _DATA_FILE.fullmatch(child.title)
     numbers = {i.value for i in parent.identifiers if i.scheme == "ukds"}
-    if match is None or match.group(1) not in numbers:
+    if match is None or match.group(1) not in numbers or not _storable(parent.title):
         return
     if not any(t.value == child.title for t in child.titles):
         child.titles.append(Text(value=child.title))
     child.title = f"{parent.title}: data file {child.title}"
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # --- Next.js flight payloads ----------------------------------------------------------------
