@@ -104,3 +104,15 @@ def test_kept_alive_requests_do_not_wait_for_delayed_acks(tmp_path: Path, worker
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_read_from_needs_a_database_on_both_sides_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from discovery.cli import app
+    result = CliRunner().invoke(app, ["serve", "--data", str(tmp_path),
+                                      "--read-from", "postgresql://replica/db"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "--read-from names a replica of a PostgreSQL catalogue (hint: pass --data "
+        "postgresql://PRIMARY/DB --read-from postgresql://REPLICA/DB, or leave --read-from out)")

@@ -7,6 +7,8 @@ DISCOVERY_DATABASE_URL is read: it names the target when --data is not given.)
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -72,10 +74,30 @@ def local_folder(target: Target, needed_by: str) -> Path:
     if folder is None:
         raise CatalogueError(f"{needed_by} needs a folder: search on a PostgreSQL catalogue is "
                              "not built yet", hint="pass --data FOLDER; ingest, show, list, stats, "
-                             "quarantine, link, links and export work on a postgresql:// target")
+                             "quarantine, link, links, export and serve work on a postgresql:// "
+                             "target")
     return folder
 
 
 def data_version(target: Target) -> DataVersion:
-    """A reader of the catalogue's data version that never writes to it."""
-    return store.ReadOnlyVersion(local_folder(target, "the page cache"))
+    """A reader of the catalogue's data version that never writes to it: SQLite's own
+    `data_version`, or the number every PostgreSQL write transaction moves."""
+    if is_database_url(target):
+        from discovery.catalogue.postgres_version import PostgresVersion
+        return PostgresVersion(str(target))
+    return store.ReadOnlyVersion(Path(target))
+
+
+def cache_folder(target: Target, chosen: str | Path | None = None) -> Path:
+    """Where a process keeps the rebuildable files it derives from the catalogue (the OAI-PMH
+    ledger, the embedding cache): `chosen` when given; for a folder, the folder itself; for a
+    database, a folder per server and database under the user's cache folder, so a ledger is
+    never read against another database."""
+    if chosen:
+        return Path(chosen)
+    if not is_database_url(target):
+        return Path(target)
+    from discovery.catalogue.postgres_connection import shown
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", shown(str(target)).split("://", 1)[1]).strip("_")
+    return base / "discovery" / name

@@ -23,6 +23,23 @@ VERSION_TABLE = "discovery_schema"
 WRITE_LOCK = 0x44697363  # "Disc"
 
 _T = 'TEXT COLLATE "C"'
+# What the page caches of every server process key on: one number, bumped by a statement trigger
+# in the same transaction as any write to a catalogue table, whichever process or role wrote it,
+# so it commits (and reaches a streaming replica) with the data. Bumped once per transaction
+# (a transaction-local setting remembers it): an ingest's thousands of statements cost one update.
+DATA_VERSION_TABLE = "discovery_data_version"
+DATA_CHANGED = "discovery_data_changed"
+_BUMPED = "discovery.data_changed"
+_CATALOGUE_TABLES = ("documents", "records", "record_sources", "aliases", "relations", "history",
+                     "quarantine", "clusters", "harvests")
+
+
+def counts_as_change(table: str) -> str:
+    """The SQL that makes every write to `table` move the data version: a migration that adds a
+    table whose contents pages show (a search table, say) runs it for that table."""
+    return (f"CREATE TRIGGER {table}_changes_data AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {DATA_CHANGED}();\n")
+
 # MIGRATIONS[n] takes a database from version n to n + 1; the schema's version is their count.
 MIGRATIONS: tuple[str, ...] = (
     f"""
@@ -68,6 +85,19 @@ CREATE TABLE harvests (
     endpoint {_T} NOT NULL, metadata_prefix {_T} NOT NULL, set_spec {_T} NOT NULL,
     started_at {_T} NOT NULL, PRIMARY KEY (endpoint, metadata_prefix, set_spec));
 """,
+    # 1 -> 2: the data version, which every transaction that writes a catalogue table moves by one
+    f"""
+CREATE TABLE {DATA_VERSION_TABLE} (version BIGINT NOT NULL);
+INSERT INTO {DATA_VERSION_TABLE} VALUES (1);
+CREATE FUNCTION {DATA_CHANGED}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('{_BUMPED}', true) IS DISTINCT FROM 'yes' THEN
+        UPDATE {DATA_VERSION_TABLE} SET version = version + 1;
+        PERFORM set_config('{_BUMPED}', 'yes', true);
+    END IF;
+    RETURN NULL;
+END $$;
+""" + "".join(counts_as_change(table) for table in _CATALOGUE_TABLES),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import typer
 
-from discovery.cli.common import DataDir, app, console, fail, local_folder
+from discovery.catalogue.backends import cache_folder
+from discovery.catalogue.postgres_connection import is_database_url, shown
+from discovery.cli.common import DataDir, app, console, fail
 from discovery.errors import DiscoveryError
 
 Loop = Literal["auto", "asyncio", "uvloop"]
@@ -72,22 +75,39 @@ def serve_command(
             help="Event loop: auto (uvloop when installed), asyncio or uvloop.")] = DEFAULT_LOOP,
         http: Annotated[str, typer.Option(
             help="HTTP parser: auto (httptools when installed), h11 or httptools.")] = DEFAULT_HTTP,
+        read_from: Annotated[Optional[str], typer.Option(
+            "--read-from", envvar="DISCOVERY_READ_URL",
+            help="postgresql:// URL of a streaming replica of the --data database to read from "
+                 "(the server never writes to the catalogue; the CLI writes to --data).")] = None,
+        cache_dir: Annotated[Optional[Path], typer.Option(
+            "--cache-dir", envvar="DISCOVERY_CACHE_DIR",
+            help="Folder for what the server derives from a database (OAI-PMH ledger, embedding "
+                 "cache); default: one per database under ~/.cache/discovery. A data folder keeps "
+                 "them inside itself.")] = None,
         data: DataDir = "data") -> None:
     """Serve search, item pages and the API (docs at /docs) from the catalogue in --data."""
     from discovery.server.app import create_app
 
     if loop not in ("auto", "asyncio", "uvloop") or http not in ("auto", "h11", "httptools"):
         raise typer.BadParameter(f"unknown --loop {loop!r} or --http {http!r}")
-    folder = local_folder(data, "discovery serve")
+    if read_from and not (is_database_url(data) and is_database_url(read_from)):
+        raise fail(DiscoveryError("--read-from names a replica of a PostgreSQL catalogue",
+                                  hint="pass --data postgresql://PRIMARY/DB --read-from "
+                                       "postgresql://REPLICA/DB, or leave --read-from out"))
+    target = read_from or data
+    cache = cache_folder(data, cache_dir)  # the primary's: a replica holds the same catalogue
     try:
-        create_app(folder, base_url=base_url)  # fails here, once, on a missing catalogue
+        create_app(target, base_url=base_url, cache_dir=cache)  # fails here, once, on a missing catalogue
     except DiscoveryError as error:
         raise fail(error) from None
-    os.environ["DISCOVERY_DATA"] = str(folder)
+    os.environ["DISCOVERY_DATA"] = target
+    os.environ["DISCOVERY_CACHE_DIR"] = str(cache)
     os.environ["DISCOVERY_BASE_URL"] = base_url or ""
     for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # read by each worker's libraries
         os.environ.setdefault(threads, "1")  # as they load: one request, one core (embed.use_threads)
-    console.print(f"Serving {data} at http://{host}:{port}/ (API docs at /docs). Ctrl+C stops.")
+    where = shown(target) if is_database_url(target) else target
+    console.print(f"Serving {where} at http://{host}:{port}/ (API docs at /docs). Ctrl+C stops.",
+                  markup=False)
     try:
         run_server(FACTORY, host, port, workers, loop, http)  # type: ignore[arg-type]
     except OSError as error:

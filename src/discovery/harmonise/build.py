@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from discovery.catalogue.backends import catalogue_exists, open_catalogue
+from discovery.catalogue.backends import Target, catalogue_exists, index_folder, open_catalogue
 from discovery.errors import DiscoveryError
 from discovery.harmonise.bank import ItemBank, catalogue_question_items
 from discovery.harmonise.items import instruments_from_files
@@ -17,12 +17,19 @@ from discovery.harmonise.matcher import Matcher
 from discovery.index.build import index_paths
 from discovery.index.embed import EmbeddingCache, get_embedder
 
+EMBEDDING_CACHE = "embeddings.sqlite"  # in the cache folder of a server over a database
 
-def build_matcher(data: Path, bank_files: list[Path] | None = None, no_bank: bool = False) -> Matcher:
-    """A matcher for the catalogue in `data` (a folder that need not exist: then no cache and, unless
-    bank files are given, no bank)."""
-    data = Path(data)
-    cache = EmbeddingCache(index_paths(data).cache) if data.is_dir() else None
+
+def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: bool = False,
+                  cache_dir: Path | None = None) -> Matcher:
+    """A matcher for the catalogue at `data`: a folder that need not exist (then no cache and,
+    unless bank files are given, no bank), or a database URL, whose embedding cache is kept in
+    `cache_dir` (none without it)."""
+    folder = index_folder(data)
+    if folder is not None:
+        cache = EmbeddingCache(index_paths(folder).cache) if folder.is_dir() else None
+    else:
+        cache = EmbeddingCache(cache_dir / EMBEDDING_CACHE) if cache_dir else None
     if no_bank:
         return Matcher(None, cache)
     english = get_embedder("minilm")

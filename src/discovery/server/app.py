@@ -3,7 +3,8 @@ behind the HTTP guards (`middleware.py`, `methods.py`): security headers, allowe
 HEAD and OPTIONS, a request-body limit, and rate limits on the expensive routes (`limits.py`).
 The API reference at /docs is rendered from the OpenAPI schema (`pages.py`), so it needs no CDN script.
 
-`create_app(data_dir)` is what `discovery serve` runs and what tests start on 127.0.0.1.
+`create_app(target)` is what `discovery serve` runs and what tests start on 127.0.0.1: a data
+folder, or the URL of a PostgreSQL catalogue (a replica's will do: the app never writes to it).
 """
 
 from __future__ import annotations
@@ -51,17 +52,19 @@ async def few_threads(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: str | None = None,
+def create_app(target: str | Path, *, site_name: str = "Discovery", base_url: str | None = None,
                allowed_hosts: Sequence[str] | None = None,
                rates: dict[str, Rate] | None = None, search_seconds: float = SEARCH_SECONDS,
-               facet_seconds: float = FACET_SECONDS) -> FastAPI:
+               facet_seconds: float = FACET_SECONDS, cache_dir: str | Path | None = None) -> FastAPI:
     """`allowed_hosts`: the names the site answers to besides its local ones and `base_url`'s
     (default: DISCOVERY_ALLOWED_HOSTS, comma-separated; "*" for any). `rates`: the rate limits
     per kind of work (default `limits.DEFAULT_RATES`). `search_seconds`, `facet_seconds`: the
-    time limits of a search and of its facet counts (`search/deadline.py`)."""
+    time limits of a search and of its facet counts (`search/deadline.py`). `cache_dir`: where
+    the process keeps files it derives (`backends.cache_folder`)."""
     use_threads(1)  # a request's text is short; the server's workers fill the cores
-    services = Services(data_dir, site_name=site_name, base_url=base_url,
-                        search_seconds=search_seconds, facet_seconds=facet_seconds)
+    services = Services(target, site_name=site_name, base_url=base_url,
+                        search_seconds=search_seconds, facet_seconds=facet_seconds,
+                        cache_dir=cache_dir)
     app = FastAPI(title=f"{site_name} API", version="1", description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=few_threads)
     app.state.services = services
@@ -79,7 +82,7 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
                          if h.strip()]
     hosts = [*LOCAL_HOSTS, *allowed_hosts] + ([urlsplit(base_url).hostname or ""] if base_url else [])
     app.add_middleware(NegotiatedJson)  # a page's address asked for JSON gets the API's answer
-    app.add_middleware(PageCache, data_dir=Path(data_dir))  # after HEAD became GET
+    app.add_middleware(PageCache, target=services.target)  # after HEAD became GET
     app.add_middleware(HeadAndOptions)  # the last added runs first
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AllowedHosts, hosts=hosts)
@@ -89,6 +92,8 @@ def create_app(data_dir: str | Path, *, site_name: str = "Discovery", base_url: 
 
 def app_from_environment() -> FastAPI:
     """The factory uvicorn's worker processes call (`discovery serve --workers N`): each opens its
-    own services from DISCOVERY_DATA and DISCOVERY_BASE_URL."""
+    own services from DISCOVERY_DATA (the folder or URL to read), DISCOVERY_BASE_URL and
+    DISCOVERY_CACHE_DIR."""
     return create_app(os.environ.get("DISCOVERY_DATA", "data"),
-                      base_url=os.environ.get("DISCOVERY_BASE_URL") or None)
+                      base_url=os.environ.get("DISCOVERY_BASE_URL") or None,
+                      cache_dir=os.environ.get("DISCOVERY_CACHE_DIR") or None)

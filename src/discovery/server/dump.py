@@ -45,7 +45,7 @@ def dump(request: Request, format: str = "jsonl",
 def _stream(services: Services, fmt: DumpFormat, chosen: Selection) -> Iterator[bytes]:
     """The dump's bytes through a connection of its own, closed when the stream ends or the
     client goes away."""
-    catalogue = open_catalogue(services.data_dir)
+    catalogue = open_catalogue(services.target)
     try:
         yield from fmt.chunks(catalogue, chosen)
     finally:

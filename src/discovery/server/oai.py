@@ -19,20 +19,29 @@ from starlette.concurrency import run_in_threadpool
 
 from discovery.server.services import Services, services_of
 from discovery.server.urls import site_url
+from discovery.errors import CatalogueError
 from discovery.oai.ledger import Ledger
 from discovery.oai.provider import Provider, Repository
 
 MEDIA_TYPE = "text/xml; charset=utf-8"
 MAX_FORM_FIELDS = 20
 router = APIRouter(include_in_schema=False)
-_ledgers = threading.local()  # one ledger (a SQLite connection) per thread and data folder
+_ledgers = threading.local()  # one ledger (a SQLite connection) per thread and cache folder
 
 
 def _ledger(services: Services) -> Ledger:
+    """The ledger in the services' cache folder: the data folder itself, or for a database a
+    folder of the server's own, as the ledger is derived from the catalogue's history."""
     ledgers: dict[str, Ledger] = _ledgers.__dict__.setdefault("by_folder", {})
-    key = str(services.data_dir)
+    key = str(services.cache_dir)
     if key not in ledgers:
-        ledgers[key] = Ledger(services.catalogue, services.data_dir)
+        try:
+            services.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CatalogueError(f"cannot make the cache folder: {error.strerror}",
+                                 file=str(services.cache_dir),
+                                 hint="pass a writable --cache-dir to `discovery serve`") from None
+        ledgers[key] = Ledger(services.catalogue, services.cache_dir)
     return ledgers[key]
 
 

@@ -6,10 +6,13 @@ mix's cost (bench/api_load.py). A response is kept under its URL, Host and Accep
 site's absolute links come from the Host; a page's address answers JSON to Accept:
 application/json) together with the catalogue's and the index's state:
 
-- the catalogue's `PRAGMA data_version`, read on a connection of this cache's own, which SQLite
-  changes whenever any other connection, in any process, commits to the catalogue: an ingest, a
-  link run, a harvest. (The history number alone would miss link runs, which write no history.)
-- the published index generation (`generations.Pointer`: one stat per request).
+- the catalogue's data version (`backends.data_version`), read on a connection of this cache's
+  own: SQLite's `PRAGMA data_version`, which SQLite changes whenever any other connection, in any
+  process, commits to the catalogue (an ingest, a link run, a harvest; the history number alone
+  would miss link runs, which write no history); on PostgreSQL, the number that every write
+  transaction moves, from whichever process or machine (one indexed read per request).
+- the published index generation of a local index (`generations.Pointer`: one stat per request);
+  a database's search tables move its data version instead.
 
 So a change is seen by the next request, and a cached page is never older than its data; entries
 also expire after `SECONDS`, and the whole cache is bounded in bytes (exact: the bodies and
@@ -24,12 +27,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
-from pathlib import Path
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from discovery.catalogue.backends import data_version
+from discovery.catalogue.backends import Target, data_version, index_folder
 from discovery.index.generations import Pointer, index_root
 
 CACHED_PATHS = ("/", "/items/", "/variables/", "/projects/", "/questionnaires/", "/questions/",
@@ -48,15 +50,16 @@ def cacheable(path: str) -> bool:
 class DataState:
     """What the pages are made from, as a value that changes whenever the data does."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self._version = data_version(data_dir)
-        self._pointer = Pointer(index_root(Path(data_dir)))
+    def __init__(self, target: Target) -> None:
+        self._version = data_version(target)
+        folder = index_folder(target)
+        self._pointer = Pointer(index_root(folder)) if folder is not None else None
         self._lock = threading.Lock()
 
     def __call__(self) -> tuple[int, str | None]:
         with self._lock:
             version = self._version()
-        return version, self._pointer.name()
+        return version, self._pointer.name() if self._pointer else None
 
     def close(self) -> None:
         self._version.close()
@@ -72,10 +75,10 @@ class StoredResponse:
 class PageCache:
     """ASGI middleware: answers a repeated GET from memory while the data is unchanged."""
 
-    def __init__(self, app: ASGIApp, data_dir: Path, max_bytes: int = PAGE_BYTES,
+    def __init__(self, app: ASGIApp, target: Target, max_bytes: int = PAGE_BYTES,
                  seconds: float = SECONDS) -> None:
         self.app = app
-        self.state = DataState(data_dir)
+        self.state = DataState(target)
         self.max_bytes = max_bytes
         self.seconds = seconds
         self.bytes = 0

@@ -1,6 +1,6 @@
-"""The services one server process calls: the catalogue (one SQLite connection per worker
-thread, since a connection must not be shared across threads mid-query), the search service
-when an index exists, the harmonisation matcher (built in the background on first use: its
+"""The services one server process calls: the catalogue (one connection per worker thread,
+SQLite or PostgreSQL, since a connection must not be shared across threads mid-query), the search
+service when an index exists, the harmonisation matcher (built in the background on first use: its
 models and item bank take seconds to load, a minute when the bank is not cached yet), and a
 time-limited cache, bounded in bytes, for views that read many records.
 
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fastapi import Request
 
 from discovery.server.cache import ResponseCache
-from discovery.catalogue.backends import catalogue_exists, open_catalogue
+from discovery.catalogue.backends import Target, cache_folder, catalogue_exists, open_catalogue
+from discovery.catalogue.postgres_connection import is_database_url, shown
 from discovery.catalogue.protocol import CatalogueStore
 from discovery.errors import DiscoveryError
 from discovery.export.catalogue_summary import CatalogueSummary, summarise
@@ -73,16 +74,24 @@ def services_of(request: Request) -> Services:
 
 
 class Services:
-    def __init__(self, data_dir: str | Path, site_name: str = "Discovery",
+    def __init__(self, target: Target, site_name: str = "Discovery",
                  base_url: str | None = None, cache_bytes: int = CACHE_BYTES,
-                 search_seconds: float = SEARCH_SECONDS, facet_seconds: float = FACET_SECONDS) -> None:
-        self.data_dir = Path(data_dir)
+                 search_seconds: float = SEARCH_SECONDS, facet_seconds: float = FACET_SECONDS,
+                 cache_dir: str | Path | None = None) -> None:
+        """`target`: the folder or database URL the catalogue is read from (a replica's will
+        do: nothing here writes to it). `cache_dir`: where this process keeps what it derives
+        from the catalogue (`backends.cache_folder`)."""
+        self.target: Target = str(target) if is_database_url(target) else Path(target)
+        self.where = shown(str(target)) if is_database_url(target) else str(target)
+        self.cache_dir = cache_folder(self.target, cache_dir)
         self.search_seconds = search_seconds
         self.facet_seconds = facet_seconds
-        if not catalogue_exists(self.data_dir):
-            raise DiscoveryError("no catalogue in this folder", file=str(self.data_dir),
+        if not catalogue_exists(self.target):
+            raise DiscoveryError("no catalogue here", file=self.where,
                                  hint="run `discovery ingest ../shared/corpus --data FOLDER` "
-                                      "first, or pass --data")
+                                      "first (`discovery migrate` first for a database), or pass --data")
+        if is_database_url(self.target):
+            open_catalogue(self.target).close()  # a schema of another version is refused here, once
         self.site_name = site_name
         self.base_url = base_url.rstrip("/") if base_url else None
         self._local = threading.local()
@@ -102,7 +111,7 @@ class Services:
     def catalogue(self) -> CatalogueStore:
         catalogue = getattr(self._local, "catalogue", None)
         if catalogue is None:
-            catalogue = self._local.catalogue = open_catalogue(self.data_dir)
+            catalogue = self._local.catalogue = open_catalogue(self.target)
         return catalogue
 
     def cached(self, key: Any, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:
@@ -157,7 +166,7 @@ class Services:
             return self._matcher
         if self._matcher_error is not None:
             raise ServiceUnavailable(f"the harmonisation models could not be loaded: "
-                                     f"{self._matcher_error}", file=str(self.data_dir),
+                                     f"{self._matcher_error}", file=self.where,
                                      retry_after=60)
         raise ServiceUnavailable("the harmonisation models are still loading", retry_after=30,
                                  hint="try again in half a minute")
@@ -175,7 +184,7 @@ class Services:
 
     def _load_matcher(self) -> None:
         try:
-            self._matcher = build_matcher(self.data_dir)
+            self._matcher = build_matcher(self.target, cache_dir=self.cache_dir)
         except (DiscoveryError, OSError, ValueError, RuntimeError) as error:
             self._matcher_error = error
 
@@ -199,7 +208,7 @@ class Services:
             self._search_checked = now
             try:
                 from discovery.search.backends import open_searcher
-                self._search = open_searcher(self.data_dir, seconds=self.search_seconds,
+                self._search = open_searcher(self.target, seconds=self.search_seconds,
                                              facet_seconds=self.facet_seconds)
                 self._search_error = None
                 return self._search
@@ -212,6 +221,6 @@ class Services:
                     hint=error.hint or "build the index with `discovery index --data FOLDER`")
             except (OSError, ValueError, RuntimeError) as error:  # an index from another version
                 self._search_error = ServiceUnavailable(
-                    f"the search index cannot be opened: {error}", file=str(self.data_dir),
+                    f"the search index cannot be opened: {error}", file=self.where,
                     hint="rebuild it with `discovery index --rebuild --data FOLDER`")
             raise self._search_error
