@@ -1,94 +1,33 @@
-"""Search over the index: hybrid retrieval, grouping under studies, filters, facets, sorting,
-cursor paging, "similar to", and an explanation for every hit.
-
-The result list of a query is the set of records that fit it: rows sharing enough of its words
-(a BM25 score at least `LEXICAL_FLOOR` of the query's best), rows close enough in meaning (a
-cosine above the model's calibrated cut, `relevance.py`) and records named exactly by it. The
-cuts are fixed by the unfiltered query, so a filter only narrows the list: facet counts are the
-totals a click on them gives. Rows are then grouped so that a variable or question is shown
-under its study or instrument, scored by its own match and its items' evidence (`grouping.py`).
-Without a query (browsing), the list is every record that passes the filters. When nothing fits,
-the nearest records are offered as such. Each retriever reads at most `DEPTH` rows; a list that
-reached it says its total is a lower bound.
+"""The local searcher: the shared search pipeline (`pipeline.py`) over the local index
+(`local.LocalEngine`), kept on the newest published generation while queries run on the one they
+started on.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import faiss
-import numpy as np
 
-from discovery.catalogue.backends import open_catalogue
-from discovery.errors import NotFoundError
-from discovery.index.aliases import query_phrases
 from discovery.index.build import index_paths
-from discovery.index.columns import RowFilter
 from discovery.index.generations import Pointer
-from discovery.index.lexical import LexicalQuery
 from discovery.index.reader import IndexReader
-from discovery.model import ITEM_KINDS
-from discovery.search import cursor as cursors
-from discovery.search.explain import matched_fields, summary
-from discovery.search.fusion import Fused, Ranked, fuse
-from discovery.search.grouping import Grouped, group
-from discovery.search.models import (FACETS, Explanation, FacetValue, Hit, SearchRequest,
-                                     SearchResults, VariableHit, Version)
-from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS, Deadline
-from discovery.search.relevance import LEXICAL_FLOOR, SemanticCut, semantic_cut
-from discovery.search.query import Understood, understand
+from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
+from discovery.search.local import LocalEngine
+from discovery.search.models import SearchRequest, SearchResults
+from discovery.search.pipeline import DEFAULT_FUSION, DEPTH, Settings, run_search
+# the pipeline's limits, where callers of the local searcher have long imported them from
+from discovery.search.pipeline import FACET_VALUES as FACET_VALUES, NEAREST as NEAREST  # noqa: E501
+from discovery.search.relevance import SemanticCut
 from discovery.search.spelling import Speller
 
-DEPTH = 1000  # candidate rows per retriever
-NEAREST = 10  # records offered when nothing fits
-VERSIONS_LISTED = 10  # other versions named under a hit
-FACET_VALUES = 20  # values listed per facet
-DEFAULT_FUSION = "weighted"
-NOTHING = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))  # a retriever that was not asked
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-@dataclass
-class Pool:
-    """Candidate rows with their fused scores, the top-level row each is grouped under, and what
-    kind of list it is."""
-
-    fused: Fused
-    tops: np.ndarray
-    complete: bool = True  # no retriever stopped at DEPTH: the list holds every fitting record
-    nearest: bool = False  # nothing fits: these are the nearest records, not matches
-
-    @property
-    def rows(self) -> np.ndarray:
-        return self.fused.rows
-
-
-@dataclass
-class Versions:
-    """The sorted hits' families: `first` indexes the hit shown for each family."""
-
-    first: np.ndarray
-    families: np.ndarray
-    tops: np.ndarray
-
-
-class _Opened:
-    """One published index generation opened for searching, and how many calls are using it."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.index = IndexReader(data_dir)
-        self.cut = semantic_cut(self.index.model)
-        self.speller = Speller(self.index.docs.vocabulary.frequencies())
-        self.users = 0
-        self.retired = False  # a newer generation replaced it: close once the last user leaves
 
 
 def _on_one_generation(method: Callable[Concatenate[SearchService, P], R]
@@ -112,18 +51,15 @@ class SearchService:
     def __init__(self, data_dir: Path, depth: int = DEPTH, fusion: str = DEFAULT_FUSION,
                  seconds: float = SEARCH_SECONDS, facet_seconds: float = FACET_SECONDS) -> None:
         self.data_dir = Path(data_dir)
-        self.seconds = seconds
-        self.facet_seconds = facet_seconds
         # one query is too small to split across threads; queries run side by side instead
         # (measured on the corpus: a 16k-vector exact scan 2.5x faster on one thread)
         faiss.omp_set_num_threads(1)
         self._pointer = Pointer(index_paths(self.data_dir).root)
-        self._opened = _Opened(self.data_dir)
+        self._opened = LocalEngine(self.data_dir)
         self._swap = threading.Lock()  # guards _opened and the users counts
         self._opening = threading.Lock()  # one thread opens a new generation; the rest carry on
         self._local = threading.local()  # the generation the calling thread's query is pinned to
-        self.depth = depth
-        self.fusion = fusion
+        self.settings = Settings(depth, fusion, seconds, facet_seconds)
 
     @property
     def index(self) -> IndexReader:
@@ -160,7 +96,7 @@ class SearchService:
         try:
             if self._pointer.name() in (None, self._opened.index.generation):
                 return
-            opened = _Opened(self.data_dir)
+            opened = LocalEngine(self.data_dir)
             with self._swap:
                 old, self._opened = self._opened, opened
                 old.retired = True
@@ -170,7 +106,7 @@ class SearchService:
         finally:
             self._opening.release()
 
-    def _current(self) -> _Opened:
+    def _current(self) -> LocalEngine:
         return getattr(self._local, "opened", None) or self._opened
 
     @contextmanager
@@ -197,323 +133,4 @@ class SearchService:
 
     @_on_one_generation
     def search(self, request: SearchRequest) -> SearchResults:
-        started = time.perf_counter()
-        deadline = Deadline(self.seconds, started)
-        query = understand(request.q, self.speller, request.spellcheck)
-        pool = self._pool(request, query)
-        deadline.check("finding candidates")
-        grouped = self._group(pool, request)
-        keys = self._sort_keys(request, grouped.tops)
-        order = np.lexsort((self.index.columns.order[grouped.tops], -grouped.scores, -keys))
-        hit_tops, hit_scores, keys = grouped.tops[order], grouped.scores[order], keys[order]
-        versions = self._versions(hit_tops, request, query)
-        if versions is not None:
-            hit_tops, hit_scores, keys = hit_tops[versions.first], hit_scores[versions.first], \
-                keys[versions.first]
-        deadline.check("ordering the results")
-        start = 0
-        if request.cursor:
-            start = self._after(cursors.decode(request.cursor, request), hit_tops, hit_scores, keys)
-        page = slice(start, start + request.size)
-        hits = self._hits(pool, request, query, hit_tops[page], hit_scores[page])
-        if versions is not None:
-            self._add_versions(hits, hit_tops[page], versions)
-        deadline.check("building the page of results")
-        facets: dict[str, list[FacetValue]] = {}
-        uncounted: list[str] = []
-        if request.facets and not pool.nearest:
-            facets, uncounted = self._facets(pool, grouped.tops, request)
-        next_cursor = None
-        if start + request.size < len(hit_tops) and hits:
-            last = start + request.size - 1
-            next_cursor = cursors.encode(
-                cursors.Position(float(keys[last]), float(hit_scores[last]), hits[-1].id), request)
-        return SearchResults(request=request, total=0 if pool.nearest else len(hit_tops),
-                             total_exact=pool.complete, nothing_fits=pool.nearest, hits=hits,
-                             facets=facets, facets_uncounted=uncounted, next_cursor=next_cursor,
-                             offset=start, model=self.model,
-                             searched_for=query.text if query.correction else None,
-                             took_ms=round((time.perf_counter() - started) * 1000, 2))
-
-    # ---- candidates --------------------------------------------------------------------
-
-    def _pool(self, request: SearchRequest, query: Understood) -> Pool:
-        allowed = self._allowed(request)
-        if request.similar_to:
-            return self._pool_of(self._similar(request, allowed), complete=False)
-        if not request.q.strip():
-            rows = (self.index.live_rows if allowed is None else allowed.rows()).astype(np.int64)
-            return self._pool_of(fuse(NOTHING, Ranked(rows, np.zeros(len(rows))), 1.0, self.fusion))
-        pool = self._query(request, query, allowed)
-        if len(pool.rows) and (query.known or pool.fused.exact.any()):
-            return pool
-        vector = self.index.embed_query(query.text)
-        nearest = Ranked(*self.index.semantic_search(vector, NEAREST, allowed))
-        return Pool(fuse(NOTHING, nearest, 1.0, self.fusion),
-                    self.index.columns.top[nearest.rows].astype(np.int64), complete=True,
-                    nearest=True)
-
-    def _allowed(self, request: SearchRequest) -> RowFilter | None:
-        """The request's filters; None when nothing is filtered."""
-        filters = {name: values for name, values in request.filters.items() if values}
-        within = self._top_row(request.within) if request.within else None
-        if not (filters or request.ranges or within is not None):
-            return None
-        return RowFilter(self.index.columns, filters, request.ranges, within)
-
-    def _pool_of(self, fused: Fused, complete: bool = True) -> Pool:
-        return Pool(fused, self.index.columns.top[fused.rows].astype(np.int64), complete)
-
-    def _query(self, request: SearchRequest, query: Understood, allowed: RowFilter | None) -> Pool:
-        """The rows that fit the query within `allowed`, by the cuts of the unfiltered query."""
-        lexical = semantic = NOTHING
-        weight = {"lexical": 0.0, "semantic": 1.0}.get(request.mode, request.semantic_weight)
-        complete = True
-        if request.mode in ("hybrid", "lexical"):
-            lexical, full = self._lexical(query.lexical, allowed)
-            complete &= full
-        if request.mode in ("hybrid", "semantic"):
-            semantic, full = self._semantic(query.text, allowed)
-            complete &= full
-        exact = self._exact(query.text, allowed) if request.mode != "semantic" else {}
-        titles = self._titles(query.text, lexical, semantic) if request.mode == "hybrid" else None
-        return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact, titles), complete)
-
-    def _titles(self, q: str, lexical: Ranked, semantic: Ranked) -> Ranked:
-        """The cosines of the candidates' titles with the query, for those that have a title
-        vector (hits, not items); hybrid fusion mixes them into the semantic side."""
-        rows = np.union1d(lexical.rows, semantic.rows).astype(np.int64)
-        return Ranked(*self.index.title_similarities(self.index.embed_query(q), rows))
-
-    # The cuts are set by the unfiltered query. tantivy filters inside its own query
-    # (`lexical.LexicalFilter`), so a filtered lexical search asks for the unfiltered best score
-    # alone (top 1) and then the best `depth` rows inside the filter: at a million rows that took
-    # a median 4.2-4.6 ms of CPU against 5.5-6.0 ms for reading the unfiltered best `depth` first
-    # and filtering those when they reached below the cut. The semantic side still reads its
-    # unfiltered best `depth` rows (fusion scales cosines by the one at that depth); when those
-    # already reach below the cut, every row that fits is among them and the filter checks just
-    # those; only a query with more fitting rows than `depth` asks faiss again, inside the filter.
-
-    def _lexical(self, query_terms: LexicalQuery, allowed: RowFilter | None
-                 ) -> tuple[Ranked, bool]:
-        if allowed is None:
-            rows, scores = self.index.lexical_search(query_terms, self.depth)
-            best = float(scores[0]) if len(scores) else 0.0
-        else:
-            top = self.index.lexical_search(query_terms, 1)[1]
-            best = float(top[0]) if len(top) else 0.0
-            rows, scores = self.index.lexical_search(query_terms, self.depth, allowed)
-        keep = scores >= LEXICAL_FLOOR * best
-        return Ranked(rows[keep], scores[keep], best=best), bool(len(rows) < self.depth or not keep.all())
-
-    def _semantic(self, q: str, allowed: RowFilter | None) -> tuple[Ranked, bool]:
-        vector = self.index.embed_query(q)
-        rows, scores = self.index.semantic_search(vector, self.depth)
-        if not len(scores):
-            return NOTHING, True
-        best, low = float(scores[0]), float(scores[-1])
-        threshold = self.cut.threshold(best)
-        if allowed is not None:
-            if len(rows) < self.depth or low < threshold:
-                inside = allowed.allows(rows)
-                rows, scores = rows[inside], scores[inside]
-            else:
-                rows, scores = self.index.semantic_search(vector, self.depth, allowed)
-        keep = scores >= threshold
-        return (Ranked(rows[keep], scores[keep], best=best, low=low),
-                bool(len(rows) < self.depth or not keep.all()))
-
-    def _exact(self, q: str, allowed: RowFilter | None) -> dict[int, float]:
-        """Rows named exactly by the whole query (1.0) or by a code in it (0.5)."""
-        whole, phrases = query_phrases(q)
-        named: dict[int, float] = {}
-        for rows in self.index.docs.alias_rows(phrases, codes_only=True).values():
-            named.update(dict.fromkeys(rows, 0.5))
-        for rows in self.index.docs.alias_rows([whole]).values():
-            named.update(dict.fromkeys(rows, 1.0))
-        found = np.fromiter(named, np.int64, len(named))
-        found = found[found < self.index.columns.size]
-        ok = self.index.columns.alive[found] if allowed is None else allowed.allows(found)
-        return {row: named[row] for row in found[ok].tolist()}
-
-    def _similar(self, request: SearchRequest, allowed: RowFilter | None) -> Fused:
-        rid = self._resolve(request.similar_to or "")
-        row = self.index.row_of(rid)
-        vector = self.index.vectors.vector(row) if row is not None else None
-        if vector is None:
-            raise NotFoundError(f"{rid!r} is not in the search index", record=rid,
-                                hint="run `discovery index` to bring it up to date")
-        rows, scores = self.index.semantic_search(vector, self.depth + 1, allowed)
-        others = rows != row  # the record itself is not similar to itself
-        semantic = Ranked(rows[others][:self.depth], scores[others][:self.depth])
-        return fuse(NOTHING, semantic, 1.0, self.fusion)
-
-    def _top_row(self, key: str) -> int:
-        """The row of `key`, whose items (its variables or questions) a search `within` it reads."""
-        rid = self._resolve(key)
-        row = self.index.row_of(rid)
-        if row is None:
-            raise NotFoundError(f"{rid!r} is not in the search index", record=rid,
-                                hint="run `discovery index` to bring it up to date")
-        return row
-
-    def _resolve(self, key: str) -> str:
-        if self.index.row_of(key) is not None:
-            return key
-        with open_catalogue(self.data_dir) as catalogue:
-            return catalogue.resolve(key)
-
-    # ---- grouping, facets, order -------------------------------------------------------
-
-    def _group(self, pool: Pool, request: SearchRequest) -> Grouped:
-        """Distinct hits, each scored by its own match and its items' evidence."""
-        tops = pool.tops if request.group else pool.rows
-        return group(pool.rows, tops, pool.fused.scores)
-
-    def _facets(self, pool: Pool, hits: np.ndarray, request: SearchRequest
-                ) -> tuple[dict[str, list[FacetValue]], list[str]]:
-        """Counts of the hits as they are shown (versions collapsed into one count once), facet
-        by facet until their time runs out; then the facets left uncounted."""
-        deadline = Deadline(self.facet_seconds)
-        columns = self.index.columns
-        owners = pool.tops if request.group else pool.rows  # the hit each matched row counts for
-        groups: np.ndarray | None = None
-        if request.collapse and request.group:  # versions shown as one hit count once
-            owners, groups = columns.family[owners], columns.family[hits]
-        found: dict[str, list[FacetValue]] = {}
-        for name in FACETS:
-            if deadline.passed():
-                return found, [n for n in FACETS if n not in found]
-            counts = (columns.kind_counts(pool.rows, owners) if name == "kind"
-                      else columns.counts(name, hits, FACET_VALUES, groups))
-            found[name] = [FacetValue(value=v, count=n) for v, n in counts]
-        return found, []
-
-    def _versions(self, hit_tops: np.ndarray, request: SearchRequest, query: Understood
-                  ) -> Versions | None:
-        """Which hit stands for each family of versions: its first in the query's language (a
-        GAD-7 search in English is answered by the English GAD-7, not the Kannada one that
-        scored a hair higher), else its first."""
-        if not (request.collapse and request.group) or not len(hit_tops):
-            return None
-        columns = self.index.columns
-        families = columns.family[hit_tops]
-        language = next(iter(query.lexical.native), "") or "en"
-        speaks = columns.holds("language", hit_tops, language)
-        if language == "en":
-            speaks |= columns.lacks("language", hit_tops)
-        place = np.arange(len(hit_tops))
-        order = np.lexsort((np.where(speaks, place, place + len(place)), families))
-        ordered = families[order]
-        first = order[np.r_[True, ordered[1:] != ordered[:-1]]]
-        return Versions(np.sort(first), families, hit_tops)
-
-    def _add_versions(self, hits: list[Hit], tops: np.ndarray, versions: Versions) -> None:
-        family = self.index.columns.family
-        members = {int(top): versions.tops[versions.families == family[top]] for top in tops}
-        others = {top: rows[rows != top] for top, rows in members.items()}
-        titles = self.index.docs.titles([int(r) for rows in others.values()
-                                         for r in rows[:VERSIONS_LISTED]])
-        for hit, top in zip(hits, tops.tolist(), strict=True):
-            hit.versions = len(members[top])
-            hit.other_versions = [Version(id=titles[r][0], title=titles[r][1])
-                                  for r in others[top][:VERSIONS_LISTED].tolist()]
-
-    def _sort_keys(self, request: SearchRequest, hit_tops: np.ndarray) -> np.ndarray:
-        if request.sort == "relevance":
-            return np.zeros(len(hit_tops))
-        return self.index.columns.sort_key(request.sort, hit_tops)
-
-    def _after(self, position: cursors.Position, tops: np.ndarray, scores: np.ndarray,
-               keys: np.ndarray) -> int:
-        """Index of the first hit that sorts after the cursor's position."""
-        row = self.index.row_of(position.id)
-        order = self.index.columns.order
-        mark = order[row] + 0.5 if row is not None else self.index.docs.count_below(position.id) - 0.5
-        ranks = order[tops]
-        after = (keys < position.key) | ((keys == position.key) & (
-            (scores < position.score) | ((scores == position.score) & (ranks > mark))))
-        found = np.flatnonzero(after)
-        return int(found[0]) if len(found) else len(tops)
-
-    # ---- hits ----------------------------------------------------------------------------
-
-    def _hits(self, pool: Pool, request: SearchRequest, query: Understood, tops: np.ndarray,
-              scores: np.ndarray) -> list[Hit]:
-        if not len(tops):
-            return []
-        fused = pool.fused
-        position = {int(row): i for i, row in enumerate(fused.rows)}
-        children: dict[int, list[int]] = {int(t): [] for t in tops}
-        if request.group:
-            members = np.flatnonzero(np.isin(pool.tops, tops) & (pool.rows != pool.tops))
-            members = members[np.lexsort((fused.rows[members], -fused.scores[members]))]
-            for i in members:
-                children[int(pool.tops[i])].append(int(fused.rows[i]))
-        shown = {t: rows[:request.variables_per_hit] for t, rows in children.items()}
-        bodies = self.index.docs.bodies(list(children) + [r for rows in shown.values() for r in rows])
-        words = query.words if not request.similar_to else {}
-        hits = []
-        for top, score in zip(tops.tolist(), scores.tolist(), strict=True):
-            body = bodies[top]
-            variables = [self._variable_hit(bodies[r], fused, position[r], words, request)
-                         for r in shown[top]]
-            noun = _child_noun(bodies, shown[top])
-            explanation = self._explain(body, fused, position.get(top), words, score,
-                                        len(children[top]), noun, request)
-            ranges = body["ranges"]
-            display = body["display"]
-            hits.append(Hit(
-                id=body["id"], kind=body["kind"], title=body["title"],
-                snippet=_snippet(explanation, display), url=display.get("url"),
-                catalogues=display.get("catalogues", []), countries=display.get("countries", []),
-                start_year=_int(ranges.get("year_start")), end_year=_int(ranges.get("year_end")),
-                sample_size=_int(ranges.get("sample_size")), variable_count=_int(ranges.get("variables")),
-                score=round(score, 6), explanation=explanation, variables=variables))
-        return hits
-
-    def _variable_hit(self, body: dict[str, Any], fused: Fused, i: int, words: dict[str, str],
-                      request: SearchRequest) -> VariableHit:
-        explanation = self._explain(body, fused, i, words, float(fused.scores[i]), 0, "variable", request)
-        display = body["display"]
-        return VariableHit(id=body["id"], kind=body["kind"], name=display.get("name"), label=body["title"],
-                           question=display.get("question"), score=round(float(fused.scores[i]), 6),
-                           explanation=explanation)
-
-    def _explain(self, body: dict[str, Any], fused: Fused, i: int | None, words: dict[str, str],
-                 score: float, matched_children: int, noun: str, request: SearchRequest) -> Explanation:
-        fields = matched_fields(body["fields"], words)
-        lex_rank = sem_rank = None
-        lex_score = sem_score = None
-        if i is not None:
-            if fused.lexical_rank[i]:
-                lex_rank, lex_score = int(fused.lexical_rank[i]), round(float(fused.lexical_score[i]), 4)
-            if fused.semantic_rank[i]:
-                sem_rank, sem_score = int(fused.semantic_rank[i]), round(float(fused.semantic_score[i]), 4)
-        named = i is not None and bool(fused.exact[i])
-        return Explanation(
-            lexical_rank=lex_rank, lexical_score=lex_score, semantic_rank=sem_rank,
-            semantic_score=sem_score, fused_score=round(score, 6), fields=fields,
-            matched_variables=matched_children, named=named,
-            summary=summary(fields if lex_rank else [], sem_score, sem_rank, matched_children, noun,
-                            request.similar_to, named))
-
-
-def _child_noun(bodies: dict[int, dict[str, Any]], rows: list[int]) -> str:
-    kinds = {bodies[r]["kind"] for r in rows}
-    if len(kinds) != 1:
-        return "item"
-    kind = kinds.pop()
-    return kind if kind in ITEM_KINDS else "record"
-
-
-def _snippet(explanation: Explanation, display: dict[str, Any]) -> str | None:
-    for matched in explanation.fields:
-        if matched.field in ("description", "keywords") and matched.snippet:
-            return matched.snippet
-    return display.get("snippet")
-
-
-def _int(value: float | None) -> int | None:
-    return None if value is None else int(value)
-
+        return run_search(self._current(), request, self.settings)
