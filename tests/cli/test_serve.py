@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+import psycopg
 import pytest
 
 from discovery.catalogue.store import Catalogue
@@ -116,3 +118,116 @@ def test_read_from_needs_a_database_on_both_sides_in_one_line(tmp_path):
     assert result.stderr.strip() == (
         "--read-from names a replica of a PostgreSQL catalogue (hint: pass --data "
         "postgresql://PRIMARY/DB --read-from postgresql://REPLICA/DB, or leave --read-from out)")
+
+
+def served(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`discovery serve` started with `command`'s options on `port`, once it answers."""
+    server = subprocess.Popen([str(Path(sys.executable).parent / "discovery"), "serve", "--port",
+                               str(port), "--workers", "1", *command],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/robots.txt").status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise AssertionError(f"discovery serve did not start: {server.communicate()[1]!r}")
+        time.sleep(0.1)
+
+
+def replayed(url: str, seconds: float = 20) -> None:
+    """Wait until the replica has replayed the creation of the database at `url`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with psycopg.connect(url) as db:
+                db.execute("SELECT version FROM discovery_data_version").fetchone()
+                return
+        except psycopg.Error:
+            assert time.monotonic() < deadline, "the replica never showed the database"
+            time.sleep(0.05)
+
+
+def ingesting(path: Path, database: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(Path(sys.executable).parent / "discovery"), "ingest", str(path),
+                             "--data", database], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def committed(database: str, title: str, ingest: subprocess.Popen[str]) -> tuple[str, float]:
+    """The id of the study titled `title` and when the primary first showed it (polled every few
+    milliseconds while the ingest runs)."""
+    with psycopg.connect(database, autocommit=True) as db:
+        while True:
+            row = db.execute("SELECT id FROM records WHERE kind = 'study' AND title = %s",
+                             (title,)).fetchone()
+            if row:
+                return str(row[0]), time.monotonic()
+            assert ingest.poll() is None, ingest.communicate()[1]
+            time.sleep(0.005)
+
+
+def shown_at(ports: tuple[int, ...], study: str, seconds: float = 10) -> list[float]:
+    """When each server first answered the study's item page."""
+    seen: dict[int, float] = {}
+    deadline = time.monotonic() + seconds
+    while len(seen) < len(ports):
+        for port in ports:
+            answer = None if port in seen else httpx.get(f"http://127.0.0.1:{port}/api/items/{study}")
+            if answer is not None and answer.status_code == 200:
+                seen[port] = time.monotonic()
+        assert time.monotonic() < deadline, f"only {sorted(seen)} of {ports} showed {study}"
+    return [seen[port] for port in ports]
+
+
+def pilot(folder: Path, title: str) -> Path:
+    path = folder / f"{title.replace(' ', '-').lower()}.csv"
+    path.write_text(f"survey_name,year,item_name,item_text\n{title},2026,R1,How often do you read "
+                    "from a standby?\n", encoding="utf-8")
+    return path
+
+
+def test_an_ingest_on_the_primary_is_seen_through_two_servers_reading_the_replica(
+        database, postgres_replica, tmp_path, record_property):
+    """Two `discovery serve` processes read a streaming replica (one told by --read-from, one
+    by DISCOVERY_READ_URL) while `discovery ingest` writes to the primary: each shows the new
+    record once the replica has replayed it, and the lag from the primary's commit until each
+    shows it is reported. With the replica's replay paused they do not show the next one (so
+    they read the replica, not the primary) until it resumes."""
+    replica = postgres_replica.url(database.rsplit("/", 1)[1])
+    replayed(replica)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DISCOVERY_")}
+    ports = free_port(), free_port()
+    servers = [served(["--data", database, "--read-from", replica, "--cache-dir", str(tmp_path / "a")],
+                      ports[0], env),
+               served(["--data", database, "--cache-dir", str(tmp_path / "b")], ports[1],
+                      {**env, "DISCOVERY_READ_URL": replica})]
+    try:
+        for port in ports:
+            assert httpx.get(f"http://127.0.0.1:{port}/api/stats").json()["totals"]["records"] == 0
+        ingest = ingesting(pilot(tmp_path, "Replica Pilot"), database, env)
+        study, at = committed(database, "Replica Pilot", ingest)
+        lags = [seen - at for seen in shown_at(ports, study)]
+        assert ingest.wait(120) == 0, ingest.communicate()[1]
+        record_property("replication_lag_seconds", lags)
+        print(f"replication lag, from the primary's commit until each server showed the record: "
+              f"{', '.join(f'{lag * 1000:.0f} ms' for lag in lags)}")
+
+        with psycopg.connect(replica, autocommit=True) as standby:
+            standby.execute("SELECT pg_wal_replay_pause()")
+            try:
+                ingest = ingesting(pilot(tmp_path, "Paused Pilot"), database, env)
+                paused, _ = committed(database, "Paused Pilot", ingest)
+                assert ingest.wait(120) == 0, ingest.communicate()[1]
+                for port in ports:
+                    assert httpx.get(f"http://127.0.0.1:{port}/api/items/{paused}").status_code == 404
+            finally:
+                standby.execute("SELECT pg_wal_replay_resume()")
+        shown_at(ports, paused)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(20)
