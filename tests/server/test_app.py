@@ -97,3 +97,15 @@ def test_a_database_of_an_older_schema_is_refused_in_one_line(database):
         create_app(database)
     line = caught.value.one_line()
     assert "older than this Discovery's" in line and "discovery migrate" in line
+
+
+def test_a_server_that_restarts_costs_one_request_not_the_site(site, postgres):
+    """Every handler thread's connection dies with the server; each is opened again on its next
+    request instead of failing from then on."""
+    _, url, _ = site
+    assert httpx.get(f"{url}/api/stats").status_code == 200
+    postgres.restart()
+    answers = [httpx.get(f"{url}/api/variables/{rid}").status_code
+               for rid in ids_of(site[0], "variable")[:12]]
+    assert answers[-8:] == [200] * 8, answers
+    assert set(answers) <= {200, 500, 503}, answers

@@ -54,6 +54,10 @@ class PostgresCatalogue:
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def connected(self) -> bool:
+        return not self.db.closed  # psycopg closes a connection the server dropped
+
     def __enter__(self) -> PostgresCatalogue:
         return self
 

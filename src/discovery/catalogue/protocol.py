@@ -87,6 +87,12 @@ class CatalogueStore(Protocol):
 
     def close(self) -> None: ...
 
+    @property
+    def connected(self) -> bool:
+        """False once the connection is lost for good (a database server restarted): a
+        long-lived holder, such as a server thread, opens the catalogue again."""
+        ...
+
     def __enter__(self) -> CatalogueStore: ...
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

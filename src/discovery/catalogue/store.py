@@ -128,6 +128,10 @@ class Catalogue:
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def connected(self) -> bool:
+        return True  # a file: nothing to lose between calls
+
     def _add_quarantine_digests(self) -> None:
         """A catalogue made before quarantine rows had digests gets them; of rows that repeat one
         failure (a row was added on every re-run), the latest is kept."""

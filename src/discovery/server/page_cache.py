@@ -32,6 +32,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from discovery.catalogue.backends import Target, data_version, index_folder
+from discovery.errors import DiscoveryError
 from discovery.index.generations import Pointer, index_root
 
 CACHED_PATHS = ("/", "/items/", "/variables/", "/projects/", "/questionnaires/", "/questions/",
@@ -90,9 +91,14 @@ class PageCache:
         if scope["type"] != "http" or scope["method"] != "GET" or not cacheable(scope["path"]):
             await self.app(scope, receive, send)
             return
+        try:
+            state = self.state()
+        except DiscoveryError:  # the database is out of reach: the page itself says so, uncached
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         key = (scope["path"], scope["query_string"], headers.get("host", ""),
-               headers.get("accept", ""), scope.get("root_path", ""), self.state())
+               headers.get("accept", ""), scope.get("root_path", ""), state)
         stored = self._lookup(key)
         if stored is not None:
             await send(stored.start)

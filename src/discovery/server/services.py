@@ -23,7 +23,7 @@ from discovery.server.cache import ResponseCache
 from discovery.catalogue.backends import Target, cache_folder, catalogue_exists, open_catalogue
 from discovery.catalogue.postgres_connection import is_database_url, shown
 from discovery.catalogue.protocol import CatalogueStore
-from discovery.errors import DiscoveryError
+from discovery.errors import CatalogueError, DiscoveryError
 from discovery.export.catalogue_summary import CatalogueSummary, summarise
 from discovery.harmonise.build import build_matcher
 from discovery.harmonise.crosswalk import Harmonisation, harmonise
@@ -109,9 +109,15 @@ class Services:
 
     @property
     def catalogue(self) -> CatalogueStore:
+        """This thread's catalogue, opened again after its connection was lost (a database server
+        restarted); while the server cannot be reached, requests get 503."""
         catalogue = getattr(self._local, "catalogue", None)
-        if catalogue is None:
-            catalogue = self._local.catalogue = open_catalogue(self.target)
+        if catalogue is None or not catalogue.connected:
+            try:
+                catalogue = self._local.catalogue = open_catalogue(self.target)
+            except CatalogueError as error:
+                raise ServiceUnavailable(f"the catalogue cannot be read: {error.reason}",
+                                         file=error.file, hint=error.hint, retry_after=10) from None
         return catalogue
 
     def cached(self, key: Any, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:
