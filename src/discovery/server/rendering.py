@@ -22,7 +22,7 @@ from discovery.export.urls import safe_url
 from discovery.harmonise.polarity import label as polarity_label
 from discovery.model import main_text
 from discovery.search.models import MAX_PAGE_SIZE
-from discovery.search.service import DEPTH
+from discovery.search.pipeline import DEPTH
 from discovery.server.languages import lang_attribute
 from discovery.server.services import services_of
 from discovery.server.urls import page_path, query_url
