@@ -231,3 +231,14 @@ def test_an_ingest_on_the_primary_is_seen_through_two_servers_reading_the_replic
         for server in servers:
             server.terminate()
             server.wait(20)
+
+
+def test_serve_on_a_database_that_is_down_fails_in_one_line_without_the_password():
+    from typer.testing import CliRunner
+
+    from discovery.cli import app
+    result = CliRunner().invoke(app, ["serve", "--data", f"postgresql://reader:s3cret@127.0.0.1:{free_port()}/db"])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "s3cret" not in line
+    assert line.startswith("postgresql://reader@127.0.0.1:") and ": cannot connect to PostgreSQL: " in line

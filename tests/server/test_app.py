@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +110,16 @@ def test_a_server_that_restarts_costs_one_request_not_the_site(site, postgres):
                for rid in ids_of(site[0], "variable")[:12]]
     assert answers[-8:] == [200] * 8, answers
     assert set(answers) <= {200, 500, 503}, answers
+
+
+def test_harmonise_builds_its_bank_from_the_database_and_caches_vectors_in_the_cache_folder(site, tmp_path):
+    _, url, _ = site
+    request = {"instruments": [{"name": "A", "items": ["I feel at ease", "I own a car"]},
+                               {"name": "B", "items": ["I feel nervous"]}], "threshold": -0.2}
+    deadline = time.monotonic() + 120
+    while (answer := httpx.post(f"{url}/api/harmonise", json=request, timeout=60)).status_code == 503:
+        assert time.monotonic() < deadline, answer.text  # the models are still loading
+    assert answer.status_code == 200, answer.text
+    pairs = {(m["text_1"], m["text_2"]) for m in answer.json()["matches"]}
+    assert ("I feel at ease", "I feel nervous") in pairs
+    assert (tmp_path / "cache" / "embeddings.sqlite").is_file()
