@@ -1,20 +1,25 @@
-"""`discovery` on a postgresql:// target: `migrate` first, then the catalogue commands; what
-needs the search index refuses it in one line (search on PostgreSQL is not built yet); `serve`
-runs on it (tests/server/test_app.py)."""
+"""`discovery` on a postgresql:// target: `migrate` first, then the catalogue commands, `index`
+and `search`; what reads a local index's files refuses it in one line; `serve` runs on it
+(tests/server/test_app.py)."""
 
 from __future__ import annotations
+
+import json
+import shutil
 
 from typer.testing import CliRunner
 
 from discovery.catalogue.postgres_schema import SCHEMA_VERSION
 from discovery.cli import app
+from discovery.index.build import index_paths
+from discovery.index.postgres_build import EMBEDDING_CACHE
 
 runner = CliRunner()
 FSD = "ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml"
 
 
-def test_a_database_is_migrated_then_ingested_and_read_through_the_environment(
-        empty_database, corpus, monkeypatch):
+def test_a_database_is_migrated_ingested_indexed_and_searched_through_the_environment(
+        empty_database, corpus, monkeypatch, tmp_path, index_data):
     refused = runner.invoke(app, ["stats", "--data", empty_database])
     assert refused.exit_code == 2 and "discovery migrate --data" in refused.stderr
     migrated = runner.invoke(app, ["migrate", "--data", empty_database])
@@ -29,14 +34,21 @@ def test_a_database_is_migrated_then_ingested_and_read_through_the_environment(
     assert "study" in runner.invoke(app, ["stats"]).stdout
     listed = runner.invoke(app, ["list", "--kind", "study"]).stdout.splitlines()
     assert len(listed) == 2 and listed[1].endswith(FSD.rsplit("/", 1)[1])
-    for command in ("index", "search"):
-        args = [command, "anything"] if command == "search" else [command]
-        result = runner.invoke(app, args)
-        assert result.exit_code == 2
-        assert result.stderr.strip() == (
-            f"discovery {command} needs a folder: search on a PostgreSQL catalogue is not built "
-            "yet (hint: pass --data FOLDER; ingest, show, list, stats, quarantine, link, links, "
-            "export and serve work on a postgresql:// target)")
+    cache = tmp_path / "cache"  # the database's embedding cache: the shared index's (no encoding)
+    cache.mkdir()
+    shutil.copyfile(index_paths(index_data).cache, cache / EMBEDDING_CACHE)
+    monkeypatch.setenv("DISCOVERY_CACHE_DIR", str(cache))
+    indexed = runner.invoke(app, ["index", "--model", "minilm"])
+    said = " ".join(indexed.stdout.split())
+    assert indexed.exit_code == 0 and "235 documents" in said and "0 texts encoded" in said, indexed.stderr
+    found = runner.invoke(app, ["search", "household income", "--json"])
+    assert found.exit_code == 0, found.stderr
+    assert json.loads(found.stdout)["hits"][0]["id"] == "financial-awareness-of-finnish-people-2014"
+    refused = runner.invoke(app, ["measured", "anything"])
+    assert refused.exit_code == 2 and refused.stderr.strip() == (
+        "discovery measured needs a folder: it reads the local search index's files (hint: pass "
+        "--data FOLDER; ingest, show, list, stats, quarantine, link, links, export, index, search, "
+        "eval and serve work on a postgresql:// target)")
 
 
 def test_migrate_on_a_folder_leaves_a_sqlite_catalogue_ready(tmp_path):

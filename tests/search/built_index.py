@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from discovery.catalogue.ingest import ingest
+from discovery.catalogue.protocol import CatalogueStore
 from discovery.catalogue.store import Catalogue
 from discovery.harvest.files import documents, expand
 from discovery.index.build import update_index
@@ -24,15 +25,21 @@ _built: dict[str, Path] = {}
 
 
 def build_catalogue(folder: Path, corpus: Path) -> Path:
-    lines = (corpus / VARIABLES).read_text(encoding="utf-8").splitlines()[:31]
-    advance = folder / "sources" / "advance_items.csv"
-    advance.parent.mkdir(parents=True)
-    advance.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with Catalogue(folder) as catalogue:
-        report = ingest(catalogue, documents(expand([str(corpus / f) for f in FILES] + [str(advance)])))
-        assert report.ok, report.failures
+        ingest_small(catalogue, folder, corpus)
         update_index(catalogue, folder, model=MODEL)
     return folder
+
+
+def ingest_small(catalogue: CatalogueStore, scratch: Path, corpus: Path) -> None:
+    """The small catalogue's records, into any store (`scratch` holds the ADVANCE extract)."""
+    advance = scratch / "sources" / "advance_items.csv"
+    if not advance.exists():
+        lines = (corpus / VARIABLES).read_text(encoding="utf-8").splitlines()[:31]
+        advance.parent.mkdir(parents=True, exist_ok=True)
+        advance.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = ingest(catalogue, documents(expand([str(corpus / f) for f in FILES] + [str(advance)])))
+    assert report.ok, report.failures
 
 
 def shared_index(tmp_path_factory, corpus: Path) -> Path:

@@ -62,20 +62,20 @@ def catalogue_exists(target: Target) -> bool:
 
 
 def index_folder(target: Target) -> Path | None:
-    """The folder whose search index sits beside the catalogue; None for a database, which has
-    no search index yet (search on PostgreSQL is not built)."""
+    """The folder whose search index sits beside the catalogue; None for a database, which keeps
+    its search index in its own tables."""
     return None if is_database_url(target) else Path(target)
 
 
 def local_folder(target: Target, needed_by: str) -> Path:
-    """`index_folder`, for what only runs beside a search index; a database target is refused
-    in one line."""
+    """`index_folder`, for what only runs beside a local search index's files; a database target
+    is refused in one line."""
     folder = index_folder(target)
     if folder is None:
-        raise CatalogueError(f"{needed_by} needs a folder: search on a PostgreSQL catalogue is "
-                             "not built yet", hint="pass --data FOLDER; ingest, show, list, stats, "
-                             "quarantine, link, links, export and serve work on a postgresql:// "
-                             "target")
+        raise CatalogueError(f"{needed_by} needs a folder: it reads the local search index's files",
+                             hint="pass --data FOLDER; ingest, show, list, stats, quarantine, link, "
+                             "links, export, index, search, eval and serve work on a "
+                             "postgresql:// target")
     return folder
 
 

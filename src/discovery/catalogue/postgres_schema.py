@@ -98,6 +98,47 @@ BEGIN
     RETURN NULL;
 END $$;
 """ + "".join(counts_as_change(table) for table in _CATALOGUE_TABLES),
+    # 2 -> 3: the search index inside the database (`index/postgres_build.py`); a build rewrites
+    # search_meta, so a published index moves the data version as a catalogue write does
+    f"""
+CREATE TABLE search_meta (
+    model {_T} NOT NULL, model_key {_T} NOT NULL, dim INTEGER NOT NULL, seq BIGINT NOT NULL,
+    next_row BIGINT NOT NULL, generation BIGINT NOT NULL, built_at {_T} NOT NULL);
+CREATE TABLE search_documents (
+    row BIGINT PRIMARY KEY, id {_T} NOT NULL UNIQUE, kind {_T} NOT NULL, parent {_T},
+    top BIGINT NOT NULL, ord BIGINT NOT NULL DEFAULT 0, side SMALLINT NOT NULL,
+    title {_T} NOT NULL, family {_T}, facet_keys TEXT[] NOT NULL, facets JSONB NOT NULL,
+    ranges JSONB NOT NULL, year_start DOUBLE PRECISION, year_end DOUBLE PRECISION,
+    age_min DOUBLE PRECISION, age_max DOUBLE PRECISION, sample_size DOUBLE PRECISION,
+    variables DOUBLE PRECISION, words INTEGER NOT NULL, title_words INTEGER NOT NULL,
+    tsv TSVECTOR NOT NULL, body JSONB NOT NULL, embedding vector NOT NULL, title_embedding vector);
+CREATE INDEX search_documents_tsv ON search_documents USING gin (tsv);
+CREATE INDEX search_documents_facets ON search_documents USING gin (facet_keys);
+CREATE INDEX search_documents_top ON search_documents (top);
+CREATE INDEX search_documents_parent ON search_documents (parent);
+CREATE TABLE search_aliases (
+    key {_T} NOT NULL, row BIGINT NOT NULL, code BOOLEAN NOT NULL, PRIMARY KEY (key, row));
+CREATE INDEX search_aliases_row ON search_aliases (row);
+CREATE TABLE search_vocabulary (word {_T} PRIMARY KEY, df INTEGER NOT NULL);
+CREATE TABLE search_terms (
+    side SMALLINT NOT NULL, lexeme {_T} NOT NULL, df INTEGER NOT NULL, PRIMARY KEY (side, lexeme));
+CREATE TABLE search_sides (
+    side SMALLINT PRIMARY KEY, documents INTEGER NOT NULL, words DOUBLE PRECISION NOT NULL,
+    title_words DOUBLE PRECISION NOT NULL);
+CREATE TABLE search_facet_values (
+    key {_T} PRIMARY KEY, facet {_T} NOT NULL, value {_T} NOT NULL);
+CREATE FUNCTION search_native_tsvector(configs regconfig[], body text) RETURNS tsvector
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    found tsvector := '';
+    config regconfig;
+BEGIN
+    FOREACH config IN ARRAY configs LOOP
+        found := found || setweight(to_tsvector(config, body), 'C');
+    END LOOP;
+    RETURN found;
+END $$;
+""" + counts_as_change("search_meta"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,20 +11,23 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from discovery.cli.common import DataDir, app, console, fail, local_folder, open_catalogue, progress_bar
+from discovery.catalogue.backends import cache_folder
+from discovery.catalogue.postgres_connection import is_database_url
+from discovery.cli.common import DataDir, app, console, fail, open_catalogue, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.index.build import UpdateReport, update_index
 from discovery.search.evaluate import Interval, Scores, evaluate, interval, load_judgments, ratio_interval
 from discovery.search.models import Mode, SearchResults
-from discovery.search.service import SearchService
+from discovery.search.backends import open_searcher
 from discovery.server.search_params import search_request
 
 MODES: tuple[Mode, ...] = get_args(Mode)
 
 
-def run_index_update(data: str, model: str | None = None, rebuild: bool = False) -> UpdateReport:
-    """Update (or rebuild) the index with a progress bar; shared with `ingest`."""
-    folder = local_folder(data, "discovery index")
+def run_index_update(data: str, model: str | None = None, rebuild: bool = False,
+                     cache_dir: Path | None = None) -> UpdateReport:
+    """Update (or rebuild) the index with a progress bar; shared with `ingest`. A database keeps
+    its index in its own tables, and its embedding cache in its cache folder."""
     catalogue = open_catalogue(data)
     try:
         with progress_bar() as progress:
@@ -34,7 +37,11 @@ def run_index_update(data: str, model: str | None = None, rebuild: bool = False)
                 progress.update(task, completed=done, total=total, description=stage.capitalize(),
                                 current="")
 
-            return update_index(catalogue, folder, model=model, rebuild=rebuild, progress=report)
+            if is_database_url(data):
+                from discovery.index.postgres_build import update_postgres_index
+                return update_postgres_index(catalogue, data, cache_folder(data, cache_dir), model,
+                                             rebuild, progress=report)
+            return update_index(catalogue, Path(data), model=model, rebuild=rebuild, progress=report)
     except DiscoveryError as error:
         raise fail(error) from None
     finally:
@@ -59,9 +66,14 @@ def index_command(
                                               "cached)")] = False,
         model: Annotated[Optional[str], typer.Option(help="Embedding model: e5 or minilm "
                                                      "(changing it rebuilds)")] = None,
+        cache_dir: Annotated[Optional[Path], typer.Option(
+            "--cache-dir", envvar="DISCOVERY_CACHE_DIR",
+            help="On a database: the folder of the embedding cache; default: one per database "
+                 "under ~/.cache/discovery (a data folder keeps it in its index).")] = None,
         data: DataDir = "data") -> None:
-    """Build the search index, or update it with what changed in the catalogue since last time."""
-    print_update(run_index_update(data, model, rebuild))
+    """Build the search index, or update it with what changed in the catalogue since last time
+    (on a postgresql:// target, inside the database)."""
+    print_update(run_index_update(data, model, rebuild, cache_dir))
 
 
 @app.command("search")
@@ -96,8 +108,11 @@ def search_command(
     except DiscoveryError as error:
         raise fail(error) from None
     try:
-        service = SearchService(local_folder(data, "discovery search"))
-        results = service.search(request)
+        searcher = open_searcher(data)
+        try:
+            results = searcher.search(request)
+        finally:
+            searcher.close()
     except DiscoveryError as error:
         raise fail(error) from None
     if as_json:
@@ -162,10 +177,14 @@ def eval_command(
         raise fail(DiscoveryError(f"unknown mode {mode!r}", hint="hybrid, lexical, semantic or all"))
     try:
         sets = {path: load_judgments(path) for path in judgments}
-        service = SearchService(local_folder(data, "discovery eval"))
-        reports = {path: {m: evaluate(lambda r: [h.id for h in service.search(r).hits], judged, m,
-                                      weight, collapse)[1] for m in modes}
-                   for path, judged in sets.items()}
+        searcher = open_searcher(data)
+        model = searcher.model
+        try:
+            reports = {path: {m: evaluate(lambda r: [h.id for h in searcher.search(r).hits], judged,
+                                          m, weight, collapse)[1] for m in modes}
+                       for path, judged in sets.items()}
+        finally:
+            searcher.close()
     except DiscoveryError as error:
         raise fail(error) from None
     if as_json:
@@ -173,7 +192,7 @@ def eval_command(
                          indent=1))
         return
     for path, report in reports.items():
-        _print_eval(path, report, service.model, per_query)
+        _print_eval(path, report, model, per_query)
 
 
 METRICS = (("ndcg", "nDCG@10"), ("mrr", "MRR"), ("recall", "recall@10"))

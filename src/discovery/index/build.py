@@ -172,7 +172,7 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
                 documents = read_documents(catalogue, chunk)
                 rows = list(range(next_row, next_row + len(documents)))
                 next_row += len(documents)
-                matrix, missing = _encode(cache, key, [doc.embed_text for doc in documents], progress,
+                matrix, missing = encode_texts(cache, key, [doc.embed_text for doc in documents], progress,
                                           done, len(upserted))
                 encoded += missing
                 vectors.add(np.asarray(rows, np.int64), matrix)
@@ -243,12 +243,12 @@ def _add_titles(titles: VectorIndex, cache: EmbeddingCache, key: str, rows: list
              if doc.kind not in ITEM_KINDS]
     if not heads:
         return 0
-    matrix, missing = _encode(cache, key, [title for _, title in heads], None, 0, 0)
+    matrix, missing = encode_texts(cache, key, [title for _, title in heads], None, 0, 0)
     titles.add(np.asarray([row for row, _ in heads], np.int64), matrix)
     return missing
 
 
-def _encode(cache: EmbeddingCache, key: str, texts: list[str], progress: Progress | None,
+def encode_texts(cache: EmbeddingCache, key: str, texts: list[str], progress: Progress | None,
             done: int, total: int) -> tuple[np.ndarray, int]:
     """The texts' vectors, and how many of them the cache lacked; the model loads only for those."""
     spec = MODELS[key]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from discovery.catalogue.backends import Target
 from discovery.catalogue.postgres_connection import is_database_url
-from discovery.errors import CatalogueError
 from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
 from discovery.search.searcher import Searcher
 
@@ -20,7 +19,8 @@ def open_searcher(target: Target, *, seconds: float = SEARCH_SECONDS,
     """The searcher over the catalogue at `target`; each query is bounded by `seconds` and its
     facet counts by `facet_seconds`."""
     if is_database_url(target):
-        raise CatalogueError("search on a PostgreSQL catalogue is not built yet",
-                             hint="pass --data FOLDER to search a local index")
+        from discovery.search.pipeline import Settings
+        from discovery.search.postgres import PostgresSearcher
+        return PostgresSearcher(str(target), Settings(seconds=seconds, facet_seconds=facet_seconds))
     from discovery.search.service import SearchService  # faiss and tantivy load only here
     return SearchService(Path(target), seconds=seconds, facet_seconds=facet_seconds)
