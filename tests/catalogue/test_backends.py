@@ -64,9 +64,9 @@ def test_a_database_url_opens_the_postgresql_catalogue(database):
 
 def test_what_reads_the_local_index_refuses_a_database_in_one_line(database):
     with pytest.raises(CatalogueError) as caught:
-        local_folder(database, "discovery index")
-    assert caught.value.one_line().startswith("discovery index needs a folder: search on a "
-                                              "PostgreSQL catalogue is not built yet")
+        local_folder(database, "discovery harmonise")
+    assert caught.value.one_line().startswith("discovery harmonise needs a folder: it reads the "
+                                              "local search index's files")
 
 
 def test_a_database_keeps_derived_files_in_a_cache_folder_of_its_own(tmp_path, monkeypatch):

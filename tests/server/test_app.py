@@ -1,7 +1,8 @@
 """The site and API over a PostgreSQL catalogue (`create_app(URL)`), served by uvicorn on
 127.0.0.1 from a real database: pages, lists, stats, OAI-PMH and dumps read the database, the
 page cache follows every committed write at once, what the server derives is kept in its cache
-folder, and search, not built on PostgreSQL here, is reported unavailable while pages work."""
+folder, and search, before `discovery index` has built it there, is reported unavailable while
+pages work."""
 
 from __future__ import annotations
 
@@ -74,8 +75,8 @@ def test_search_is_unavailable_while_pages_keep_working(site):
     _, url, _ = site
     answer = httpx.get(f"{url}/api/search", params={"q": "sleep"})
     assert answer.status_code == 503
-    assert answer.json()["error"]["message"].startswith("search is unavailable: search on a "
-                                                        "PostgreSQL catalogue is not built yet")
+    assert answer.json()["error"]["message"].startswith("search is unavailable: no search index "
+                                                        "in this database yet")
     assert httpx.get(f"{url}/explore").status_code == 200
 
 

@@ -20,9 +20,9 @@ from discovery.index.reader import IndexReader
 from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS
 from discovery.search.local import LocalEngine
 from discovery.search.models import SearchRequest, SearchResults
-from discovery.search.pipeline import DEFAULT_FUSION, DEPTH, Settings, run_search
+from discovery.search.pipeline import DEFAULT_FUSION, Settings, run_search
 # the pipeline's limits, where callers of the local searcher have long imported them from
-from discovery.search.pipeline import FACET_VALUES as FACET_VALUES, NEAREST as NEAREST  # noqa: E501
+from discovery.search.pipeline import DEPTH as DEPTH, FACET_VALUES as FACET_VALUES, NEAREST as NEAREST
 from discovery.search.relevance import SemanticCut
 from discovery.search.spelling import Speller
 
