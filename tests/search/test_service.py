@@ -115,6 +115,25 @@ def test_facet_counts_describe_the_current_results(searcher):
     assert {f.value: f.count for f in filtered.facets["country"]} == {"Finland": filtered.total}
 
 
+@pytest.mark.parametrize("q", ["", "household income", "nervous anxious on edge"])
+def test_every_facet_value_counts_the_hits_a_click_on_it_gives(searcher, q):
+    results = search(searcher, q, size=100)
+    assert results.facets and not results.facets_uncounted
+    for name, values in results.facets.items():
+        for value in values:
+            clicked = search(searcher, q, filters={name: [value.value]}, size=1, facets=False)
+            assert clicked.total == value.count, (name, value.value)
+
+
+def test_a_query_that_fits_nothing_says_so_and_offers_the_nearest_records(searcher):
+    results = search(searcher, "xqzvy blorft")
+    assert results.nothing_fits and results.total == 0 and not results.facets
+    assert 0 < len(results.hits) <= 10  # the nearest, offered as such
+    assert all(hit.explanation.lexical_rank is None for hit in results.hits)
+    assert all(hit.explanation.semantic_score is not None for hit in results.hits
+               if not hit.variables)
+
+
 @pytest.mark.parametrize("options", [
     {"q": "nervous anxious on edge"},
     {"q": "money savings", "sort": "recent"},

@@ -1,0 +1,120 @@
+"""Search inside PostgreSQL (`search/postgres.py`, over `index/postgres_build.py`): the same
+answers as the local index where both read the same vectors, an index kept up to date as records
+arrive and change (and equal to one rebuilt from nothing), a running searcher that moves to the
+newly published index, and one clear line where there is no index yet."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from discovery.catalogue.backends import open_catalogue
+from discovery.catalogue.ingest import ingest
+from discovery.harvest.files import documents, expand
+from discovery.index.build import IndexBuildError, index_paths
+from discovery.index.postgres_build import EMBEDDING_CACHE, update_postgres_index
+from discovery.search.backends import open_searcher
+from discovery.search.models import SearchRequest
+from tests.search.built_index import MODEL
+
+QUERIES = ["nervous anxious on edge", "household income", "savings retirement money",
+           "parental drug use child protection", "Einkommen"]
+PILOT = ("survey_name,year,item_name,item_text\n"
+         "Sleep Pilot,2020,S1,How often do you wake up too early and cannot sleep again?\n"
+         "Sleep Pilot,2020,S2,Do you feel tired and drowsy during the day?\n")
+FSD = "ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml"
+
+
+def hits(searcher, q: str, **options) -> list[tuple[str, float]]:
+    results = searcher.search(SearchRequest(q=q, size=50, **options))
+    return [(hit.id, hit.score) for hit in results.hits]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_meaning_alone_ranks_exactly_as_the_local_index_does(index_data, search_database, q):
+    """The same vectors in faiss and pgvector: the same hits, scores equal to float32's precision."""
+    local, postgres = open_searcher(index_data), open_searcher(search_database)
+    try:
+        for group in (True, False):
+            mine, theirs = (hits(s, q, mode="semantic", group=group) for s in (local, postgres))
+            assert [rid for rid, _ in mine] == [rid for rid, _ in theirs]
+            assert [score for _, score in mine] == pytest.approx([score for _, score in theirs], abs=1e-4)
+    finally:
+        postgres.close()
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_keywords_find_the_records_the_local_index_finds(index_data, search_database, q):
+    """BM25 in SQL over full-text matches, against tantivy's: the same records fit the query."""
+    local, postgres = open_searcher(index_data), open_searcher(search_database)
+    try:
+        for mode in ("lexical", "hybrid"):
+            mine, theirs = (dict(hits(s, q, mode=mode)) for s in (local, postgres))
+            assert set(mine) == set(theirs)
+    finally:
+        postgres.close()
+
+
+@pytest.fixture
+def small_database(database: str, index_data: Path, tmp_path: Path) -> tuple[str, Path]:
+    """A database of its own and a cache folder holding the shared index's vectors."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copyfile(index_paths(index_data).cache, cache / EMBEDDING_CACHE)
+    return database, cache
+
+
+def ingested(url: str, *paths: Path) -> None:
+    with open_catalogue(url) as catalogue:
+        report = ingest(catalogue, documents(expand([str(p) for p in paths])))
+        assert report.ok, report.failures
+
+
+def indexed(url: str, cache: Path, rebuild: bool = False):
+    with open_catalogue(url) as catalogue:
+        return update_postgres_index(catalogue, url, cache, model=MODEL, rebuild=rebuild)
+
+
+def test_an_index_follows_new_and_changed_records_and_equals_one_rebuilt(small_database, corpus,
+                                                                          tmp_path):
+    url, cache = small_database
+    ingested(url, corpus / FSD)
+    first = indexed(url, cache)
+    assert first.full and first.documents == first.indexed > 200
+    searcher = open_searcher(url)
+    try:
+        generation = searcher.generation
+        assert searcher.search(SearchRequest(q="sleep drowsy")).nothing_fits
+        pilot = tmp_path / "pilot.csv"
+        pilot.write_text(PILOT, encoding="utf-8")
+        ingested(url, pilot)
+        update = indexed(url, cache)
+        assert not update.full and update.indexed == 3 and update.documents == first.documents + 3
+        assert searcher.generation != generation  # the running searcher moved to the new index
+        found = searcher.search(SearchRequest(q="tired drowsy during the day"))
+        assert found.hits[0].id == "sleep-pilot" and found.hits[0].variables[0].id.endswith("s2")
+        pilot.write_text(PILOT.replace("tired and drowsy", "sleepy"), encoding="utf-8")
+        ingested(url, pilot)
+        changed = indexed(url, cache)
+        assert not changed.full and changed.documents == update.documents
+        assert searcher.search(SearchRequest(q="drowsy", mode="lexical", spellcheck=False)).nothing_fits
+        assert searcher.search(SearchRequest(q="sleepy", mode="lexical")).hits[0].id == "sleep-pilot"
+        nothing = indexed(url, cache)
+        assert nothing.generation is None and nothing.indexed == 0
+        before = {q: hits(searcher, q, filters={"kind": ["variable"]}) for q in QUERIES + ["sleep"]}
+        facets = searcher.search(SearchRequest(q="sleep")).facets
+        assert indexed(url, cache, rebuild=True).full
+        assert {q: hits(searcher, q, filters={"kind": ["variable"]}) for q in before} == before
+        assert searcher.search(SearchRequest(q="sleep")).facets == facets
+    finally:
+        searcher.close()
+
+
+def test_a_database_without_a_search_index_says_so_in_one_line(database):
+    with pytest.raises(IndexBuildError) as caught:
+        open_searcher(database)
+    line = caught.value.one_line()
+    assert "no search index in this database yet" in line and "run `discovery index --data" in line
+    assert "password" not in line
