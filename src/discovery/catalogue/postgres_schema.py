@@ -139,6 +139,15 @@ BEGIN
     RETURN found;
 END $$;
 """ + counts_as_change("search_meta"),
+    # 3 -> 4: vectors in a narrow table of their own, stored inline: beside the documents' text
+    # they were compressed out of line, and an exact scan of the corpus's 16,300 read 55,000 pages
+    """
+CREATE TABLE search_vectors (row BIGINT PRIMARY KEY, embedding vector NOT NULL, title_embedding vector);
+ALTER TABLE search_vectors ALTER COLUMN embedding SET STORAGE PLAIN,
+    ALTER COLUMN title_embedding SET STORAGE PLAIN;
+INSERT INTO search_vectors SELECT row, embedding, title_embedding FROM search_documents;
+ALTER TABLE search_documents DROP COLUMN embedding, DROP COLUMN title_embedding;
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -112,6 +112,7 @@ def _update(db: psycopg.Connection[Any], catalogue: CatalogueStore, cache_dir: P
     if full:
         upserted, deleted = catalogue.all_ids(), []
         db.execute("DELETE FROM search_documents")
+        db.execute("DELETE FROM search_vectors")
         db.execute("DELETE FROM search_aliases")
         db.execute("DELETE FROM search_vocabulary")
         next_row = 0
@@ -184,6 +185,7 @@ def _delete(db: psycopg.Connection[Any], ids: list[str]) -> None:
     rows = [row for row, _ in found]
     db.execute("DELETE FROM search_aliases WHERE row = ANY(%s)", (rows,))
     db.execute("DELETE FROM search_documents WHERE row = ANY(%s)", (rows,))
+    db.execute("DELETE FROM search_vectors WHERE row = ANY(%s)", (rows,))
 
 
 def _word_counts(all_fields: Any) -> Counter[str]:
@@ -197,7 +199,7 @@ def _word_counts(all_fields: Any) -> Counter[str]:
 def _insert(db: psycopg.Connection[Any], rows: list[int], documents: list[IndexDocument],
             vectors: np.ndarray, titles: list[np.ndarray | None]) -> None:
     values = []
-    for row, doc, vector, title in zip(rows, documents, vectors, titles, strict=True):
+    for row, doc in zip(rows, documents, strict=True):
         text = "\n".join(doc.fields.values())
         native = [CONFIGURATIONS[code] for code in dict.fromkeys(doc.languages)
                   if configuration(code)]
@@ -209,16 +211,17 @@ def _insert(db: psycopg.Connection[Any], rows: list[int], documents: list[IndexD
             json.dumps(doc.ranges), *(doc.ranges.get(name) for name in RANGE_COLUMNS),
             len(TOKEN.findall(text)), len(TOKEN.findall(doc.title)),
             fold(doc.title), fold(text), native, text,
-            json.dumps({"fields": doc.fields, "display": doc.display}, ensure_ascii=False),
-            vector_text(vector), vector_text(title) if title is not None else None))
+            json.dumps({"fields": doc.fields, "display": doc.display}, ensure_ascii=False)))
     db.cursor().executemany(
         "INSERT INTO search_documents (row, id, kind, parent, top, side, title, family, facet_keys,"
         " facets, ranges, year_start, year_end, age_min, age_max, sample_size, variables, words,"
-        " title_words, tsv, body, embedding, title_embedding) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+        " title_words, tsv, body) VALUES (%s, %s, %s, %s, %s, %s, %s,"
         " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
         " setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
-        " || search_native_tsvector(%s::regconfig[], %s),"
-        " %s, %s, %s)", values)
+        " || search_native_tsvector(%s::regconfig[], %s), %s)", values)
+    db.cursor().executemany("INSERT INTO search_vectors VALUES (%s, %s, %s)", [
+        (row, vector_text(vector), vector_text(title) if title is not None else None)
+        for row, vector, title in zip(rows, vectors, titles, strict=True)])
     db.cursor().executemany(
         "INSERT INTO search_aliases VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
         [(key, row, bool(code)) for row, doc in zip(rows, documents, strict=True)
@@ -250,9 +253,9 @@ def _derive(db: psycopg.Connection[Any], dim: int) -> None:
                    " COALESCE(avg(title_words), 0) FROM search_documents WHERE side = %s",
                    (side, side))
     for column in ("embedding", "title_embedding"):
-        name = f"search_documents_{column}_{dim}"
+        name = f"search_vectors_{column}_{dim}"
         if not db.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]:  # type: ignore[index]
-            db.execute(f"CREATE INDEX {name} ON search_documents USING hnsw "
+            db.execute(f"CREATE INDEX {name} ON search_vectors USING hnsw "
                        f"(({column}::vector({dim})) vector_cosine_ops)")
 
 

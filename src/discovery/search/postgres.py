@@ -227,25 +227,29 @@ class PostgresEngine:
 
     def semantic_search(self, vector: np.ndarray, k: int, allowed: Filter | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
-        where, params = _where(allowed)
+        """The planner picks the HNSW index or an exact scan; ties come back in row order, as
+        the local index has them."""
         dim = self.state.dim
         self.db.execute("SELECT set_config('hnsw.ef_search', %s, true), "
                         "set_config('hnsw.iterative_scan', 'strict_order', true)",
                         (str(min(MAX_EF_SEARCH, max(40, k))),))
         text = vector_text(np.asarray(vector).reshape(-1))
-        found = self.db.execute(
-            f"SELECT d.row, 1 - (d.embedding::vector({dim}) <=> %s::vector({dim})) FROM {FROM_ROWS}"
-            f" WHERE {where} ORDER BY d.embedding::vector({dim}) <=> %s::vector({dim}), d.row LIMIT %s",
-            [text, *params, text, k]).fetchall()
-        return (np.asarray([row for row, _ in found], np.int64),
-                np.asarray([score for _, score in found], np.float32))
+        distance = f"v.embedding::vector({dim}) <=> %s::vector({dim})"
+        where, params = _where(allowed)
+        rows_of = "" if allowed is None else f" JOIN {FROM_ROWS} ON d.row = v.row WHERE {where}"
+        found = self.db.execute(f"SELECT v.row, 1 - ({distance}) FROM search_vectors v{rows_of}"
+                                f" ORDER BY {distance} LIMIT %s", [text, *params, text, k]).fetchall()
+        rows = np.asarray([row for row, _ in found], np.int64)
+        scores = np.asarray([score for _, score in found], np.float32)
+        order = np.lexsort((rows, -scores))
+        return rows[order], scores[order]
 
     def title_similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         dim = self.state.dim
         found = self.db.execute(
-            f"SELECT d.row, 1 - (d.title_embedding::vector({dim}) <=> %s::vector({dim}))"
+            f"SELECT v.row, 1 - (v.title_embedding::vector({dim}) <=> %s::vector({dim}))"
             " FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(row, n)"
-            " JOIN search_documents d ON d.row = r.row WHERE d.title_embedding IS NOT NULL ORDER BY r.n",
+            " JOIN search_vectors v ON v.row = r.row WHERE v.title_embedding IS NOT NULL ORDER BY r.n",
             (vector_text(np.asarray(vector).reshape(-1)), rows.tolist())).fetchall()
         return (np.asarray([row for row, _ in found], np.int64),
                 np.asarray([score for _, score in found], np.float32))
@@ -259,7 +263,7 @@ class PostgresEngine:
         return found
 
     def vector_of(self, row: int) -> np.ndarray | None:
-        found = self.db.execute("SELECT embedding::text FROM search_documents WHERE row = %s",
+        found = self.db.execute("SELECT embedding::text FROM search_vectors WHERE row = %s",
                                 (row,)).fetchone()
         return None if found is None else np.asarray(json.loads(found[0]), np.float32)[None, :]
 
