@@ -16,6 +16,7 @@ from discovery.index.postgres_build import EMBEDDING_CACHE
 
 runner = CliRunner()
 FSD = "ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml"
+GAD = "instruments/harmony_original_csv/GAD-7_English.csv"
 
 
 def test_a_database_is_migrated_ingested_indexed_and_searched_through_the_environment(
@@ -44,6 +45,10 @@ def test_a_database_is_migrated_ingested_indexed_and_searched_through_the_enviro
     found = runner.invoke(app, ["search", "household income", "--json"])
     assert found.exit_code == 0, found.stderr
     assert json.loads(found.stdout)["hits"][0]["id"] == "financial-awareness-of-finnish-people-2014"
+    again = runner.invoke(app, ["ingest", str(corpus / GAD)])  # updates the index it finds
+    assert again.exit_code == 0 and "Index updated" in again.stdout, again.stderr
+    found = runner.invoke(app, ["search", "feeling nervous anxious or on edge", "--json"])
+    assert "gad-7-english" in [hit["id"] for hit in json.loads(found.stdout)["hits"]]
     refused = runner.invoke(app, ["measured", "anything"])
     assert refused.exit_code == 2 and refused.stderr.strip() == (
         "discovery measured needs a folder: it reads the local search index's files (hint: pass "

@@ -113,8 +113,12 @@ def refresh_derived(catalogue: CatalogueStore, data: str, report: IngestReport) 
     history: an earlier run was killed after storing records, before its index was published.
     With nothing to do, what killed index updates left is still removed."""
     changed = bool(report.created or report.updated or report.deleted)
-    beside = index_folder(data)  # None on PostgreSQL: no search index there yet, links only
-    index = published_meta(index_root(beside)) if beside else None
+    beside = index_folder(data)  # None on PostgreSQL, whose index is in its own tables
+    if beside:
+        index = published_meta(index_root(beside))
+    else:
+        from discovery.index.postgres_build import published_search_meta  # heavy imports
+        index = published_search_meta(data)
     last = catalogue.last_seq()
     if not changed and (index is None or index.get("seq", 0) >= last):
         for folder in tidy(index_root(beside)) if beside and index else []:
@@ -125,9 +129,9 @@ def refresh_derived(catalogue: CatalogueStore, data: str, report: IngestReport) 
         console.print(f"The search index has read the catalogue's history up to {index['seq']} of "
                       f"{last} (an earlier run was interrupted): linking and indexing the rest.")
     console.print(link_catalogue(catalogue).summary())
-    if beside and index is not None:
+    if index is not None:
         from discovery.cli.search import print_update, run_index_update  # heavy imports
-        print_update(run_index_update(str(beside)))
+        print_update(run_index_update(str(beside) if beside else data))
 
 
 def remember_response_date(pages: Iterator[Document],

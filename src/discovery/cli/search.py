@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional, get_args
@@ -22,6 +23,7 @@ from discovery.search.backends import open_searcher
 from discovery.server.search_params import search_request
 
 MODES: tuple[Mode, ...] = get_args(Mode)
+CACHE_DIR = "DISCOVERY_CACHE_DIR"  # a database's cache folder, as `index --cache-dir` and `serve` take it
 
 
 def run_index_update(data: str, model: str | None = None, rebuild: bool = False,
@@ -39,8 +41,8 @@ def run_index_update(data: str, model: str | None = None, rebuild: bool = False,
 
             if is_database_url(data):
                 from discovery.index.postgres_build import update_postgres_index
-                return update_postgres_index(catalogue, data, cache_folder(data, cache_dir), model,
-                                             rebuild, progress=report)
+                cache = cache_folder(data, cache_dir or os.environ.get(CACHE_DIR))  # ingest: the variable
+                return update_postgres_index(catalogue, data, cache, model, rebuild, progress=report)
             return update_index(catalogue, Path(data), model=model, rebuild=rebuild, progress=report)
     except DiscoveryError as error:
         raise fail(error) from None
@@ -67,7 +69,7 @@ def index_command(
         model: Annotated[Optional[str], typer.Option(help="Embedding model: e5 or minilm "
                                                      "(changing it rebuilds)")] = None,
         cache_dir: Annotated[Optional[Path], typer.Option(
-            "--cache-dir", envvar="DISCOVERY_CACHE_DIR",
+            "--cache-dir", envvar=CACHE_DIR,
             help="On a database: the folder of the embedding cache; default: one per database "
                  "under ~/.cache/discovery (a data folder keeps it in its index).")] = None,
         data: DataDir = "data") -> None:

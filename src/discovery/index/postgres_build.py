@@ -79,6 +79,13 @@ def vector_text(vector: np.ndarray) -> str:
     return "[" + ",".join(repr(x) for x in vector.astype(np.float32).tolist()) + "]"
 
 
+def published_search_meta(url: str) -> dict[str, Any] | None:
+    """The published search index's model and history number, None when there is none yet."""
+    with connect(url) as db:
+        found = db.execute("SELECT model, seq FROM search_meta").fetchone()
+    return None if found is None else {"model": found[0], "seq": found[1]}
+
+
 def update_postgres_index(catalogue: CatalogueStore, url: str, cache_dir: Path,
                           model: str | None = None, rebuild: bool = False,
                           progress: Progress | None = None) -> UpdateReport:
