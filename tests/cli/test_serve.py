@@ -17,7 +17,10 @@ import httpx
 import psycopg
 import pytest
 
+from discovery.catalogue.backends import open_catalogue
+from discovery.catalogue.ingest import ingest as ingest_documents
 from discovery.catalogue.store import Catalogue
+from discovery.harvest.files import documents
 from discovery.cli.serve import listening_socket
 
 
@@ -183,6 +186,18 @@ def shown_at(ports: tuple[int, ...], study: str, seconds: float = 10) -> list[fl
     return [seen[port] for port in ports]
 
 
+def searched(port: int, query: str, seconds: float = 30) -> list[str]:
+    """The ids of the first page of hits once the server answers the search (it opens search
+    again a few seconds after finding no index)."""
+    deadline = time.monotonic() + seconds
+    address = f"http://127.0.0.1:{port}/api/search"
+    while (answer := httpx.get(address, params={"q": query})).status_code == 503:
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.2)
+    assert answer.status_code == 200, answer.text
+    return [hit["id"] for hit in answer.json()["hits"]]
+
+
 def pilot(folder: Path, title: str) -> Path:
     path = folder / f"{title.replace(' ', '-').lower()}.csv"
     path.write_text(f"survey_name,year,item_name,item_text\n{title},2026,R1,How often do you read "
@@ -195,8 +210,9 @@ def test_an_ingest_on_the_primary_is_seen_through_two_servers_reading_the_replic
     """Two `discovery serve` processes read a streaming replica (one told by --read-from, one
     by DISCOVERY_READ_URL) while `discovery ingest` writes to the primary: each shows the new
     record once the replica has replayed it, and the lag from the primary's commit until each
-    shows it is reported. With the replica's replay paused they do not show the next one (so
-    they read the replica, not the primary) until it resumes."""
+    shows it is reported; once `discovery index` has indexed it on the primary, each finds it by
+    search. With the replica's replay paused they do not show the next one (so they read the
+    replica, not the primary) until it resumes."""
     replica = postgres_replica.url(database.rsplit("/", 1)[1])
     replayed(replica)
     env = {key: value for key, value in os.environ.items() if not key.startswith("DISCOVERY_")}
@@ -216,12 +232,20 @@ def test_an_ingest_on_the_primary_is_seen_through_two_servers_reading_the_replic
         print(f"replication lag, from the primary's commit until each server showed the record: "
               f"{', '.join(f'{lag * 1000:.0f} ms' for lag in lags)}")
 
+        index = subprocess.run([str(Path(sys.executable).parent / "discovery"), "index", "--data",
+                                database, "--model", "minilm", "--cache-dir", str(tmp_path / "index")],
+                               env=env, capture_output=True, text=True, timeout=300)
+        assert index.returncode == 0, index.stderr
+        for port in ports:  # the index is in the database: it reaches the servers by the replica too
+            assert study in searched(port, "read from a standby")
+
         with psycopg.connect(replica, autocommit=True) as standby:
             standby.execute("SELECT pg_wal_replay_pause()")
             try:
-                ingest = ingesting(pilot(tmp_path, "Paused Pilot"), database, env)
-                paused, _ = committed(database, "Paused Pilot", ingest)
-                assert ingest.wait(120) == 0, ingest.communicate()[1]
+                with open_catalogue(database) as catalogue:
+                    assert ingest_documents(catalogue, documents([str(pilot(tmp_path, "Paused Pilot"))])).ok
+                    (paused,) = [rid for rid, *_ in catalogue.list_records(kind="study")
+                                 if rid != study]
                 for port in ports:
                     assert httpx.get(f"http://127.0.0.1:{port}/api/items/{paused}").status_code == 404
             finally:
