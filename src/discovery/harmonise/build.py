@@ -16,8 +16,7 @@ from discovery.harmonise.items import instruments_from_files
 from discovery.harmonise.matcher import Matcher
 from discovery.index.build import index_paths
 from discovery.index.embed import EmbeddingCache, get_embedder
-
-EMBEDDING_CACHE = "embeddings.sqlite"  # in the cache folder of a server over a database
+from discovery.index.postgres_build import EMBEDDING_CACHE  # the database index's cache, shared
 
 
 def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: bool = False,
