@@ -16,6 +16,7 @@ from discovery.harvest.files import documents, expand
 from discovery.index.build import IndexBuildError, index_paths
 from discovery.index.postgres_build import EMBEDDING_CACHE, update_postgres_index
 from discovery.search.backends import open_searcher
+from discovery.search.deadline import SearchTimeout
 from discovery.search.models import SearchRequest
 from tests.search.built_index import MODEL
 
@@ -110,6 +111,22 @@ def test_an_index_follows_new_and_changed_records_and_equals_one_rebuilt(small_d
         assert searcher.search(SearchRequest(q="sleep")).facets == facets
     finally:
         searcher.close()
+
+
+def test_a_search_past_its_time_limit_stops_with_a_timeout(search_database):
+    """PostgreSQL cancels a statement running past the search's limit; the searcher says why."""
+    hurried = open_searcher(search_database, seconds=0.001)
+    try:
+        with pytest.raises(SearchTimeout, match="limit"):
+            for _ in range(20):  # a fast statement may finish inside even one millisecond
+                hurried.search(SearchRequest(q="household income savings retirement"))
+    finally:
+        hurried.close()
+    calm = open_searcher(search_database)
+    try:
+        assert calm.search(SearchRequest(q="savings")).hits  # other searchers are unharmed
+    finally:
+        calm.close()
 
 
 def test_a_database_without_a_search_index_says_so_in_one_line(database):

@@ -185,6 +185,7 @@ class LexicalQuery:
 
     english: list[list[str]]
     native: dict[str, list[str]] = field(default_factory=dict)
+    text: str = ""  # what the terms were read from, for an engine that analyses it its own way
 
     @classmethod
     def of(cls, text: str, english: list[list[str]] | None = None,
@@ -192,7 +193,7 @@ class LexicalQuery:
         """`languages`: the other languages the text may be in (None: every stemmed one)."""
         return cls(english if english is not None else [[t] for t in terms(text)],
                    {code: terms(text, code) for code in (STEMMED if languages is None else languages)
-                    if code in STEMMED})
+                    if code in STEMMED}, text)
 
 
 class _Side:

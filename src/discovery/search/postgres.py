@@ -30,7 +30,7 @@ from discovery.index.columns import FACETS, KINDS, RANGES, SORT_COLUMNS, SPANS, 
 from discovery.index.embed import get_embedder
 from discovery.index.facet_keys import filter_keys, value_key
 from discovery.index.lexical import COORDINATION, LANGUAGE_TIE, TIE_BREAKER, TITLE_BOOST, LexicalQuery
-from discovery.index.postgres_build import family_number, vector_text
+from discovery.index.postgres_build import CONFIGURATIONS, family_number, vector_text
 from discovery.search.deadline import SearchTimeout
 from discovery.search.models import SearchRequest, SearchResults
 from discovery.search.pipeline import Settings, run_search
@@ -205,7 +205,7 @@ class PostgresEngine:
                        ) -> tuple[np.ndarray, np.ndarray]:
         terms = [(group, lexeme, False) for group, spellings in enumerate(query.english)
                  for lexeme in spellings]
-        native = [lexeme for found in query.native.values() for lexeme in found]
+        native = self._native_lexemes(query)
         terms += [(len(query.english) + i, lexeme, True) for i, lexeme in enumerate(dict.fromkeys(native))]
         if not terms or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -224,6 +224,19 @@ class PostgresEngine:
         found = self.db.execute(_LEXICAL.replace("{where}", filter_sql), named).fetchall()
         return (np.asarray([row for row, _ in found], np.int64),
                 np.asarray([score for _, score in found], np.float32))
+
+    def _native_lexemes(self, query: LexicalQuery) -> list[str]:
+        """The query read by PostgreSQL's configuration of each language it may be in, as the
+        records' own-language text was (tantivy folds accents after stemming, which PostgreSQL
+        cannot: "éducation" is 'éduc' here, 'educ' there)."""
+        languages = [CONFIGURATIONS[code] for code, found in query.native.items()
+                     if found and code in CONFIGURATIONS]
+        if not languages or not query.text:
+            return [lexeme for found in query.native.values() for lexeme in found]
+        found = self.db.execute(
+            "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector(c::regconfig, %s)))"
+            " FROM unnest(%s::text[]) AS c", (query.text, languages)).fetchall()
+        return sorted(lexeme for (lexeme,) in found)
 
     def semantic_search(self, vector: np.ndarray, k: int, allowed: Filter | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
@@ -388,8 +401,8 @@ class PostgresSearcher:
         try:
             with db.transaction():
                 db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                db.execute("SELECT set_config('statement_timeout', %s, true)",
-                           (str(int(self.settings.seconds * 1000)),))
+                db.execute("SELECT set_config('statement_timeout', %s, true)",  # 0 is no limit
+                           (str(max(1, int(self.settings.seconds * 1000))),))
                 return run_search(PostgresEngine(db, self._current(db), self), request, self.settings)
         except psycopg.errors.QueryCanceled:
             raise SearchTimeout(f"the search ran past its {self.settings.seconds:g} s limit",
