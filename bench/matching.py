@@ -150,7 +150,7 @@ def harmony_pairs(pairs: Pairs) -> np.ndarray:
 def bank() -> ItemBank:
     items = [(item.text, instrument.id) for instrument in instruments_from_files([str(BANK_FILE)])
              for item in instrument.items]
-    return ItemBank.from_items(items, get_embedder("minilm"), EmbeddingCache(CACHE))
+    return ItemBank.from_items(items, get_embedder("minilm"), EmbeddingCache(CACHE), get_embedder("e5"))
 
 
 def columns_of(pairs: Pairs, matchers: dict[str, Matcher]) -> dict[str, np.ndarray]:
@@ -207,13 +207,15 @@ EQUIVALENCE_GRID = {"neighbours": (10, 20, 50, 100), "core_weight": (0.25, 0.5, 
                     "context_weight": (0.5, 0.7, 0.8, 0.9, 1.0)}
 RELATED_NEIGHBOURS = (20, 50, 100, 200)
 EQUIVALENCE_SHARES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # 1.0: equivalence alone
+E5_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of English equivalence read by e5; 0: MiniLM alone
 
 
 def simplicity(settings: Settings) -> tuple[float, ...]:
     """Sort key among tied settings, simplest first: equivalence alone before any blend, then the
-    least reliance on the bank, then the fewest neighbours and related neighbours."""
-    return (-settings.equivalence_share, settings.context_weight, settings.neighbours,
-            settings.related_neighbours)
+    least e5 in English equivalence (one encoder before two), then the least reliance on the
+    bank, then the fewest neighbours and related neighbours."""
+    return (-settings.equivalence_share, settings.e5_weight, settings.context_weight,
+            settings.neighbours, settings.related_neighbours)
 
 
 def tune() -> None:
@@ -224,10 +226,11 @@ def tune() -> None:
     match threshold: the mean of the F1-best score cuts on the McElroy and GAD-7 tuning halves.
 
     A pair's score is share * equivalence + (1 - share) * relatedness (Matcher.pair_scores; in
-    the multilingual channel both parts are the same number), equivalence depends on neighbours,
-    core and context weight only, and relatedness on related neighbours only; so each part is
-    computed once per value of what it depends on and the grid's blends are sums. The chosen
-    settings are then scored through the Matcher itself to check that shortcut."""
+    the multilingual channel both parts are the same number); English equivalence is
+    (1 - e5 weight) * MiniLM's + e5 weight * e5's, where MiniLM's depends on neighbours, core and
+    context weight only and e5's on nothing; relatedness depends on related neighbours only. So
+    each part is computed once per value of what it depends on and the grid's blends are sums.
+    The chosen settings are then scored through the Matcher itself to check that shortcut."""
     item_bank = bank()
     cache = EmbeddingCache(CACHE)
     tuning = {}
@@ -247,23 +250,28 @@ def tune() -> None:
                 for name, (_, _, y, metric) in tuning.items()}
 
     started = time.perf_counter()
-    equivalence = {values: {name: found.equivalence for name, found in
-                            parts(Settings(**dict(zip(EQUIVALENCE_GRID, values, strict=True)))).items()}
-                   for values in itertools.product(*EQUIVALENCE_GRID.values())}
+    minilm = {values: {name: found.equivalence for name, found in
+                       parts(Settings(**dict(zip(EQUIVALENCE_GRID, values, strict=True)),
+                                      e5_weight=0.0)).items()}
+              for values in itertools.product(*EQUIVALENCE_GRID.values())}
+    e5 = {name: found.equivalence for name, found in parts(Settings(e5_weight=1.0)).items()}
     relatedness = {k: {name: found.relatedness for name, found in
                        parts(Settings(related_neighbours=k)).items()} for k in RELATED_NEIGHBOURS}
     results = []
-    for values, k, share in itertools.product(equivalence, RELATED_NEIGHBOURS, EQUIVALENCE_SHARES):
+    for values, w, k, share in itertools.product(minilm, E5_WEIGHTS, RELATED_NEIGHBOURS,
+                                                 EQUIVALENCE_SHARES):
         settings = Settings(**dict(zip(EQUIVALENCE_GRID, values, strict=True)), related_neighbours=k,
-                            equivalence_share=share)
-        found = figures(equivalence[values], relatedness[k], share)
+                            equivalence_share=share, e5_weight=w)
+        equivalence = {name: (1 - w) * minilm[values][name] + w * e5[name] for name in tuning}
+        found = figures(equivalence, relatedness[k], share)
         results.append((float(np.mean(list(found.values()))), found, settings))
     print(f"{len(results):,} settings on the tuning halves ({time.perf_counter() - started:.0f} s); "
           "objective: the mean of " + ", ".join(f"{b.name} {b.metric}" for b in SETS))
 
     def line(mean: float, found: dict[str, float], s: Settings) -> str:
         return (f"  neighbours {s.neighbours:>3}  core {s.core_weight:.2f}  context {s.context_weight:.1f}"
-                f"  related {s.related_neighbours:>3}  share {s.equivalence_share:.1f}:  mean {mean:.4f}  "
+                f"  related {s.related_neighbours:>3}  share {s.equivalence_share:.1f}"
+                f"  e5 {s.e5_weight:.2f}:  mean {mean:.4f}  "
                 + "  ".join(f"{name} {value:.4f}" for name, value in found.items()))
 
     results.sort(key=lambda r: -r[0])
@@ -275,6 +283,9 @@ def tune() -> None:
     print("the best of each equivalence share:")
     for result in best_share.values():
         print(line(*result))
+    print("the best of each e5 weight:")
+    for w in E5_WEIGHTS:
+        print(line(*max((r for r in results if r[2].e5_weight == w), key=lambda r: r[0])))
     tied = [r for r in results if r[0] >= results[0][0] - TIE]
     mean, found, chosen = min(tied, key=lambda r: (simplicity(r[2]), -r[0]))
     print(f"{len(tied)} within {TIE} of the best mean; chosen, the simplest of them:")

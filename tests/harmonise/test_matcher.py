@@ -6,7 +6,7 @@ import pytest
 from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.language import detect_languages
 from discovery.harmonise.matcher import KINDS, Matcher, Settings, language_centred
-from discovery.index.embed import EmbeddingCache
+from discovery.index.embed import EmbeddingCache, get_embedder, normalise
 
 
 def test_short_english_items_are_read_as_the_sets_language() -> None:
@@ -99,3 +99,37 @@ def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_ban
         assert np.allclose(matrix.ravel(), getattr(every, kind), atol=1e-5)
         part = scorer.scores(features.take([0, 1]), features.take([3, 4]), kind)
         assert np.allclose(np.diag(part), getattr(scored, kind)[english], atol=1e-5)
+
+
+@pytest.mark.parametrize("banked", [True, False])
+def test_e5_weight_blends_the_two_encoders_english_equivalence(banked: bool, small_bank: ItemBank,
+                                                               embedding_cache: EmbeddingCache) -> None:
+    """English equivalence at e5 weight w is (1 - w) x MiniLM's + w x e5's, exactly (the tuning
+    grid sums the parts instead of matching again); at w = 1 it is the cosine of the e5 vectors
+    centred on the bank's e5 mean; a pair in another language does not move."""
+    left = [CONCENTRATION, "Feeling nervous, anxious or on edge", "Trouble relaxing"]
+    right = ["Poor concentration", "Not being able to stop or control worrying",
+             "Dificuldade para relaxar"]
+    bank = small_bank if banked else None
+
+    def equivalence(weight: float) -> np.ndarray:
+        scorer = Matcher(bank, embedding_cache, settings=Settings(e5_weight=weight))
+        return scorer.score_pairs(left, right).equivalence
+
+    minilm, e5, blend = equivalence(0.0), equivalence(1.0), equivalence(0.25)
+    assert np.allclose(blend, 0.75 * minilm + 0.25 * e5, atol=1e-5)
+    assert abs(e5[0] - minilm[0]) > 0.01  # the two encoders read the pair differently
+    assert e5[2] == pytest.approx(minilm[2], abs=1e-6)
+    if banked:
+        assert small_bank.multilingual_mean is not None
+        vectors = get_embedder("e5").encode(left[:2] + right[:2])
+        centred = normalise(vectors - small_bank.multilingual_mean)
+        assert e5[:2] == pytest.approx([centred[0] @ centred[2], centred[1] @ centred[3]], abs=1e-5)
+
+
+def test_e5_weight_needs_a_bank_with_an_e5_mean(small_bank: ItemBank) -> None:
+    plain = ItemBank(small_bank.model, small_bank.vectors, small_bank.mean, small_bank.group_ids,
+                     small_bank.group_shares)
+    Matcher(plain, settings=Settings(e5_weight=0.0))  # MiniLM alone needs no e5 mean
+    with pytest.raises(ValueError, match="holds no mean"):
+        Matcher(plain, settings=Settings(e5_weight=0.5))

@@ -31,14 +31,14 @@ def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: b
         cache = EmbeddingCache(cache_dir / EMBEDDING_CACHE) if cache_dir else None
     if no_bank:
         return Matcher(None, cache)
-    english = get_embedder("minilm")
+    english, multilingual = get_embedder("minilm"), get_embedder("e5")
     bank = None
     if bank_files:
         items = [(item.text, instrument.id)
                  for instrument in instruments_from_files([str(p) for p in bank_files])
                  for item in instrument.items]
         try:
-            bank = ItemBank.from_items(items, english, cache)
+            bank = ItemBank.from_items(items, english, cache, multilingual)
         except ValueError as error:
             raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
                                  hint="give English questionnaires as the bank, or --no-bank") from None
@@ -46,7 +46,7 @@ def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: b
         with open_catalogue(data) as catalogue:
             found = catalogue_question_items(catalogue)
         try:
-            bank = ItemBank.from_items(found, english, cache)
+            bank = ItemBank.from_items(found, english, cache, multilingual)
         except ValueError:  # no English questions catalogued yet: English pairs go without a bank
             pass
-    return Matcher(bank, cache, english)
+    return Matcher(bank, cache, english, multilingual)

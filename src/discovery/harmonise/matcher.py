@@ -14,9 +14,11 @@ Two channels, each the better one where it applies (measured in bench/matching.p
   and pronouns removed, so "Seldom or never disobedient" meets "Frequently disobedient"). Their
   equivalence is read against an item bank: the vectors centred on the bank's mean and blended
   with the item's neighbourhood there (the average of its nearest bank items), so items that keep
-  the same company score as equivalent. Centring pushes apart distinct symptoms that go together
-  in people, so relatedness is read without it: the plain cosine of the item vectors, and how much
-  the two items' bank neighbours come from the same instruments.
+  the same company score as equivalent; `e5_weight` of it may come from a second encoder instead,
+  multilingual-e5 centred on the bank's e5 mean (a second reading of the wording, free since
+  every item is encoded by e5 for its direction anyway). Centring pushes apart distinct symptoms
+  that go together in people, so relatedness is read without it: the plain cosine of the item
+  vectors, and how much the two items' bank neighbours come from the same instruments.
 - Pairs in or across other languages: multilingual-e5 vectors with each language's mean taken
   out (shrunk towards zero for languages with few items), so a translation is closer than an
   unrelated item in the same language. This one number is all three.
@@ -60,6 +62,7 @@ class Settings:
     context_weight: float = 0.5  # share of the bank neighbourhood, against the item itself
     related_neighbours: int = 20  # bank items whose instruments make an item's group profile
     equivalence_share: float = 1.0  # share of equivalence in the score; relatedness has the rest
+    e5_weight: float = 0.0  # share of English equivalence read by e5 rather than by MiniLM
 
 
 @dataclass
@@ -106,9 +109,14 @@ class Matcher:
         self.multilingual_model = multilingual_model or get_embedder("e5")
         if bank is not None and bank.model != self.english_model.name:
             raise ValueError(f"item bank was built with {bank.model}, not {self.english_model.name}")
+        self.settings = settings or Settings()
+        if (bank is not None and self.settings.e5_weight > 0
+                and bank.multilingual_model != self.multilingual_model.name):
+            raise ValueError(f"the matcher reads English equivalence partly with "
+                             f"{self.multilingual_model.name}, but the item bank holds no mean of "
+                             f"it: build the bank with ItemBank.from_items(..., multilingual=...)")
         self.bank = bank
         self.cache = cache
-        self.settings = settings or Settings()
         self.direction = direction or shipped_model()
         if self.direction.encoder != self.multilingual_model.name:
             raise ValueError(f"direction model reads {self.direction.encoder} vectors, "
@@ -156,8 +164,8 @@ class Matcher:
         languages = detect_languages(texts)
         english = np.array([lang == ENGLISH for lang in languages], dtype=bool)
         ours = np.flatnonzero(english)
-        equivalence = np.zeros((len(texts), self.english_model.dim * (2 if self.bank is None else 4)),
-                               np.float32)
+        e5_text = self._encode(self.multilingual_model, texts, progress, kept)
+        equivalence = np.zeros((len(texts), 0), np.float32)
         relatedness = np.zeros((len(texts), 0), np.float32)
         multilingual = np.zeros((len(texts), self.multilingual_model.dim), np.float32)
         if len(ours):
@@ -165,27 +173,30 @@ class Matcher:
             mini_text = self._encode(self.english_model, [texts[i] for i in ours], progress, ours_kept)
             mini_core = self._encode(self.english_model, [cores[i] for i in ours], progress, ours_kept)
             english_parts = self._english([texts[i] for i in ours], [cores[i] for i in ours],
-                                          mini_text, mini_core)
+                                          mini_text, mini_core, e5_text[ours])
+            equivalence = np.zeros((len(texts), english_parts[0].shape[1]), np.float32)
             equivalence[ours] = english_parts[0]
             relatedness = np.zeros((len(texts), english_parts[1].shape[1]), np.float32)
             relatedness[ours] = english_parts[1]
-        e5_text = self._encode(self.multilingual_model, texts, progress, kept)
         direction = self.direction.directions(texts, e5_text)
         if not english.all():
             multilingual = language_centred(e5_text, languages)
         return Features(texts, languages, english, equivalence, relatedness, multilingual, direction)
 
     def _english(self, texts: list[str], cores: list[str], text_vectors: np.ndarray,
-                 core_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 core_vectors: np.ndarray, e5_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The English channel's equivalence and relatedness blocks, as rows whose dot products
-        are the scores. Without a bank, the pool's own mean stands in for the bank's, and
-        relatedness is the plain cosine of the items."""
+        are the scores: equivalence is MiniLM's part and e5's side by side, weighted so that the
+        product is their blend (a part of weight 0 is left out, not multiplied by 0). Without a
+        bank, the pool's own means stand in for the bank's, and relatedness is the plain cosine
+        of the items."""
         settings = self.settings
+        e5 = settings.e5_weight
         if self.bank is None:
             mean = np.vstack([text_vectors, core_vectors]).mean(0)
-            return (np.hstack([np.sqrt(1 - settings.core_weight) * normalise(text_vectors - mean),
-                               np.sqrt(settings.core_weight) * normalise(core_vectors - mean)]),
-                    text_vectors.copy())
+            minilm = np.hstack([np.sqrt(1 - settings.core_weight) * normalise(text_vectors - mean),
+                                np.sqrt(settings.core_weight) * normalise(core_vectors - mean)])
+            return self._with_e5(minilm, e5_vectors, e5_vectors.mean(0)), text_vectors.copy()
         bank = self.bank
         centred_text, centred_core = bank.centred(text_vectors), bank.centred(core_vectors)
         k = max(settings.neighbours, settings.related_neighbours)
@@ -198,7 +209,19 @@ class Matcher:
                       np.sqrt(weight * settings.context_weight)
                       * bank.neighbourhood(found.top(settings.neighbours))]
         profile = bank.group_profile(found_text.top(settings.related_neighbours))
-        return np.hstack(parts), np.sqrt(0.5) * np.hstack([text_vectors, profile])
+        equivalence = self._with_e5(np.hstack(parts), e5_vectors,
+                                    bank.multilingual_mean if e5 > 0 else None)
+        return equivalence, np.sqrt(0.5) * np.hstack([text_vectors, profile])
+
+    def _with_e5(self, minilm: np.ndarray, e5_vectors: np.ndarray,
+                 e5_mean: np.ndarray | None) -> np.ndarray:
+        """MiniLM's equivalence rows (unit length) beside e5's, centred on `e5_mean`, weighted by
+        `e5_weight`."""
+        e5 = self.settings.e5_weight
+        if e5 <= 0 or e5_mean is None:
+            return minilm
+        centred = np.sqrt(e5) * normalise(e5_vectors - e5_mean)
+        return centred if e5 >= 1 else np.hstack([np.sqrt(1 - e5) * minilm, centred])
 
     def scores(self, a: Features, b: Features, kind: Kind = "score") -> np.ndarray:
         """`kind` of every item of `a` (rows) to every item of `b` (columns).
