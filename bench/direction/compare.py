@@ -75,6 +75,7 @@ def main() -> None:
     texts = [item.text for item in tune]
     passage = vectors(tune, e5)
     query = EmbeddingCache(CACHE).encode(e5, texts, "query")
+    both_encoders = np.hstack([passage, vectors(tune, get_embedder("minilm"))])
     y, negative = gold(tune), negated(texts)
     folds = [dealt(tune, salt) for salt in DEALINGS]
 
@@ -89,6 +90,7 @@ def main() -> None:
         "negated floor per class": (model(passage), True),
         "e5 passage + query averaged": (averaged, False),
         "both": (averaged, True),
+        "e5 passage + MiniLM, side by side": (model(both_encoders), False),
     }
     print(f"tune half: {len(tune)} items; {FOLDS} family folds dealt {len(DEALINGS)} ways; "
           f"target reverse-code precision {TARGET}")
