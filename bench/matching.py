@@ -147,10 +147,18 @@ def harmony_pairs(pairs: Pairs) -> np.ndarray:
     return matrix[[row[t] for t in pairs.left], [row[t] for t in pairs.right]]
 
 
-def bank() -> ItemBank:
+def bank(model: str = "minilm", cache: EmbeddingCache | None = None) -> ItemBank:
+    """A new bank of BANK_FILE's items: it has found no neighbours yet."""
     items = [(item.text, instrument.id) for instrument in instruments_from_files([str(BANK_FILE)])
              for item in instrument.items]
-    return ItemBank.from_items(items, get_embedder("minilm"), EmbeddingCache(CACHE), get_embedder("e5"))
+    return ItemBank.from_items(items, get_embedder(model), cache or EmbeddingCache(CACHE))
+
+
+def our_matcher(cache: EmbeddingCache, settings: Settings | None = None) -> Matcher:
+    """Our matcher with new banks: MiniLM's, and e5's when the settings read English with e5."""
+    settings = settings or Settings()
+    return Matcher(bank("minilm", cache), cache, settings=settings,
+                   multilingual_bank=bank("e5", cache) if settings.e5_weight > 0 else None)
 
 
 def columns_of(pairs: Pairs, matchers: dict[str, Matcher]) -> dict[str, np.ndarray]:
@@ -165,10 +173,9 @@ def columns_of(pairs: Pairs, matchers: dict[str, Matcher]) -> dict[str, np.ndarr
 
 
 def accuracy(with_harmony: bool) -> None:
-    item_bank = bank()
     cache = EmbeddingCache(CACHE)
-    matchers = {"ours": Matcher(item_bank, cache), "ours, no bank": Matcher(None, cache)}
-    print(f"item bank: {len(item_bank):,} English items; bootstrap: {RESAMPLES} resamples of the "
+    matchers = {"ours": our_matcher(cache), "ours, no bank": Matcher(None, cache)}
+    print(f"item bank: {len(bank()):,} English items; bootstrap: {RESAMPLES} resamples of the "
           "pairs, 95% intervals; d = ours minus Harmony |sim| on the same resamples\n")
     for benchmark in SETS:
         pairs = load(benchmark)
@@ -208,14 +215,16 @@ EQUIVALENCE_GRID = {"neighbours": (10, 20, 50, 100), "core_weight": (0.25, 0.5, 
 RELATED_NEIGHBOURS = (20, 50, 100, 200)
 EQUIVALENCE_SHARES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # 1.0: equivalence alone
 E5_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of English equivalence read by e5; 0: MiniLM alone
+E5_CONTEXTS = (0.0, 0.5, 0.7, 0.8, 0.9, 1.0)  # share of e5's bank neighbourhood; 0: none
 
 
 def simplicity(settings: Settings) -> tuple[float, ...]:
     """Sort key among tied settings, simplest first: equivalence alone before any blend, then the
-    least e5 in English equivalence (one encoder before two), then the least reliance on the
-    bank, then the fewest neighbours and related neighbours."""
-    return (-settings.equivalence_share, settings.e5_weight, settings.context_weight,
-            settings.neighbours, settings.related_neighbours)
+    least e5 in English equivalence (one encoder before two) and the least of e5's bank
+    neighbourhood, then the least reliance on the bank, then the fewest neighbours and related
+    neighbours."""
+    return (-settings.equivalence_share, settings.e5_weight, settings.e5_context,
+            settings.context_weight, settings.neighbours, settings.related_neighbours)
 
 
 def tune() -> None:
@@ -228,10 +237,12 @@ def tune() -> None:
     A pair's score is share * equivalence + (1 - share) * relatedness (Matcher.pair_scores; in
     the multilingual channel both parts are the same number); English equivalence is
     (1 - e5 weight) * MiniLM's + e5 weight * e5's, where MiniLM's depends on neighbours, core and
-    context weight only and e5's on nothing; relatedness depends on related neighbours only. So
+    context weight only and e5's on neighbours and e5 context only (on nothing at e5 context 0);
+    relatedness depends on related neighbours only. At e5 weight 0 the e5 context does nothing,
+    so only its 0 is listed there. So
     each part is computed once per value of what it depends on and the grid's blends are sums.
     The chosen settings are then scored through the Matcher itself to check that shortcut."""
-    item_bank = bank()
+    item_bank, e5_bank = bank("minilm"), bank("e5")
     cache = EmbeddingCache(CACHE)
     tuning = {}
     for benchmark in SETS:
@@ -241,7 +252,7 @@ def tune() -> None:
                                   pairs.y[rows], METRICS[benchmark.metric])
 
     def parts(settings: Settings) -> dict[str, PairScores]:
-        matcher = Matcher(item_bank, cache, settings=settings)
+        matcher = Matcher(item_bank, cache, settings=settings, multilingual_bank=e5_bank)
         return {name: matcher.score_pairs(left, right) for name, (left, right, _, _) in tuning.items()}
 
     def figures(equivalence: dict[str, np.ndarray], relatedness: dict[str, np.ndarray],
@@ -254,15 +265,19 @@ def tune() -> None:
                        parts(Settings(**dict(zip(EQUIVALENCE_GRID, values, strict=True)),
                                       e5_weight=0.0)).items()}
               for values in itertools.product(*EQUIVALENCE_GRID.values())}
-    e5 = {name: found.equivalence for name, found in parts(Settings(e5_weight=1.0)).items()}
+    e5 = {(n, c): {name: found.equivalence for name, found in
+                   parts(Settings(neighbours=n, e5_weight=1.0, e5_context=c)).items()}
+          for n in EQUIVALENCE_GRID["neighbours"] for c in E5_CONTEXTS}
     relatedness = {k: {name: found.relatedness for name, found in
                        parts(Settings(related_neighbours=k)).items()} for k in RELATED_NEIGHBOURS}
     results = []
-    for values, w, k, share in itertools.product(minilm, E5_WEIGHTS, RELATED_NEIGHBOURS,
-                                                 EQUIVALENCE_SHARES):
+    e5_grid = [(w, c) for w in E5_WEIGHTS for c in (E5_CONTEXTS if w > 0 else (0.0,))]
+    for values, (w, c), k, share in itertools.product(minilm, e5_grid, RELATED_NEIGHBOURS,
+                                                      EQUIVALENCE_SHARES):
         settings = Settings(**dict(zip(EQUIVALENCE_GRID, values, strict=True)), related_neighbours=k,
-                            equivalence_share=share, e5_weight=w)
-        equivalence = {name: (1 - w) * minilm[values][name] + w * e5[name] for name in tuning}
+                            equivalence_share=share, e5_weight=w, e5_context=c)
+        equivalence = {name: (1 - w) * minilm[values][name] + w * e5[values[0], c][name]
+                       for name in tuning}
         found = figures(equivalence, relatedness[k], share)
         results.append((float(np.mean(list(found.values()))), found, settings))
     print(f"{len(results):,} settings on the tuning halves ({time.perf_counter() - started:.0f} s); "
@@ -271,7 +286,7 @@ def tune() -> None:
     def line(mean: float, found: dict[str, float], s: Settings) -> str:
         return (f"  neighbours {s.neighbours:>3}  core {s.core_weight:.2f}  context {s.context_weight:.1f}"
                 f"  related {s.related_neighbours:>3}  share {s.equivalence_share:.1f}"
-                f"  e5 {s.e5_weight:.2f}:  mean {mean:.4f}  "
+                f"  e5 {s.e5_weight:.2f} context {s.e5_context:.1f}:  mean {mean:.4f}  "
                 + "  ".join(f"{name} {value:.4f}" for name, value in found.items()))
 
     results.sort(key=lambda r: -r[0])
@@ -286,11 +301,15 @@ def tune() -> None:
     print("the best of each e5 weight:")
     for w in E5_WEIGHTS:
         print(line(*max((r for r in results if r[2].e5_weight == w), key=lambda r: r[0])))
+    print("the best of each e5 context weight (e5 weight above 0):")
+    for c in E5_CONTEXTS:
+        print(line(*max((r for r in results if r[2].e5_weight > 0 and r[2].e5_context == c),
+                        key=lambda r: r[0])))
     tied = [r for r in results if r[0] >= results[0][0] - TIE]
     mean, found, chosen = min(tied, key=lambda r: (simplicity(r[2]), -r[0]))
     print(f"{len(tied)} within {TIE} of the best mean; chosen, the simplest of them:")
     print(line(mean, found, chosen))
-    matcher = Matcher(item_bank, cache, settings=chosen)
+    matcher = Matcher(item_bank, cache, settings=chosen, multilingual_bank=e5_bank)
     through = {name: metric(matcher.score_pairs(left, right).score, y)
                for name, (left, right, y, metric) in tuning.items()}
     gap = max(abs(through[name] - found[name]) for name in through)
@@ -352,9 +371,9 @@ def speed(size: int, warm_size: int, harmony_size: int) -> None:
           f"{len(bank()):,} items; {os.cpu_count()} cores visible; load average {os.getloadavg()[0]:.1f}")
     wa = random.Random(4).sample(english, min(warm_size, len(english)))
     wb = random.Random(5).sample(english, min(warm_size, len(english)))
-    matcher = Matcher(bank(), EmbeddingCache(CACHE))
+    matcher = our_matcher(EmbeddingCache(CACHE))
     timed_match(matcher, wa, wb)  # fills the cache where these texts were not in it yet
-    unseen = sum(timed_match(Matcher(bank(), EmbeddingCache(CACHE)), wa, wb)[:2])
+    unseen = sum(timed_match(our_matcher(EmbeddingCache(CACHE)), wa, wb)[:2])
     runs = [timed_match(matcher, wa, wb) for _ in range(3)]
     prepare, match, _ = min(runs, key=lambda run: run[0] + run[1])
     print(f"warm {len(wa):,} x {len(wb):,} English items (best of 3): {prepare + match:.3f} s = item "
@@ -373,8 +392,8 @@ def cold(texts: list[str], size: int) -> None:
     n = len(set(a) | set(b))
     with tempfile.TemporaryDirectory() as folder:
         cache = EmbeddingCache(Path(folder) / "embeddings.sqlite")
-        first, match, mutual = timed_match(Matcher(bank(), cache), a, b)
-        searched, _, _ = timed_match(Matcher(bank(), cache), a, b)
+        first, match, mutual = timed_match(our_matcher(cache), a, b)
+        searched, _, _ = timed_match(our_matcher(cache), a, b)
     print(f"cold {len(a):,} x {len(b):,} items ({n:,} distinct, other languages too): "
           f"{first + match:.1f} s = encoding {first - searched:.1f} s ({n / (first - searched):.0f} "
           f"items/s, each text and its core, e5 too where not English) + item features from cached "
@@ -388,7 +407,7 @@ def against_harmony(english: list[str], harmony_size: int) -> None:
     hb = random.Random(3).sample(english, min(harmony_size, len(english)))
     _, timings = harmony([ha, hb], warm=True)
     with tempfile.TemporaryDirectory() as folder:
-        matcher = Matcher(bank(), EmbeddingCache(Path(folder) / "embeddings.sqlite"))
+        matcher = our_matcher(EmbeddingCache(Path(folder) / "embeddings.sqlite"))
         ours_cold = sum(timed_match(matcher, ha, hb)[:2])
         ours_warm = sum(timed_match(matcher, ha, hb)[:2])
     print(f"same {len(ha):,} x {len(hb):,} English items, seconds:  Harmony cold "

@@ -28,4 +28,13 @@ def small_bank(corpus: Path, embedding_cache: EmbeddingCache) -> ItemBank:
     files = sorted((corpus / "instruments" / "harmony_original_csv").glob("*.csv"))
     items = [(item.text, instrument.id) for instrument in instruments_from_files([str(p) for p in files])
              for item in instrument.items]
-    return ItemBank.from_items(items, get_embedder("minilm"), embedding_cache, get_embedder("e5"))
+    return ItemBank.from_items(items, get_embedder("minilm"), embedding_cache)
+
+
+@pytest.fixture(scope="session")
+def small_e5_bank(corpus: Path, embedding_cache: EmbeddingCache) -> ItemBank:
+    """The same items encoded by e5, for a matcher that reads English equivalence with both."""
+    files = sorted((corpus / "instruments" / "harmony_original_csv").glob("*.csv"))
+    items = [(item.text, instrument.id) for instrument in instruments_from_files([str(p) for p in files])
+             for item in instrument.items]
+    return ItemBank.from_items(items, get_embedder("e5"), embedding_cache)

@@ -94,21 +94,6 @@ def test_from_items_keeps_english_texts_with_their_groups(embedding_cache: Embed
                             get_embedder("minilm"), embedding_cache)
 
 
-def test_from_items_keeps_a_second_encoders_mean_over_an_even_sample(
-        embedding_cache: EmbeddingCache, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The e5 mean is taken over at most MEAN_SAMPLE texts, spread through the sorted bank."""
-    monkeypatch.setattr(bank_module, "MEAN_SAMPLE", 2)
-    texts = ["Feeling nervous, anxious or on edge", "I felt depressed", "Tells lies",
-             "Trouble relaxing", "Worrying too much"]
-    e5 = get_embedder("e5")
-    bank = ItemBank.from_items([(text, "x") for text in texts], get_embedder("minilm"),
-                               embedding_cache, e5)
-    assert bank.multilingual_model == e5.name and bank.multilingual_mean is not None
-    sample = sorted(texts)[::3]  # five texts, at most two: every third
-    assert np.allclose(bank.multilingual_mean, e5.encode(sample).mean(0), atol=1e-5)
-    assert ItemBank.from_items([(texts[0], "x")], get_embedder("minilm")).multilingual_mean is None
-
-
 def test_threads_share_one_bank() -> None:
     """The server's worker threads search one bank at once: every answer stays exact."""
     bank = random_bank(2_000)

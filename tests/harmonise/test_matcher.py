@@ -6,7 +6,7 @@ import pytest
 from discovery.harmonise.bank import ItemBank
 from discovery.harmonise.language import detect_languages
 from discovery.harmonise.matcher import KINDS, Matcher, Settings, language_centred
-from discovery.index.embed import EmbeddingCache, get_embedder, normalise
+from discovery.index.embed import EmbeddingCache, get_embedder
 
 
 def test_short_english_items_are_read_as_the_sets_language() -> None:
@@ -101,19 +101,23 @@ def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_ban
         assert np.allclose(np.diag(part), getattr(scored, kind)[english], atol=1e-5)
 
 
+
 @pytest.mark.parametrize("banked", [True, False])
-def test_e5_weight_blends_the_two_encoders_english_equivalence(banked: bool, small_bank: ItemBank,
-                                                               embedding_cache: EmbeddingCache) -> None:
+def test_e5_weight_blends_the_two_encoders_english_equivalence(
+        banked: bool, small_bank: ItemBank, small_e5_bank: ItemBank,
+        embedding_cache: EmbeddingCache) -> None:
     """English equivalence at e5 weight w is (1 - w) x MiniLM's + w x e5's, exactly (the tuning
-    grid sums the parts instead of matching again); at w = 1 it is the cosine of the e5 vectors
-    centred on the bank's e5 mean; a pair in another language does not move."""
+    grid sums the parts instead of matching again); e5's is read against its own bank as MiniLM's
+    is: at e5 context 0 the cosine of the bank-centred e5 vectors; a pair in another language does
+    not move."""
     left = [CONCENTRATION, "Feeling nervous, anxious or on edge", "Trouble relaxing"]
     right = ["Poor concentration", "Not being able to stop or control worrying",
              "Dificuldade para relaxar"]
-    bank = small_bank if banked else None
 
-    def equivalence(weight: float) -> np.ndarray:
-        scorer = Matcher(bank, embedding_cache, settings=Settings(e5_weight=weight))
+    def equivalence(weight: float, context: float = 0.0) -> np.ndarray:
+        scorer = Matcher(small_bank if banked else None, embedding_cache,
+                         settings=Settings(e5_weight=weight, e5_context=context),
+                         multilingual_bank=small_e5_bank if banked else None)
         return scorer.score_pairs(left, right).equivalence
 
     minilm, e5, blend = equivalence(0.0), equivalence(1.0), equivalence(0.25)
@@ -121,15 +125,16 @@ def test_e5_weight_blends_the_two_encoders_english_equivalence(banked: bool, sma
     assert abs(e5[0] - minilm[0]) > 0.01  # the two encoders read the pair differently
     assert e5[2] == pytest.approx(minilm[2], abs=1e-6)
     if banked:
-        assert small_bank.multilingual_mean is not None
-        vectors = get_embedder("e5").encode(left[:2] + right[:2])
-        centred = normalise(vectors - small_bank.multilingual_mean)
+        centred = small_e5_bank.centred(get_embedder("e5").encode(left[:2] + right[:2]))
         assert e5[:2] == pytest.approx([centred[0] @ centred[2], centred[1] @ centred[3]], abs=1e-5)
+        in_context = equivalence(1.0, 0.5)
+        assert np.abs(in_context[:2] - e5[:2]).max() > 0.01  # the e5 neighbourhood counts
+        assert in_context[2] == pytest.approx(e5[2], abs=1e-6)
 
 
-def test_e5_weight_needs_a_bank_with_an_e5_mean(small_bank: ItemBank) -> None:
-    plain = ItemBank(small_bank.model, small_bank.vectors, small_bank.mean, small_bank.group_ids,
-                     small_bank.group_shares)
-    Matcher(plain, settings=Settings(e5_weight=0.0))  # MiniLM alone needs no e5 mean
-    with pytest.raises(ValueError, match="holds no mean"):
-        Matcher(plain, settings=Settings(e5_weight=0.5))
+def test_e5_weight_with_a_bank_needs_an_e5_bank(small_bank: ItemBank) -> None:
+    Matcher(small_bank, settings=Settings(e5_weight=0.0))  # MiniLM alone needs no e5 bank
+    with pytest.raises(ValueError, match="multilingual_bank"):
+        Matcher(small_bank, settings=Settings(e5_weight=0.5))
+    with pytest.raises(ValueError, match="multilingual_bank"):  # a bank of the wrong model
+        Matcher(small_bank, settings=Settings(e5_weight=0.5), multilingual_bank=small_bank)

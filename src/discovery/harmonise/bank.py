@@ -37,7 +37,6 @@ HNSW_M = 32
 HNSW_EF_SEARCH = 128
 KEPT_TEXTS = 50_000  # texts whose neighbours stay remembered (0.8 kB each at 100 neighbours)
 QUERY_BLOCK = 4096  # rows per faiss search call, so a large pool's distances stay bounded
-MEAN_SAMPLE = 2000  # bank texts the second encoder's mean is taken over: a mean settles early
 
 
 @dataclass(frozen=True)
@@ -55,17 +54,13 @@ class Neighbours:
 class ItemBank:
     """Unit-length, bank-centred vectors of one English-capable model, the bank's mean, and the
     groups (instruments or studies) each vector's text came from: a text found in several groups
-    counts a share in each, and a text of no known group counts in none. A second encoder's mean
-    over the bank (`multilingual_mean`) lets the matcher centre that encoder's vectors on the same
-    bank without encoding all of it."""
+    counts a share in each, and a text of no known group counts in none."""
 
     model: str
     vectors: np.ndarray
     mean: np.ndarray
     group_ids: np.ndarray  # int32, vectors x most groups of one text; -1 pads
     group_shares: np.ndarray  # float32, same shape; 0 where padded
-    multilingual_model: str = ""  # the second encoder's name; "" when the bank has no such mean
-    multilingual_mean: np.ndarray | None = None
     _index: faiss.Index | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the server's threads
     _found: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict,
@@ -73,12 +68,9 @@ class ItemBank:
 
     @classmethod
     def from_items(cls, items: Iterable[tuple[str, str]], embedder: Embedder,
-                   cache: EmbeddingCache | None = None,
-                   multilingual: Embedder | None = None) -> ItemBank:
+                   cache: EmbeddingCache | None = None) -> ItemBank:
         """A bank of (text, group) pairs, keeping the English texts: the bank serves the English
-        channel only, and other languages would only blur its mean and neighbourhoods. With
-        `multilingual`, that encoder's mean over at most MEAN_SAMPLE of the texts, spread evenly
-        through them, is kept too."""
+        channel only, and other languages would only blur its mean and neighbourhoods."""
         groups_of: dict[str, set[str]] = {}
         for given, group in items:
             text = clean(given)
@@ -100,13 +92,7 @@ class ItemBank:
         for row, found in enumerate(known):
             ids[row, :len(found)] = found
             shares[row, :len(found)] = 1 / max(len(found), 1)
-        second, second_mean = "", None
-        if multilingual is not None:
-            sample = unique[::-(-len(unique) // MEAN_SAMPLE)]
-            encoded = cache.encode(multilingual, sample) if cache else multilingual.encode(sample)
-            second, second_mean = multilingual.name, encoded.astype(np.float64).mean(0).astype(np.float32)
-        return cls(embedder.name, normalise(raw - mean), mean.astype(np.float32), ids, shares,
-                   second, second_mean)
+        return cls(embedder.name, normalise(raw - mean), mean.astype(np.float32), ids, shares)
 
     def __len__(self) -> int:
         return len(self.vectors)

@@ -13,7 +13,7 @@ from discovery.catalogue.backends import Target, catalogue_exists, index_folder,
 from discovery.errors import DiscoveryError
 from discovery.harmonise.bank import ItemBank, catalogue_question_items
 from discovery.harmonise.items import instruments_from_files
-from discovery.harmonise.matcher import Matcher
+from discovery.harmonise.matcher import Matcher, Settings
 from discovery.index.build import index_paths
 from discovery.index.embed import EmbeddingCache, get_embedder
 from discovery.index.postgres_build import EMBEDDING_CACHE  # the database index's cache, shared
@@ -23,7 +23,8 @@ def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: b
                   cache_dir: Path | None = None) -> Matcher:
     """A matcher for the catalogue at `data`: a folder that need not exist (then no cache and,
     unless bank files are given, no bank), or a database URL, whose embedding cache is kept in
-    `cache_dir` (none without it)."""
+    `cache_dir` (none without it). The bank is encoded by e5 too only when the settings read
+    English equivalence partly with e5."""
     folder = index_folder(data)
     if folder is not None:
         cache = EmbeddingCache(index_paths(folder).cache) if folder.is_dir() else None
@@ -32,21 +33,20 @@ def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: b
     if no_bank:
         return Matcher(None, cache)
     english, multilingual = get_embedder("minilm"), get_embedder("e5")
-    bank = None
+    items: list[tuple[str, str]] = []
     if bank_files:
         items = [(item.text, instrument.id)
                  for instrument in instruments_from_files([str(p) for p in bank_files])
                  for item in instrument.items]
-        try:
-            bank = ItemBank.from_items(items, english, cache, multilingual)
-        except ValueError as error:
-            raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
-                                 hint="give English questionnaires as the bank, or --no-bank") from None
     elif catalogue_exists(data):
         with open_catalogue(data) as catalogue:
-            found = catalogue_question_items(catalogue)
-        try:
-            bank = ItemBank.from_items(found, english, cache, multilingual)
-        except ValueError:  # no English questions catalogued yet: English pairs go without a bank
-            pass
-    return Matcher(bank, cache, english, multilingual)
+            items = catalogue_question_items(catalogue)
+    try:
+        bank = ItemBank.from_items(items, english, cache)
+    except ValueError as error:
+        if not bank_files:  # no English questions catalogued yet: English pairs go without a bank
+            return Matcher(None, cache, english, multilingual)
+        raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
+                             hint="give English questionnaires as the bank, or --no-bank") from None
+    second = ItemBank.from_items(items, multilingual, cache) if Settings().e5_weight > 0 else None
+    return Matcher(bank, cache, english, multilingual, multilingual_bank=second)

@@ -14,9 +14,9 @@ Two channels, each the better one where it applies (measured in bench/matching.p
   and pronouns removed, so "Seldom or never disobedient" meets "Frequently disobedient"). Their
   equivalence is read against an item bank: the vectors centred on the bank's mean and blended
   with the item's neighbourhood there (the average of its nearest bank items), so items that keep
-  the same company score as equivalent; `e5_weight` of it may come from a second encoder instead,
-  multilingual-e5 centred on the bank's e5 mean (a second reading of the wording, free since
-  every item is encoded by e5 for its direction anyway). Centring pushes apart distinct symptoms
+  the same company score as equivalent. `e5_weight` of it may come from a second encoder read
+  the same way, multilingual-e5 against the same bank texts encoded by e5 (a second reading of
+  the wording; every item is encoded by e5 for its direction anyway). Centring pushes apart distinct symptoms
   that go together in people, so relatedness is read without it: the plain cosine of the item
   vectors, and how much the two items' bank neighbours come from the same instruments.
 - Pairs in or across other languages: multilingual-e5 vectors with each language's mean taken
@@ -63,6 +63,7 @@ class Settings:
     related_neighbours: int = 20  # bank items whose instruments make an item's group profile
     equivalence_share: float = 1.0  # share of equivalence in the score; relatedness has the rest
     e5_weight: float = 0.0  # share of English equivalence read by e5 rather than by MiniLM
+    e5_context: float = 0.0  # share of e5's bank neighbourhood, against the item's e5 vector
 
 
 @dataclass
@@ -104,18 +105,22 @@ class Matcher:
     def __init__(self, bank: ItemBank | None = None, cache: EmbeddingCache | None = None,
                  english_model: Embedder | None = None,
                  multilingual_model: Embedder | None = None,
-                 settings: Settings | None = None, direction: DirectionModel | None = None) -> None:
+                 settings: Settings | None = None, direction: DirectionModel | None = None,
+                 multilingual_bank: ItemBank | None = None) -> None:
+        """`multilingual_bank` (the bank's texts encoded by the multilingual model) is needed
+        when a bank is given and `settings.e5_weight` is above 0."""
         self.english_model = english_model or get_embedder("minilm")
         self.multilingual_model = multilingual_model or get_embedder("e5")
         if bank is not None and bank.model != self.english_model.name:
             raise ValueError(f"item bank was built with {bank.model}, not {self.english_model.name}")
         self.settings = settings or Settings()
-        if (bank is not None and self.settings.e5_weight > 0
-                and bank.multilingual_model != self.multilingual_model.name):
+        if bank is not None and self.settings.e5_weight > 0 and (
+                multilingual_bank is None or multilingual_bank.model != self.multilingual_model.name):
             raise ValueError(f"the matcher reads English equivalence partly with "
-                             f"{self.multilingual_model.name}, but the item bank holds no mean of "
-                             f"it: build the bank with ItemBank.from_items(..., multilingual=...)")
+                             f"{self.multilingual_model.name}, so it needs an item bank of that "
+                             f"model's vectors too (multilingual_bank)")
         self.bank = bank
+        self.multilingual_bank = multilingual_bank
         self.cache = cache
         self.direction = direction or shipped_model()
         if self.direction.encoder != self.multilingual_model.name:
@@ -191,12 +196,12 @@ class Matcher:
         bank, the pool's own means stand in for the bank's, and relatedness is the plain cosine
         of the items."""
         settings = self.settings
-        e5 = settings.e5_weight
         if self.bank is None:
             mean = np.vstack([text_vectors, core_vectors]).mean(0)
             minilm = np.hstack([np.sqrt(1 - settings.core_weight) * normalise(text_vectors - mean),
                                 np.sqrt(settings.core_weight) * normalise(core_vectors - mean)])
-            return self._with_e5(minilm, e5_vectors, e5_vectors.mean(0)), text_vectors.copy()
+            return (self._with_e5(minilm, lambda: normalise(e5_vectors - e5_vectors.mean(0))),
+                    text_vectors.copy())
         bank = self.bank
         centred_text, centred_core = bank.centred(text_vectors), bank.centred(core_vectors)
         k = max(settings.neighbours, settings.related_neighbours)
@@ -209,19 +214,29 @@ class Matcher:
                       np.sqrt(weight * settings.context_weight)
                       * bank.neighbourhood(found.top(settings.neighbours))]
         profile = bank.group_profile(found_text.top(settings.related_neighbours))
-        equivalence = self._with_e5(np.hstack(parts), e5_vectors,
-                                    bank.multilingual_mean if e5 > 0 else None)
+        equivalence = self._with_e5(np.hstack(parts), lambda: self._e5_rows(texts, e5_vectors))
         return equivalence, np.sqrt(0.5) * np.hstack([text_vectors, profile])
 
-    def _with_e5(self, minilm: np.ndarray, e5_vectors: np.ndarray,
-                 e5_mean: np.ndarray | None) -> np.ndarray:
-        """MiniLM's equivalence rows (unit length) beside e5's, centred on `e5_mean`, weighted by
-        `e5_weight`."""
+    def _e5_rows(self, texts: list[str], e5_vectors: np.ndarray) -> np.ndarray:
+        """e5's equivalence rows, read against its bank as MiniLM's are: the centred vector beside
+        the neighbourhood, weighted by `e5_context`."""
+        bank, context = self.multilingual_bank, self.settings.e5_context
+        assert bank is not None  # __init__ refuses an e5 weight with a bank but no multilingual_bank
+        centred = bank.centred(e5_vectors)
+        if context <= 0:
+            return centred
+        found = bank.neighbours(texts, centred, self.settings.neighbours)
+        return np.hstack([np.sqrt(1 - context) * centred,
+                          np.sqrt(context) * bank.neighbourhood(found)])
+
+    def _with_e5(self, minilm: np.ndarray, e5_rows: Callable[[], np.ndarray]) -> np.ndarray:
+        """MiniLM's equivalence rows (unit length) beside e5's (`e5_rows`, computed only when
+        used), weighted by `e5_weight`."""
         e5 = self.settings.e5_weight
-        if e5 <= 0 or e5_mean is None:
+        if e5 <= 0:
             return minilm
-        centred = np.sqrt(e5) * normalise(e5_vectors - e5_mean)
-        return centred if e5 >= 1 else np.hstack([np.sqrt(1 - e5) * minilm, centred])
+        rows = np.sqrt(e5) * e5_rows()
+        return rows if e5 >= 1 else np.hstack([np.sqrt(1 - e5) * minilm, rows])
 
     def scores(self, a: Features, b: Features, kind: Kind = "score") -> np.ndarray:
         """`kind` of every item of `a` (rows) to every item of `b` (columns).
