@@ -90,8 +90,9 @@ def test_csv_and_json_exports_read_back(gad7: Harmonisation, tmp_path: Path) -> 
 
 
 def test_english_matches_give_the_score_and_its_parts(corpus: Path, small_bank: ItemBank,
+                                                      small_e5_bank: ItemBank,
                                                       embedding_cache: EmbeddingCache) -> None:
-    matcher = Matcher(small_bank, embedding_cache)
+    matcher = Matcher(small_bank, embedding_cache, multilingual_bank=small_e5_bank)
     pasted = Instrument("pasted", "pasted", "pasted text", [
         Item("p1", "Feeling worried", "pasted"), Item("p2", "Poor concentration", "pasted"),
         Item("p3", "Feeling restless", "pasted")])

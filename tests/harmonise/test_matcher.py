@@ -35,10 +35,10 @@ def test_language_centring_removes_each_languages_mean() -> None:
     assert abs(across) < 0.1  # shrinkage leaves 3/23 of each language's mean
 
 
-def test_bank_context_changes_english_scores_only(small_bank: ItemBank,
+def test_bank_context_changes_english_scores_only(small_bank: ItemBank, small_e5_bank: ItemBank,
                                                   embedding_cache: EmbeddingCache,
                                                   matcher: Matcher) -> None:
-    with_bank = Matcher(small_bank, embedding_cache)
+    with_bank = Matcher(small_bank, embedding_cache, multilingual_bank=small_e5_bank)
     left = ["Squirmy, fidgety child", "Trouble relaxing"]
     right = ["Cannot settle to anything for more than a few moments", "Dificuldade para relaxar"]
     banked = with_bank.score_pairs(left, right).score
@@ -58,29 +58,35 @@ CONCENTRATION = "Trouble concentrating on things, such as reading the newspaper 
 
 
 def test_symptoms_that_go_together_are_related_not_equivalent(small_bank: ItemBank,
+                                                              small_e5_bank: ItemBank,
                                                               embedding_cache: EmbeddingCache) -> None:
     """The bank's centring pushes apart distinct depression symptoms (issue 12); relatedness reads
     them as going together, and a score that blends it in keeps part of that. The default score is
     equivalence alone (chosen on the benchmarks' tuning halves), which ranks the equivalent first."""
     right = ["Feeling bad about yourself or that you are a failure",
              "How likely are you to recommend this drink to a friend?", "Poor concentration"]
-    scored = Matcher(small_bank, embedding_cache).score_pairs([CONCENTRATION] * 3, right)
+    scored = Matcher(small_bank, embedding_cache, multilingual_bank=small_e5_bank).score_pairs(
+        [CONCENTRATION] * 3, right)
     failure, drink, same = 0, 1, 2
     assert scored.relatedness[failure] > scored.equivalence[failure] + 0.3
     assert scored.relatedness[failure] > scored.relatedness[drink] + 0.2
     assert scored.equivalence[same] > scored.equivalence[failure] + 0.5
     assert np.array_equal(scored.score, scored.equivalence)
-    blended = Matcher(small_bank, embedding_cache, settings=Settings(equivalence_share=0.5))
+    blended = Matcher(small_bank, embedding_cache, settings=Settings(equivalence_share=0.5),
+                      multilingual_bank=small_e5_bank)
     mixed = blended.score_pairs([CONCENTRATION] * 3, right).score
     assert mixed[same] > mixed[failure] > mixed[drink]
 
 
 @pytest.mark.parametrize("banked", [True, False])
 def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_bank: ItemBank,
+                                                         small_e5_bank: ItemBank,
                                                          embedding_cache: EmbeddingCache) -> None:
-    # a share below 1 (the default is equivalence alone), so relatedness must enter the score
+    # a share below 1 (the default is equivalence alone), so relatedness must enter the score;
+    # e5 with its bank neighbourhood, so every block of the English rows is exercised
     scorer = Matcher(small_bank if banked else None, embedding_cache,
-                     settings=Settings(equivalence_share=0.6))
+                     settings=Settings(equivalence_share=0.6, e5_context=0.5),
+                     multilingual_bank=small_e5_bank if banked else None)
     left = [CONCENTRATION, "Feeling nervous, anxious or on edge", "Trouble relaxing"]
     right = ["Poor concentration", "Not being able to stop or control worrying",
              "Dificuldade para relaxar"]
