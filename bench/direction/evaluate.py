@@ -39,7 +39,8 @@ from discovery.index.embed import get_embedder
 
 
 def model_directions(items: list[Labelled], model: DirectionModel) -> np.ndarray:
-    return model.directions([item.text for item in items], vectors(items, get_embedder("e5")))
+    return model.directions([item.text for item in items],
+                            model.inputs(lambda name: vectors(items, get_embedder(name))))
 
 
 def rules_directions(items: list[Labelled]) -> np.ndarray:
