@@ -39,8 +39,7 @@ from discovery.index.embed import get_embedder
 
 
 def model_directions(items: list[Labelled], model: DirectionModel) -> np.ndarray:
-    return model.directions([item.text for item in items],
-                            model.inputs(lambda name: vectors(items, get_embedder(name))))
+    return model.directions([item.text for item in items], vectors(items, get_embedder("e5")))
 
 
 def rules_directions(items: list[Labelled]) -> np.ndarray:

@@ -19,7 +19,7 @@ the figures on both halves (check half: 0.936 precision, 0.046 recall: most pair
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +30,6 @@ from discovery.errors import DiscoveryError
 from discovery.harmonise.polarity import negations
 
 PROBLEM, UNCLEAR, WELLBEING = -1, 0, 1
-JOIN = "+"  # between the names of a model's encoders, whose vectors it reads side by side
 CLASSES = ("problem", "wellbeing", "other")  # the model's outputs, in column order
 MODEL_FILE = Path(__file__).with_name("direction.npz")
 
@@ -48,14 +47,6 @@ class DirectionModel:
     @property
     def dim(self) -> int:
         return self.weights.shape[0] - 1
-
-    @property
-    def encoders(self) -> tuple[str, ...]:
-        return tuple(self.encoder.split(JOIN))
-
-    def inputs(self, vectors_of: Callable[[str], np.ndarray]) -> np.ndarray:
-        """The model's input rows: `vectors_of(name)` of each of its encoders, side by side."""
-        return np.hstack([vectors_of(name) for name in self.encoders])
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """One row per item: the probability of each of CLASSES."""
