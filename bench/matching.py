@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -374,12 +374,20 @@ def speed(size: int, warm_size: int, harmony_size: int) -> None:
     matcher = our_matcher(EmbeddingCache(CACHE))
     timed_match(matcher, wa, wb)  # fills the cache where these texts were not in it yet
     unseen = sum(timed_match(our_matcher(EmbeddingCache(CACHE)), wa, wb)[:2])
-    runs = [timed_match(matcher, wa, wb) for _ in range(3)]
-    prepare, match, _ = min(runs, key=lambda run: run[0] + run[1])
-    print(f"warm {len(wa):,} x {len(wb):,} English items (best of 3): {prepare + match:.3f} s = item "
+    minilm_alone = our_matcher(EmbeddingCache(CACHE), replace(matcher.settings, e5_weight=0.0))
+    timed_match(minilm_alone, wa, wb)
+    runs: dict[str, list[tuple[float, float, int]]] = {"ours": [], "e5 weight 0": []}
+    for _ in range(5):  # alternated, so a busy machine slows both alike
+        runs["ours"].append(timed_match(matcher, wa, wb))
+        runs["e5 weight 0"].append(timed_match(minilm_alone, wa, wb))
+    prepare, match, _ = min(runs["ours"], key=lambda run: run[0] + run[1])
+    print(f"warm {len(wa):,} x {len(wb):,} English items (best of 5): {prepare + match:.3f} s = item "
           f"features, vectors from the cache and bank neighbours found before, {prepare:.3f} + "
           f"matrix, polarity and best matches {match:.3f} (target 0.5 s); with the vectors cached "
           f"but a bank that has not searched these texts yet: {unseen:.2f} s")
+    prepare, match, _ = min(runs["e5 weight 0"], key=lambda run: run[0] + run[1])
+    print(f"  the same with MiniLM alone in equivalence (e5 weight 0), alternated with it: "
+          f"{prepare + match:.3f} s = {prepare:.3f} + {match:.3f}")
     if size:
         cold(texts, size)
     if harmony_size:
