@@ -44,43 +44,50 @@ FROM_ROWS = ("search_documents d JOIN search_documents t ON t.row = d.top")  # a
 
 
 class Filter:
-    """A query's filters as SQL over `d` (the row) and `t` (the record it is grouped under)."""
+    """A query's filters as SQL over `d` (the row) and `t` (the record it is grouped under), with
+    named parameters (`f0`, `f1`...), so a statement adds its own beside them."""
 
     def __init__(self, filters: dict[str, list[str]],
                  ranges: dict[str, tuple[float | None, float | None]], within: int | None) -> None:
-        clauses: list[str] = []
-        self.params: list[Any] = []
+        self.clauses: list[str] = []
+        self.params: dict[str, Any] = {}
         if filters.get("kind"):
             unknown = [k for k in filters["kind"] if k not in KINDS]
             if unknown:
                 raise FilterError(f"unknown kind {unknown[0]!r}", hint=f"one of: {', '.join(KINDS)}")
-            clauses.append("d.kind = ANY(%s)")
-            self.params.append(list(filters["kind"]))
+            self._add("d.kind = ANY({})", list(filters["kind"]))
         for name, wanted in filters.items():
             if not wanted or name == "kind":
                 continue
             if name not in FACETS:
                 raise FilterError(f"unknown facet {name!r}", hint=f"one of: kind, {', '.join(FACETS)}")
-            clauses.append("t.facet_keys && %s::text[]")
-            self.params.append([f"{name}:{key}" for value in wanted for key in filter_keys(name, value)])
+            self._add("t.facet_keys && {}::text[]",
+                      [f"{name}:{key}" for value in wanted for key in filter_keys(name, value)])
         for name, (low, high) in ranges.items():
             if name not in RANGES:
                 raise FilterError(f"unknown range {name!r}", hint=f"one of: {', '.join(RANGES)}")
-            bounds = [-math.inf if low is None else low, math.inf if high is None else high]
+            bounds = (-math.inf if low is None else low, math.inf if high is None else high)
             if name in SPANS:  # the record's span overlaps the asked one
                 start, end = SPANS[name]
-                clauses.append(f"GREATEST(t.{end}, t.{start}) >= %s AND LEAST(t.{start}, t.{end}) <= %s")
+                self._add(f"GREATEST(t.{end}, t.{start}) >= {{}} AND LEAST(t.{start}, t.{end}) <= {{}}",
+                          *bounds)
             else:
-                clauses.append(f"t.{name} >= %s AND t.{name} <= %s")
-            self.params += bounds
+                self._add(f"t.{name} >= {{}} AND t.{name} <= {{}}", *bounds)
         if within is not None:
-            clauses.append("d.top = %s AND d.row <> %s")
-            self.params += [within, within]
-        self.where = " AND ".join(clauses) or "TRUE"
+            self._add("d.top = {} AND d.row <> {}", within, within)
+
+    def _add(self, clause: str, *values: Any) -> None:
+        names = [f"f{len(self.params) + i}" for i in range(len(values))]
+        self.clauses.append(clause.format(*(f"%({name})s" for name in names)))
+        self.params.update(zip(names, values, strict=True))
+
+    @property
+    def where(self) -> str:
+        return " AND ".join(self.clauses) or "TRUE"
 
 
-def _where(allowed: Filter | None) -> tuple[str, list[Any]]:
-    return ("TRUE", []) if allowed is None else (allowed.where, allowed.params)
+def _where(allowed: Filter | None) -> tuple[str, dict[str, Any]]:
+    return ("TRUE", {}) if allowed is None else (allowed.where, allowed.params)
 
 
 def _tsquery(terms: list[tuple[str, str]]) -> str:
@@ -191,8 +198,8 @@ class PostgresEngine:
             return np.zeros(0, bool)
         where, params = _where(allowed)
         found = self.db.execute(
-            f"SELECT d.row FROM unnest(%s::bigint[]) AS r(row) JOIN {FROM_ROWS} ON d.row = r.row"
-            f" WHERE {where}", [rows.tolist(), *params]).fetchall()
+            f"SELECT d.row FROM unnest(%(rows)s::bigint[]) AS r(row) JOIN {FROM_ROWS} ON d.row = r.row"
+            f" WHERE {where}", {**params, "rows": rows.tolist()}).fetchall()
         return np.isin(rows, np.asarray([row for (row,) in found], np.int64))
 
     def browse(self, allowed: Filter | None) -> np.ndarray:
@@ -210,18 +217,12 @@ class PostgresEngine:
         if not terms or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         where, params = _where(allowed)
-        named = {"groups": [t[0] for t in terms], "lexemes": [t[1] for t in terms],
+        named = {**params, "groups": [t[0] for t in terms], "lexemes": [t[1] for t in terms],
                  "native": [t[2] for t in terms], "k": k,
                  "tsquery": _tsquery([(lexeme, "C" if own else "AB") for _, lexeme, own in terms]),
                  "english_groups": len(query.english),
                  "native_groups": len(dict.fromkeys(native))}
-        # the filter's positional parameters become named ones, as one query cannot mix the two
-        for i, value in enumerate(params):
-            named[f"f{i}"] = value
-        filter_sql = where
-        for i in range(len(params)):
-            filter_sql = filter_sql.replace("%s", f"%(f{i})s", 1)
-        found = self.db.execute(_LEXICAL.replace("{where}", filter_sql), named).fetchall()
+        found = self.db.execute(_LEXICAL.replace("{where}", where), named).fetchall()
         return (np.asarray([row for row, _ in found], np.int64),
                 np.asarray([score for _, score in found], np.float32))
 
@@ -247,11 +248,12 @@ class PostgresEngine:
                         "set_config('hnsw.iterative_scan', 'strict_order', true)",
                         (str(min(MAX_EF_SEARCH, max(40, k))),))
         text = vector_text(np.asarray(vector).reshape(-1))
-        distance = f"v.embedding::vector({dim}) <=> %s::vector({dim})"
+        distance = f"v.embedding::vector({dim}) <=> %(vector)s::vector({dim})"
         where, params = _where(allowed)
         rows_of = "" if allowed is None else f" JOIN {FROM_ROWS} ON d.row = v.row WHERE {where}"
         found = self.db.execute(f"SELECT v.row, 1 - ({distance}) FROM search_vectors v{rows_of}"
-                                f" ORDER BY {distance} LIMIT %s", [text, *params, text, k]).fetchall()
+                                f" ORDER BY {distance} LIMIT %(k)s",
+                                {**params, "vector": text, "k": k}).fetchall()
         rows = np.asarray([row for row, _ in found], np.int64)
         scores = np.asarray([score for _, score in found], np.float32)
         order = np.lexsort((rows, -scores))
