@@ -49,6 +49,12 @@ def test_a_database_is_migrated_ingested_indexed_and_searched_through_the_enviro
     assert again.exit_code == 0 and "Index updated" in again.stdout, again.stderr
     found = runner.invoke(app, ["search", "feeling nervous anxious or on edge", "--json"])
     assert "gad-7-english" in [hit["id"] for hit in json.loads(found.stdout)["hits"]]
+    judged = tmp_path / "judged.tsv"
+    judged.write_text("query\tid\tgrade\nfeeling nervous anxious or on edge\tgad-7-english\t2\n",
+                      encoding="utf-8")
+    scored = runner.invoke(app, ["eval", str(judged), "--mode", "semantic", "--json"])
+    assert scored.exit_code == 0, scored.stderr
+    assert json.loads(scored.stdout)[str(judged)]["semantic"]["ndcg"]["mean"] > 0
     refused = runner.invoke(app, ["measured", "anything"])
     assert refused.exit_code == 2 and refused.stderr.strip() == (
         "discovery measured needs a folder: it reads the local search index's files (hint: pass "
