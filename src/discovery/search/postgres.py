@@ -90,6 +90,11 @@ def _where(allowed: Filter | None) -> tuple[str, dict[str, Any]]:
     return ("TRUE", {}) if allowed is None else (allowed.where, allowed.params)
 
 
+def _rows(allowed: Filter | None) -> str:
+    """The rows a statement reads: with their grouping records only when filters read those."""
+    return "search_documents d" if allowed is None else FROM_ROWS
+
+
 def _tsquery(terms: list[tuple[str, str]]) -> str:
     """A tsquery matching any of the lexemes at the given weights, quoted so no input is syntax."""
     quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + weights
@@ -111,7 +116,7 @@ WITH q AS (SELECT * FROM unnest(%(groups)s::int[], %(lexemes)s::text[], %(native
            AS q(grp, lexeme, native)),
 m AS (SELECT d.row, d.side, d.words, d.title_words,
              ts_delete(d.tsv, tsvector_to_array(ts_delete(d.tsv, %(lexemes)s::text[]))) AS held
-      FROM {FROM_ROWS} WHERE d.tsv @@ %(tsquery)s::tsquery AND ({{where}})),
+      FROM {{rows}} WHERE d.tsv @@ %(tsquery)s::tsquery AND ({{where}})),
 u AS (SELECT m.row, q.grp, q.native,
              ln(1 + (s.documents - f.df + 0.5) / (f.df + 0.5)) AS idf,
              cardinality(array_positions(u.weights, 'A')) AS ta,
@@ -127,14 +132,14 @@ f AS (SELECT row, grp, native, idf,
              {TITLE_BOOST} * COALESCE({_bm25("ta", "title_words", "mean_title")}, 0) AS in_title,
              COALESCE({_bm25("tb", "words", "mean_words")}, 0) AS in_text
       FROM u),
-t AS (SELECT row, grp, native, idf * CASE WHEN native THEN in_native ELSE GREATEST(in_title, in_text)
-             + {TIE_BREAKER} * LEAST(in_title, in_text) END AS score
-      FROM f),
+t AS (SELECT row, grp, native, sum(idf * CASE WHEN native THEN in_native
+             ELSE GREATEST(in_title, in_text) + {TIE_BREAKER} * LEAST(in_title, in_text) END) AS score
+      FROM f GROUP BY row, grp, native),
 r AS (SELECT row,
              COALESCE(sum(score) FILTER (WHERE NOT native), 0) AS english,
-             count(DISTINCT grp) FILTER (WHERE NOT native AND score > 0) AS english_groups,
+             count(*) FILTER (WHERE NOT native AND score > 0) AS english_groups,
              COALESCE(sum(score) FILTER (WHERE native), 0) AS native,
-             count(DISTINCT grp) FILTER (WHERE native AND score > 0) AS native_groups
+             count(*) FILTER (WHERE native AND score > 0) AS native_groups
       FROM t GROUP BY row),
 c AS (SELECT row,
              english * CASE WHEN %(english_groups)s > 1 AND english_groups = %(english_groups)s
@@ -171,6 +176,7 @@ class PostgresEngine:
         self.state = state
         self.searcher = searcher
         self._columns: dict[int, _Columns] = {}
+        self._counted: tuple[tuple[bytes, bytes, int], dict[str, list[tuple[str, int]]]] | None = None
 
     @property
     def model(self) -> str:
@@ -198,13 +204,13 @@ class PostgresEngine:
             return np.zeros(0, bool)
         where, params = _where(allowed)
         found = self.db.execute(
-            f"SELECT d.row FROM unnest(%(rows)s::bigint[]) AS r(row) JOIN {FROM_ROWS} ON d.row = r.row"
+            f"SELECT d.row FROM unnest(%(rows)s::bigint[]) AS r(row) JOIN {_rows(allowed)} ON d.row = r.row"
             f" WHERE {where}", {**params, "rows": rows.tolist()}).fetchall()
         return np.isin(rows, np.asarray([row for (row,) in found], np.int64))
 
     def browse(self, allowed: Filter | None) -> np.ndarray:
         where, params = _where(allowed)
-        found = self.db.execute(f"SELECT d.row FROM {FROM_ROWS} WHERE {where} ORDER BY d.row",
+        found = self.db.execute(f"SELECT d.row FROM {_rows(allowed)} WHERE {where} ORDER BY d.row",
                                 params).fetchall()
         return np.asarray([row for (row,) in found], np.int64)
 
@@ -222,7 +228,8 @@ class PostgresEngine:
                  "tsquery": _tsquery([(lexeme, "C" if own else "AB") for _, lexeme, own in terms]),
                  "english_groups": len(query.english),
                  "native_groups": len(dict.fromkeys(native))}
-        found = self.db.execute(_LEXICAL.replace("{where}", where), named).fetchall()
+        found = self.db.execute(_LEXICAL.replace("{rows}", _rows(allowed)).replace("{where}", where),
+                                named).fetchall()
         return (np.asarray([row for row, _ in found], np.int64),
                 np.asarray([score for _, score in found], np.float32))
 
@@ -343,17 +350,27 @@ class PostgresEngine:
 
     def value_counts(self, name: str, hits: np.ndarray, limit: int, groups: np.ndarray | None
                      ) -> list[tuple[str, int]]:
+        """Every facet is counted in the first call's one statement (one pass over the hits'
+        grouping records instead of one per facet); the pipeline then asks facet by facet."""
         if not len(hits):
             return []
-        owners = np.arange(len(hits)) if groups is None else groups
-        found = self.db.execute(
-            "SELECT v.value, count(DISTINCT h.owner) AS n FROM unnest(%s::bigint[], %s::bigint[])"
-            f" AS h(row, owner) JOIN {FROM_ROWS} ON d.row = h.row"
-            " CROSS JOIN LATERAL unnest(t.facet_keys) AS k(key)"
-            " JOIN search_facet_values v ON v.key = k.key WHERE v.facet = %s"
-            " GROUP BY v.key, v.value ORDER BY n DESC, v.value LIMIT %s",
-            (hits.tolist(), owners.astype(np.int64).tolist(), name, limit)).fetchall()
-        return [(value, int(n)) for value, n in found]
+        owners = np.arange(len(hits)) if groups is None else groups.astype(np.int64)
+        asked = (hits.tobytes(), owners.tobytes(), limit)
+        if self._counted is None or self._counted[0] != asked:
+            found = self.db.execute(
+                "WITH h AS (SELECT DISTINCT v.facet, v.key, v.value, h.owner"
+                "  FROM unnest(%s::bigint[], %s::bigint[]) AS h(row, owner)"
+                f" JOIN {FROM_ROWS} ON d.row = h.row CROSS JOIN LATERAL unnest(t.facet_keys) AS k(key)"
+                "  JOIN search_facet_values v ON v.key = k.key),"
+                " n AS (SELECT facet, value, count(*) AS n, row_number() OVER (PARTITION BY facet"
+                "  ORDER BY count(*) DESC, value) AS place FROM h GROUP BY facet, key, value)"
+                " SELECT facet, value, n FROM n WHERE place <= %s ORDER BY facet, place",
+                (hits.tolist(), owners.tolist(), limit)).fetchall()
+            counts: dict[str, list[tuple[str, int]]] = {}
+            for facet, value, n in found:
+                counts.setdefault(facet, []).append((value, int(n)))
+            self._counted = (asked, counts)
+        return self._counted[1].get(name, [])
 
     def bodies(self, rows: list[int]) -> dict[int, dict[str, Any]]:
         return {row: {"id": rid, "kind": kind, "parent": parent, "title": title, "ranges": ranges, **body}
