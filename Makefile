@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/linking.py
 	$(BIN)/python bench/search.py --catalogue $(DATA) --variables 100000 --studies 5000
 	$(BIN)/python bench/index_memory.py --catalogue $(DATA) --model all
+	$(BIN)/python bench/scale.py --cache $(DATA)/index/embeddings.sqlite  # SQLite and PostgreSQL side by side
 	@command -v wrk >/dev/null || echo "bench/api_load.py: 'apt-get install wrk' gives a load generator lighter than its Python clients"
 	$(BIN)/python bench/api_load.py --data $(DATA) --seconds 30  # eight runs: product and floor, two mixes, 10 and 50 clients
 
