@@ -176,6 +176,7 @@ class PostgresEngine:
         self.state = state
         self.searcher = searcher
         self._columns: dict[int, _Columns] = {}
+        self._tops: dict[int, int] = {}
         self._counted: tuple[tuple[bytes, bytes, int], dict[str, list[tuple[str, int]]]] | None = None
 
     @property
@@ -302,7 +303,7 @@ class PostgresEngine:
     # ---- columns of given rows -----------------------------------------------------------
 
     def _read(self, rows: np.ndarray) -> list[_Columns]:
-        """(top, family, order, ranges, facet keys) of each row, read once per query."""
+        """(top, family, order, ranges, facet keys) of each row (hits), read once per query."""
         wanted = [row for row in dict.fromkeys(rows.tolist()) if row not in self._columns]
         if wanted:
             for row, top, family, order, ranges, keys in self.db.execute(
@@ -312,7 +313,13 @@ class PostgresEngine:
         return [self._columns[row] for row in rows.tolist()]
 
     def tops(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray([c[0] for c in self._read(rows)], np.int64)
+        """Asked of every candidate (thousands), so only this column is read for them; the
+        others are read for the hits alone."""
+        wanted = [row for row in dict.fromkeys(rows.tolist()) if row not in self._tops]
+        if wanted:
+            self._tops.update(self.db.execute(
+                "SELECT row, top FROM search_documents WHERE row = ANY(%s)", (wanted,)).fetchall())
+        return np.asarray([self._tops[row] for row in rows.tolist()], np.int64)
 
     def families(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray([family_number(c[1]) if c[1] else -(row + 1)
