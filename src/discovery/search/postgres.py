@@ -103,25 +103,30 @@ def _tsquery(terms: list[tuple[str, str]]) -> str:
 
 
 def _bm25(tf: str, length: str, mean: str) -> str:
-    return f"({tf} * {K1 + 1} / NULLIF({tf} + {K1} * (1 - {B} + {B} * {length} / GREATEST({mean}, 1)), 0))"
+    """BM25's term frequency part, in double precision (numeric arithmetic took 29 of 78 ms)."""
+    return (f"({tf} * {K1 + 1}::float8 / NULLIF({tf} + {K1}::float8 * (1 - {B}::float8 + {B}::float8"
+            f" * {length} / GREATEST({mean}, 1)), 0))")
 
 
 # Per matching row: each query lexeme's counts at the title (A), text (B) and native (C) weights,
 # scored as the local index's tantivy query scores them: per English term the better of title
 # (boosted) and text plus a share of the other; the terms summed, doubled when every word matched
-# (coordination); the native reading likewise; a row scores by its better reading plus a share of
-# the other.
+# (coordination: words PostgreSQL's English configuration drops as stop words, such as "how",
+# which tantivy's list keeps, are not asked for); the native reading likewise; a row scores by its
+# better reading plus a share of the other.
 _LEXICAL = f"""
 WITH q AS (SELECT * FROM unnest(%(groups)s::int[], %(lexemes)s::text[], %(native)s::bool[])
            AS q(grp, lexeme, native)),
+w AS (SELECT count(DISTINCT grp) AS words FROM q
+      WHERE NOT native AND to_tsvector('english', lexeme) <> ''::tsvector),
 m AS (SELECT d.row, d.side, d.words, d.title_words,
              ts_delete(d.tsv, tsvector_to_array(ts_delete(d.tsv, %(lexemes)s::text[]))) AS held
       FROM {{rows}} WHERE d.tsv @@ %(tsquery)s::tsquery AND ({{where}})),
 u AS (SELECT m.row, q.grp, q.native,
-             ln(1 + (s.documents - f.df + 0.5) / (f.df + 0.5)) AS idf,
-             cardinality(array_positions(u.weights, 'A')) AS ta,
-             cardinality(array_positions(u.weights, 'B')) AS tb,
-             cardinality(array_positions(u.weights, 'C')) AS tc,
+             ln(1 + (s.documents - f.df + 0.5::float8) / (f.df + 0.5::float8)) AS idf,
+             cardinality(array_positions(u.weights, 'A'))::float8 AS ta,
+             cardinality(array_positions(u.weights, 'B'))::float8 AS tb,
+             cardinality(array_positions(u.weights, 'C'))::float8 AS tc,
              m.words, m.title_words, s.words AS mean_words, s.title_words AS mean_title
       FROM m CROSS JOIN LATERAL unnest(m.held) AS u
       JOIN q ON q.lexeme = u.lexeme
@@ -129,11 +134,11 @@ u AS (SELECT m.row, q.grp, q.native,
       JOIN search_terms f ON f.side = m.side AND f.lexeme = u.lexeme),
 f AS (SELECT row, grp, native, idf,
              COALESCE({_bm25("tc", "words", "mean_words")}, 0) AS in_native,
-             {TITLE_BOOST} * COALESCE({_bm25("ta", "title_words", "mean_title")}, 0) AS in_title,
+             {TITLE_BOOST}::float8 * COALESCE({_bm25("ta", "title_words", "mean_title")}, 0) AS in_title,
              COALESCE({_bm25("tb", "words", "mean_words")}, 0) AS in_text
       FROM u),
 t AS (SELECT row, grp, native, sum(idf * CASE WHEN native THEN in_native
-             ELSE GREATEST(in_title, in_text) + {TIE_BREAKER} * LEAST(in_title, in_text) END) AS score
+             ELSE GREATEST(in_title, in_text) + {TIE_BREAKER}::float8 * LEAST(in_title, in_text) END) AS score
       FROM f GROUP BY row, grp, native),
 r AS (SELECT row,
              COALESCE(sum(score) FILTER (WHERE NOT native), 0) AS english,
@@ -142,12 +147,12 @@ r AS (SELECT row,
              count(*) FILTER (WHERE native AND score > 0) AS native_groups
       FROM t GROUP BY row),
 c AS (SELECT row,
-             english * CASE WHEN %(english_groups)s > 1 AND english_groups = %(english_groups)s
-                            THEN {1 + COORDINATION} ELSE 1 END AS english,
+             english * CASE WHEN w.words > 1 AND english_groups = w.words
+                            THEN {1 + COORDINATION}::float8 ELSE 1 END AS english,
              native * CASE WHEN %(native_groups)s > 1 AND native_groups = %(native_groups)s
-                           THEN {1 + COORDINATION} ELSE 1 END AS native
-      FROM r)
-SELECT row, GREATEST(english, native) + {LANGUAGE_TIE} * LEAST(english, native) AS score
+                           THEN {1 + COORDINATION}::float8 ELSE 1 END AS native
+      FROM r CROSS JOIN w)
+SELECT row, GREATEST(english, native) + {LANGUAGE_TIE}::float8 * LEAST(english, native) AS score
 FROM c WHERE english > 0 OR native > 0 ORDER BY score DESC, row LIMIT %(k)s
 """
 
@@ -227,7 +232,6 @@ class PostgresEngine:
         named = {**params, "groups": [t[0] for t in terms], "lexemes": [t[1] for t in terms],
                  "native": [t[2] for t in terms], "k": k,
                  "tsquery": _tsquery([(lexeme, "C" if own else "AB") for _, lexeme, own in terms]),
-                 "english_groups": len(query.english),
                  "native_groups": len(dict.fromkeys(native))}
         found = self.db.execute(_LEXICAL.replace("{rows}", _rows(allowed)).replace("{where}", where),
                                 named).fetchall()
