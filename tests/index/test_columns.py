@@ -97,3 +97,12 @@ def test_a_filter_on_an_unknown_facet_kind_or_range_is_refused_by_name(service):
                                    ({}, {"height": (1, 2)}, "height")):
         with pytest.raises(FilterError, match=named):
             RowFilter(columns, filters, ranges)
+
+
+def test_hits_in_groups_of_one_count_as_the_hits_themselves(service):
+    """What lets a search skip grouping the facet counts when no two hits are versions of one."""
+    columns = service.index.columns
+    tops = np.flatnonzero(columns.alive & (columns.top == np.arange(columns.size)))
+    assert len(tops) > 10
+    for name in columns.facets:
+        assert columns.counts(name, tops, 50, tops * 3 + 1) == columns.counts(name, tops, 50)

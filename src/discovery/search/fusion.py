@@ -61,11 +61,12 @@ def fuse(lexical: Ranked, semantic: Ranked, semantic_weight: float, method: str 
          exact: dict[int, float] | None = None, titles: Ranked | None = None) -> Fused:
     """`titles`: cosines of candidate rows' titles with the query, for the rows that have one."""
     exact = exact or {}
-    rows = np.union1d(np.union1d(lexical.rows, semantic.rows),
-                      np.fromiter(exact, np.int64, len(exact))).astype(np.int64)
+    exact_rows = np.fromiter(exact, np.int64, len(exact))
+    rows = np.union1d(np.union1d(lexical.rows, semantic.rows), exact_rows).astype(np.int64)
     lex_rank, lex_score = _place(rows, lexical)
     sem_rank, sem_score = _place(rows, semantic)
-    named = np.array([exact.get(int(row), 0.0) for row in rows]) if exact else np.zeros(len(rows))
+    named = np.zeros(len(rows))
+    named[np.searchsorted(rows, exact_rows)] = np.fromiter(exact.values(), np.float64, len(exact))
     w = semantic_weight
     if method == "rrf":
         scores = (1 - w) * _rrf(lex_rank) + w * _rrf(sem_rank)

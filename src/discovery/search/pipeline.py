@@ -271,6 +271,8 @@ class _Search:
         groups: np.ndarray | None = None
         if request.collapse and request.group:  # versions shown as one hit count once
             owners, groups = engine.families(owners), engine.families(hits)
+            if _distinct(groups):  # no two hits are versions of one: each counts once anyway
+                groups = None  # (deduplicating every facet's values cost a third of the counts)
         found: dict[str, list[FacetValue]] = {}
         for name in FACETS:
             if deadline.passed():
@@ -288,6 +290,8 @@ class _Search:
         if not (request.collapse and request.group) or not len(hit_tops):
             return None
         families = self.engine.families(hit_tops)
+        if _distinct(families):  # each hit is its family's only one
+            return Versions(np.arange(len(hit_tops)), families, hit_tops)
         language = next(iter(query.lexical.native), "") or "en"
         speaks = self.engine.speaks(hit_tops, language)
         place = np.arange(len(hit_tops))
@@ -329,7 +333,6 @@ class _Search:
         if not len(tops):
             return []
         fused = pool.fused
-        position = {int(row): i for i, row in enumerate(fused.rows)}
         children: dict[int, list[int]] = {int(t): [] for t in tops}
         if request.group:
             members = np.flatnonzero(np.isin(pool.tops, tops) & (pool.rows != pool.tops))
@@ -337,6 +340,7 @@ class _Search:
             for i in members:
                 children[int(pool.tops[i])].append(int(fused.rows[i]))
         shown = {t: rows[:request.variables_per_hit] for t, rows in children.items()}
+        position = _positions(fused.rows, list(children) + [r for rows in shown.values() for r in rows])
         bodies = self.engine.bodies(list(children) + [r for rows in shown.values() for r in rows])
         words = query.words if not request.similar_to else {}
         hits = []
@@ -384,6 +388,19 @@ class _Search:
             summary=summary(fields if lex_rank else [], sem_score, sem_rank, matched_children, noun,
                             request.similar_to, named))
 
+
+
+def _distinct(numbers: np.ndarray) -> bool:
+    return len(np.unique(numbers)) == len(numbers)
+
+
+def _positions(rows: np.ndarray, wanted: list[int]) -> dict[int, int]:
+    """Where each of `wanted` is in `rows` (sorted, distinct: a fused pool's), for those it holds:
+    looked up for a page's rows, not mapped for the whole pool."""
+    asked = np.asarray(wanted, np.int64)
+    at = np.minimum(np.searchsorted(rows, asked), max(len(rows) - 1, 0))
+    held = rows[at] == asked if len(rows) else np.zeros(len(asked), bool)
+    return dict(zip(asked[held].tolist(), at[held].tolist(), strict=True))
 
 
 def _child_noun(bodies: dict[int, dict[str, Any]], rows: list[int]) -> str:

@@ -42,7 +42,8 @@ class Understood:
 
 def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
     correction = speller.correct(q) if spellcheck else None
-    best_language, share = _identifier().rank(q)[0] if q.strip() else ("en", 1.0)
+    ranked = _identifier().rank(q) if q.strip() else [("en", 1.0)]
+    best_language, share = ranked[0]
     near: dict[str, str] = {}
     if correction and best_language != "en" and share >= FOREIGN:
         # a German query's "Kindern" is no misspelling of "hinders": it is searched as typed, and
@@ -68,13 +69,15 @@ def understand(q: str, speller: Speller, spellcheck: bool = True) -> Understood:
                 words.setdefault(term, word)
     known = any(word in speller.frequencies for word in vocabulary_words(text)) or bool(near)
     return Understood(text, correction,
-                      LexicalQuery.of(lexical_text, list(groups.values()), query_languages(text)), words,
-                      known)
+                      LexicalQuery.of(lexical_text, list(groups.values()),
+                                      query_languages(text, ranked if text == q and q.strip() else None)),
+                      words, known)
 
 
-def query_languages(text: str) -> list[str]:
-    """The stemmed languages (not English) the text is likely written in, most likely first."""
-    return [code for code, share in _identifier().rank(text)
+def query_languages(text: str, ranked: list[tuple[str, float]] | None = None) -> list[str]:
+    """The stemmed languages (not English) the text is likely written in, most likely first;
+    `ranked`: the identifier's ranking of this text when the caller has it already."""
+    return [code for code, share in (ranked if ranked is not None else _identifier().rank(text))
             if code != "en" and share >= LANGUAGE_SHARE]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,6 +31,7 @@ MAX_LETTERS = 30  # the vocabulary keeps no longer words
 MIN_DF = 2  # a word seen in one document only may itself be a typo
 BUCKETS = 32  # letter-count columns: 32 bytes, four uint64 words a row
 BLOCK = 16384  # rows compared at a time
+VARIANTS_KEPT = 65536  # words whose spelling variants are kept
 BYTE_SUM = np.uint64(0x0101010101010101)  # times a uint64: its top byte is the sum of its 8 bytes
 
 
@@ -243,7 +245,13 @@ _TO_BRITISH = {american: british for british, american in WORD_PAIRS}
 def variants(word: str) -> list[str]:
     """The other British or American spellings of one word (lower case), by rule: victimisation ->
     victimization, behaviour -> behavior, paediatric -> pediatric, center -> centre, and back."""
-    word = word.lower()
+    return list(_variants(word.lower()))
+
+
+@lru_cache(maxsize=VARIANTS_KEPT)
+def _variants(word: str) -> tuple[str, ...]:
+    """Kept per word: every query asks for each of its words twice (correcting, then widening),
+    and the rules' regexes were a tenth of understanding a query."""
     american = _TO_AMERICAN.get(word, word)
     british = _TO_BRITISH.get(word, word)
     for british_pattern, american_slot, american_pattern, british_slot in _RULES:
@@ -251,4 +259,4 @@ def variants(word: str) -> list[str]:
             american = match[1] + american_slot + match[3]
         if not british_pattern.match(british) and (match := american_pattern.match(british)):
             british = match[1] + british_slot + match[3]  # oesophagus also holds "esophag"
-    return [v for v in dict.fromkeys([american, british]) if v != word]
+    return tuple(v for v in dict.fromkeys([american, british]) if v != word)
