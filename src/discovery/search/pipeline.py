@@ -17,9 +17,11 @@ the rules above are here once, so the local index and PostgreSQL answer a reques
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -43,6 +45,7 @@ NEAREST = 10  # records offered when nothing fits
 VERSIONS_LISTED = 10  # other versions named under a hit
 FACET_VALUES = 20  # values listed per facet
 DEFAULT_FUSION = "weighted"
+T = TypeVar("T")
 NOTHING = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))  # a retriever that was not asked
 
 
@@ -72,12 +75,15 @@ class Versions:
 
 @dataclass(frozen=True)
 class Settings:
-    """How deep each retriever reads, the fusion rule, and the time limits of one search."""
+    """How deep each retriever reads, the fusion rule, the time limits of one search, and whether
+    a hybrid query's two retrievers run side by side (`side_by_side`: an engine whose searches
+    release the GIL and may be called from two threads at once)."""
 
     depth: int = DEPTH
     fusion: str = DEFAULT_FUSION
     seconds: float = SEARCH_SECONDS
     facet_seconds: float = FACET_SECONDS
+    side_by_side: bool = False
 
 
 def run_search(engine: Engine, request: SearchRequest, settings: Settings | None = None) -> SearchResults:
@@ -94,6 +100,7 @@ class _Search:
         self.fusion = settings.fusion
         self.seconds = settings.seconds
         self.facet_seconds = settings.facet_seconds
+        self.side_by_side = settings.side_by_side
 
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
@@ -168,11 +175,15 @@ class _Search:
         lexical = semantic = NOTHING
         weight = {"lexical": 0.0, "semantic": 1.0}.get(request.mode, request.semantic_weight)
         complete = True
+        lexical_side = None
         if request.mode in ("hybrid", "lexical"):
-            lexical, full = self._lexical(query.lexical, allowed)
-            complete &= full
+            lexical_side = _started(lambda: self._lexical(query.lexical, allowed),
+                                    self.side_by_side and request.mode == "hybrid")
         if request.mode in ("hybrid", "semantic"):
             semantic, full = self._semantic(query.text, allowed)
+            complete &= full
+        if lexical_side is not None:
+            lexical, full = lexical_side()
             complete &= full
         exact = self._exact(query.text, allowed) if request.mode != "semantic" else {}
         titles = self._titles(query.text, lexical, semantic) if request.mode == "hybrid" else None
@@ -388,6 +399,47 @@ class _Search:
             summary=summary(fields if lex_rank else [], sem_score, sem_rank, matched_children, noun,
                             request.similar_to, named))
 
+
+
+# A hybrid query's lexical side runs in a helper thread while its own thread searches the vectors:
+# tantivy and faiss both release the GIL, so on a second free core the query takes about as long
+# as its slower retriever rather than both. Helpers are started per query, at most HELPERS at
+# once in a process; a query that finds none free runs both in its own thread, as a busy server's
+# cores are taken anyway.
+HELPERS = 2
+_free_helpers = threading.BoundedSemaphore(HELPERS)
+
+
+def _started(call: Callable[[], T], beside: bool) -> Callable[[], T]:
+    """`call` begun in a helper thread when `beside` and a helper is free, else run now; the
+    function returned gives its result (or raises its error) once it is done."""
+    if not (beside and _free_helpers.acquire(blocking=False)):
+        value = call()
+        return lambda: value
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # handed to the caller, which raises it
+            outcome.append((False, error))
+        finally:
+            _free_helpers.release()
+
+    helper = threading.Thread(target=run, name="discovery-lexical", daemon=True)
+    try:
+        helper.start()
+    except BaseException:
+        _free_helpers.release()
+        raise
+
+    def result() -> T:
+        helper.join()
+        done, value = outcome[0]
+        if not done:
+            raise value
+        return cast(T, value)
+    return result
 
 
 def _distinct(numbers: np.ndarray) -> bool:

@@ -59,7 +59,8 @@ class SearchService:
         self._swap = threading.Lock()  # guards _opened and the users counts
         self._opening = threading.Lock()  # one thread opens a new generation; the rest carry on
         self._local = threading.local()  # the generation the calling thread's query is pinned to
-        self.settings = Settings(depth, fusion, seconds, facet_seconds)
+        # tantivy and faiss release the GIL: a hybrid query's two retrievers run side by side
+        self.settings = Settings(depth, fusion, seconds, facet_seconds, side_by_side=True)
 
     @property
     def index(self) -> IndexReader:
