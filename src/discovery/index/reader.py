@@ -57,8 +57,11 @@ class IndexReader:
         self.live_rows = np.flatnonzero(self.columns.alive)
         self.live = len(self.live_rows)
         # an exact index has its dead rows removed; HNSW keeps them in its graph, so its searches
-        # carry the live rows, packed once here rather than per query
-        self._live_selector = None if self.vectors.exact else RowSelector(self.columns.alive)
+        # carry the live rows, packed once here rather than per query; with no row dead they carry
+        # none (checking every visited row against the bitmap was 0.5 ms of a 4.5 ms search of
+        # a million rows)
+        self._live_selector = None if self.vectors.exact or self.columns.alive.all() \
+            else RowSelector(self.columns.alive)
         self._queries: dict[str, np.ndarray] = {}  # oldest first
         self._encoding = threading.Lock()  # a web server may search from several threads
         self._shared = open_query_vectors(root / QUERY_VECTORS, self.meta["model"])
