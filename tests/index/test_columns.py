@@ -78,7 +78,10 @@ def test_a_row_filter_checks_rows_lists_them_and_masks_them_alike(service):
              ({"topic": [topic], "kind": ["study"]}, None, None), ({}, (1990, 2005), None),
              ({"country": [country, "Atlantis"]}, (1900, 2100), None),
              ({"topic": columns.facets["topic"].vocab[:3]}, None, None),
-             ({}, None, int(columns.top[study])), ({"country": ["Atlantis"]}, None, None)]
+             ({}, None, int(columns.top[study])), ({"country": ["Atlantis"]}, None, None),
+             (_values_of_one_record(columns, ("country", "topic", "language")), None, None),
+             ({**_values_of_one_record(columns, ("topic", "language"), with_items=True),
+               "kind": ["variable", "question"]}, None, None)]
     every = np.arange(columns.size)
     for filters, year, within in cases:
         expected = np.array([_passes(columns, row, filters, year, within) for row in every.tolist()])
@@ -106,3 +109,18 @@ def test_hits_in_groups_of_one_count_as_the_hits_themselves(service):
     assert len(tops) > 10
     for name in columns.facets:
         assert columns.counts(name, tops, 50, tops * 3 + 1) == columns.counts(name, tops, 50)
+
+
+def _values_of_one_record(columns, names: tuple[str, ...], with_items: bool = False
+                          ) -> dict[str, list[str]]:
+    """One value of each facet in `names`, all carried by one record (`with_items`: one with items
+    grouped under it): a filter on several facets that some rows pass (the rarest facet's rows
+    are the filter's starting point)."""
+    every = np.arange(columns.size)
+    records = np.unique(columns.top[columns.top != every]) if with_items \
+        else np.flatnonzero(columns.alive & (columns.top == every))
+    for row in records.tolist():
+        found = {name: columns.facets[name].entries(np.array([row]))[0] for name in names}
+        if all(len(codes) for codes in found.values()):
+            return {name: [columns.facets[name].vocab[int(codes[-1])]] for name, codes in found.items()}
+    raise AssertionError(f"no record carries all of {names}")
