@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import struct
 import time
 import unicodedata
 from collections import Counter
@@ -74,9 +75,31 @@ def family_number(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=7).digest(), "big")
 
 
-def vector_text(vector: np.ndarray) -> str:
-    """pgvector's text form; float32 values printed exactly."""
-    return "[" + ",".join(repr(x) for x in vector.astype(np.float32).tolist()) + "]"
+def vector_values(vector: np.ndarray) -> str:
+    """pgvector's text form of a query vector; float32 values printed exactly."""
+    return "[" + ",".join(repr(x) for x in np.asarray(vector, np.float32).reshape(-1).tolist()) + "]"
+
+
+def _vector_field(vector: np.ndarray | None) -> bytes:
+    """One field of binary COPY: pgvector's binary form (dimensions, a reserved zero, big-endian
+    float32s), or NULL."""
+    if vector is None:
+        return struct.pack(">i", -1)
+    values = np.asarray(vector, ">f4").reshape(-1)
+    return struct.pack(">iHH", 4 + 4 * len(values), len(values), 0) + values.tobytes()
+
+
+def _copy_vectors(db: psycopg.Connection[Any], rows: list[int], vectors: np.ndarray,
+                  titles: list[np.ndarray | None]) -> None:
+    """The rows' vectors by binary COPY: formatting 16,300 x 2 vectors as text in Python took 5.5
+    of the corpus's 24 s of indexing, and psycopg's array dumper longer."""
+    data = [b"PGCOPY\n\xff\r\n\x00", struct.pack(">ii", 0, 0)]
+    for row, vector, title in zip(rows, vectors, titles, strict=True):
+        data += [struct.pack(">hiq", 3, 8, row), _vector_field(vector), _vector_field(title)]
+    data.append(struct.pack(">h", -1))
+    with db.cursor().copy("COPY search_vectors (row, embedding, title_embedding) FROM STDIN "
+                          "WITH (FORMAT BINARY)") as copy:
+        copy.write(b"".join(data))
 
 
 def published_search_meta(url: str) -> dict[str, Any] | None:
@@ -226,9 +249,7 @@ def _insert(db: psycopg.Connection[Any], rows: list[int], documents: list[IndexD
         " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
         " setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
         " || search_native_tsvector(%s::regconfig[], %s), %s)", values)
-    db.cursor().executemany("INSERT INTO search_vectors VALUES (%s, %s, %s)", [
-        (row, vector_text(vector), vector_text(title) if title is not None else None)
-        for row, vector, title in zip(rows, vectors, titles, strict=True)])
+    _copy_vectors(db, rows, vectors, titles)
     db.cursor().executemany(
         "INSERT INTO search_aliases VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
         [(key, row, bool(code)) for row, doc in zip(rows, documents, strict=True)

@@ -30,7 +30,7 @@ from discovery.index.columns import FACETS, KINDS, RANGES, SORT_COLUMNS, SPANS, 
 from discovery.index.embed import get_embedder
 from discovery.index.facet_keys import filter_keys, value_key
 from discovery.index.lexical import COORDINATION, LANGUAGE_TIE, TIE_BREAKER, TITLE_BOOST, LexicalQuery
-from discovery.index.postgres_build import CONFIGURATIONS, family_number, vector_text
+from discovery.index.postgres_build import CONFIGURATIONS, family_number, vector_values
 from discovery.search.deadline import SearchTimeout
 from discovery.search.models import SearchRequest, SearchResults
 from discovery.search.pipeline import Settings, run_search
@@ -259,13 +259,12 @@ class PostgresEngine:
         self.db.execute("SELECT set_config('hnsw.ef_search', %s, true), "
                         "set_config('hnsw.iterative_scan', 'strict_order', true)",
                         (str(min(MAX_EF_SEARCH, max(40, k))),))
-        text = vector_text(np.asarray(vector).reshape(-1))
         distance = f"v.embedding::vector({dim}) <=> %(vector)s::vector({dim})"
         where, params = _where(allowed)
         rows_of = "" if allowed is None else f" JOIN {FROM_ROWS} ON d.row = v.row WHERE {where}"
         found = self.db.execute(f"SELECT v.row, 1 - ({distance}) FROM search_vectors v{rows_of}"
                                 f" ORDER BY {distance} LIMIT %(k)s",
-                                {**params, "vector": text, "k": k}).fetchall()
+                                {**params, "vector": vector_values(vector), "k": k}).fetchall()
         rows = np.asarray([row for row, _ in found], np.int64)
         scores = np.asarray([score for _, score in found], np.float32)
         order = np.lexsort((rows, -scores))
@@ -277,7 +276,7 @@ class PostgresEngine:
             f"SELECT v.row, 1 - (v.title_embedding::vector({dim}) <=> %s::vector({dim}))"
             " FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(row, n)"
             " JOIN search_vectors v ON v.row = r.row WHERE v.title_embedding IS NOT NULL ORDER BY r.n",
-            (vector_text(np.asarray(vector).reshape(-1)), rows.tolist())).fetchall()
+            (vector_values(vector), rows.tolist())).fetchall()
         return (np.asarray([row for row, _ in found], np.int64),
                 np.asarray([score for _, score in found], np.float32))
 
