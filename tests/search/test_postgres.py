@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from discovery.catalogue.backends import open_catalogue
@@ -26,6 +27,7 @@ PILOT = ("survey_name,year,item_name,item_text\n"
          "Sleep Pilot,2020,S1,How often do you wake up too early and cannot sleep again?\n"
          "Sleep Pilot,2020,S2,Do you feel tired and drowsy during the day?\n")
 FSD = "ddi/ddi25_fsd3271_financial_awareness_finland_2014.xml"
+FSD_ID = "financial-awareness-of-finnish-people-2014"
 
 
 def hits(searcher, q: str, **options) -> list[tuple[str, float]]:
@@ -111,6 +113,31 @@ def test_an_index_follows_new_and_changed_records_and_equals_one_rebuilt(small_d
         assert searcher.search(SearchRequest(q="sleep")).facets == facets
     finally:
         searcher.close()
+
+
+def test_a_role_with_only_table_privileges_indexes_and_searches(postgres, small_database, corpus):
+    """What the README asks for the role of everyday commands (SELECT, INSERT, UPDATE, DELETE)
+    is enough for `discovery index`: the vector indexes come with the schema."""
+    url, cache = small_database
+    role = f"indexer_{url.rsplit('/', 1)[1]}"
+    with psycopg.connect(postgres.url(), autocommit=True) as db:
+        db.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        everyday = url.replace("postgresql://postgres@", f"postgresql://{role}@")
+        ingested(everyday, corpus / FSD)
+        assert indexed(everyday, cache).documents > 200
+        searcher = open_searcher(everyday)
+        try:
+            assert searcher.search(SearchRequest(q="household income")).hits[0].id == FSD_ID
+        finally:
+            searcher.close()
+    finally:
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(f"DROP OWNED BY {role}")
+        with psycopg.connect(postgres.url(), autocommit=True) as db:
+            db.execute(f"DROP ROLE {role}")
 
 
 def test_a_search_past_its_time_limit_stops_with_a_timeout(search_database):

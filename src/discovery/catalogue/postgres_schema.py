@@ -148,6 +148,15 @@ ALTER TABLE search_vectors ALTER COLUMN embedding SET STORAGE PLAIN,
 INSERT INTO search_vectors SELECT row, embedding, title_embedding FROM search_documents;
 ALTER TABLE search_documents DROP COLUMN embedding, DROP COLUMN title_embedding;
 """,
+    # 4 -> 5: the vector indexes of the models' dimension (both have 384), made here rather than by
+    # the first `discovery index`, which would need to own the table; a model of another dimension
+    # gets its own when its index is first built
+    """
+CREATE INDEX IF NOT EXISTS search_vectors_embedding_384 ON search_vectors
+    USING hnsw ((embedding::vector(384)) vector_cosine_ops);
+CREATE INDEX IF NOT EXISTS search_vectors_title_embedding_384 ON search_vectors
+    USING hnsw ((title_embedding::vector(384)) vector_cosine_ops);
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
