@@ -60,7 +60,7 @@ THREADS = "2"
 os.environ.setdefault("OMP_NUM_THREADS", THREADS)
 
 from discovery.catalogue.store import Catalogue  # noqa: E402  (thread limits first)
-from discovery.index.build import INDEX_MODEL, index_paths, read_documents, write_meta  # noqa: E402
+from discovery.index.build import INDEX_MODEL, index_paths, model_keys, read_documents, write_meta  # noqa: E402
 from discovery.index.columns import Columns  # noqa: E402
 from discovery.index.docstore import DocStore  # noqa: E402
 from discovery.index.documents import FilterValues, IndexDocument  # noqa: E402
@@ -250,7 +250,7 @@ def write_index(args: argparse.Namespace, out: GenerationFiles, key: str,
     timings["columns"] = time.perf_counter() - s
     docs.seal()
     docs.close()
-    write_meta(out, key, seq=0, next_row=row, documents=row, exact=vectors.exact)
+    write_meta(out, key, None, seq=0, next_row=row, documents=row, exact=vectors.exact)
     build_s = time.perf_counter() - t
     print(f"index build: {build_s:.1f} s for {row:,} documents ({row / build_s:,.0f} docs/s): "
           + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
@@ -355,7 +355,7 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=50_000)
     parser.add_argument("--catalogue", type=Path, default=Path("data"),
                         help="catalogue built from the corpus (make demo)")
-    parser.add_argument("--model", default=INDEX_MODEL)
+    parser.add_argument("--model", default=model_keys(INDEX_MODEL)[0])  # vectors of one model
     parser.add_argument("--cache", type=Path, default=None,
                         help="embedding cache to read base vectors from (default <catalogue>/index/)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/discovery-bench-search"))

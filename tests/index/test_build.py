@@ -18,7 +18,7 @@ from discovery.index.reader import IndexReader
 from discovery.model import ITEM_KINDS
 from discovery.search.models import SearchRequest
 from discovery.search.service import SearchService
-from tests.search.built_index import private_copy
+from tests.search.built_index import private_copy, question_bank
 
 GLES = "ddi/ddi25_gesis_ZA5300_gles_2009_preelection.xml"
 PILOT = ("survey_name,year,item_name,item_text,response_categories_cleaned\n"
@@ -152,3 +152,38 @@ def test_items_added_by_an_update_are_filtered_by_their_parents_values(updated):
 
     assert items_in(2020.0) == ["sleep-pilot.s1"]
     assert items_in(2021.0) == []
+
+
+def vector_rows(data: Path) -> dict[str, list[int]]:
+    """The rows each vector set of the published index holds."""
+    reader = IndexReader(data)
+    try:
+        rows = reader.live_rows.astype("int64")
+        sets = {"vectors": reader.vectors, "titles": reader.titles}
+        if reader.english:
+            sets |= {"english vectors": reader.english.vectors, "english titles": reader.english.titles}
+        return {name: index.similarities(reader.vectors.vector(int(rows[0])), rows)[0].tolist()
+                for name, index in sets.items()}
+    finally:
+        reader.close()
+
+
+def test_an_index_with_an_english_encoder_keeps_its_vectors_in_step(tmp_path_factory, corpus, tmp_path):
+    """The default index (`e5+minilm`) keeps MiniLM vectors of the same rows as e5's through an
+    update; `--model e5` drops them, from the cache alone."""
+    data = private_copy(question_bank(tmp_path_factory, corpus), tmp_path / "bank")
+    meta = published_meta(index_paths(data).root)
+    assert (meta["model_key"], meta["english_key"]) == ("e5", "minilm")
+    before = vector_rows(data)
+    assert before["english vectors"] == before["vectors"] and before["english titles"] == before["titles"]
+    (data / "sources" / "pilot.csv").write_text(PILOT, encoding="utf-8")
+    ingest_paths(data, data / "sources" / "pilot.csv")
+    report = update(data)
+    assert not report.full and report.encoded == 2 * 4  # 3 records and the study's title, twice
+    after = vector_rows(data)
+    assert after["english vectors"] == after["vectors"] != before["vectors"]
+    assert after["english titles"] == after["titles"] != before["titles"]
+    report = update(data, model="e5")
+    assert report.full and report.encoded == 0
+    assert "english_key" not in published_meta(index_paths(data).root)
+    assert set(vector_rows(data)) == {"vectors", "titles"}

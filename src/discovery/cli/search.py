@@ -66,8 +66,10 @@ def print_update(report: UpdateReport) -> None:
 def index_command(
         rebuild: Annotated[bool, typer.Option("--rebuild", help="Start from nothing (vectors stay "
                                               "cached)")] = False,
-        model: Annotated[Optional[str], typer.Option(help="Embedding model: e5 or minilm "
-                                                     "(changing it rebuilds)")] = None,
+        model: Annotated[Optional[str], typer.Option(help="Embedding model: e5, minilm, or "
+                                                     "e5+minilm (MiniLM joins e5 on English "
+                                                     "queries; new local indexes) (changing it "
+                                                     "rebuilds)")] = None,
         cache_dir: Annotated[Optional[Path], typer.Option(
             "--cache-dir", envvar=CACHE_DIR,
             help="On a database: the folder of the embedding cache; default: one per database "

@@ -44,8 +44,10 @@ FORMAT = 8  # bump when the layout changes: an older index is then rebuilt (5: g
 # The search index's model, chosen by `discovery eval` on the tuning judgments (README, "Search"):
 # on the 26 English tuning queries MiniLM and multilingual e5 are within noise (hybrid nDCG@10
 # 0.703 / 0.688), on the 14 non-English ones e5 is far ahead (0.434 / 0.308): MiniLM reads
-# English only. e5 encodes about four times slower.
-INDEX_MODEL = "e5"
+# English only. e5 encodes about four times slower. "+minilm": the index also keeps MiniLM
+# vectors, which join e5's for queries read as English (`search/dense_pair.py`; 1.03x hybrid
+# nDCG@10 over e5 alone on the 75 tuning queries, `bench/dense_pair.py`).
+INDEX_MODEL = "e5+minilm"
 TANTIVY_LOCKS = re.compile(r"\.tantivy-.*\.lock$")  # a writer's and readers' own, never shared
 
 
@@ -71,12 +73,23 @@ def read_meta(files: GenerationFiles) -> dict[str, Any] | None:
     return meta if meta.get("format") == FORMAT else None
 
 
-def write_meta(files: GenerationFiles, key: str, seq: int, next_row: int, documents: int,
-               exact: bool) -> None:
-    """Record the model (by name and MODELS key), the history read so far and the row counter."""
-    meta = {"format": FORMAT, "model": MODELS[key].name, "model_key": key, "dim": MODELS[key].dim,
-            "seq": seq, "next_row": next_row, "documents": documents, "exact": exact,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+def model_keys(model: str) -> tuple[str, str | None]:
+    """The MODELS keys of an index model written `main` or `main+english`: the model every
+    query uses, and the English encoder whose vectors join it for English queries (or None)."""
+    main, _, english = model.partition("+")
+    return model_key(main.strip()), model_key(english.strip()) if english.strip() else None
+
+
+def write_meta(files: GenerationFiles, key: str, english: str | None, seq: int, next_row: int,
+               documents: int, exact: bool) -> None:
+    """Record the model (by name and MODELS key), the English encoder beside it if any, the
+    history read so far and the row counter."""
+    meta: dict[str, Any] = {"format": FORMAT, "model": MODELS[key].name, "model_key": key,
+                            "dim": MODELS[key].dim}
+    if english:
+        meta |= {"english_model": MODELS[english].name, "english_key": english}
+    meta |= {"seq": seq, "next_row": next_row, "documents": documents, "exact": exact,
+             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     files.meta.write_text(json.dumps(meta, indent=1))
 
 
@@ -127,11 +140,17 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
     paths = index_paths(data_dir)
     with building(paths.root) as build:
         written = build.previous_meta or {}
-        # an index rebuilt for a newer layout keeps the model it was built with
-        key = model_key(model or written.get("model_key") or INDEX_MODEL)
+        # an index rebuilt for a newer layout keeps the model(s) it was built with
+        if model:
+            key, english = model_keys(model)
+        elif written.get("model_key"):
+            key, english = model_key(written["model_key"]), written.get("english_key")
+        else:
+            key, english = model_keys(INDEX_MODEL)
         spec = MODELS[key]
         meta = written if build.previous and written.get("format") == FORMAT else None
-        full = rebuild or meta is None or meta["model"] != spec.name
+        full = (rebuild or meta is None or meta["model"] != spec.name
+                or meta.get("english_key") != english)
         seq = catalogue.last_seq()
         if full:
             upserted, deleted = catalogue.all_ids(), []
@@ -152,17 +171,19 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
             if not full:
                 upserted = _with_parents(catalogue, docs, upserted, deleted)
             lexical = LexicalIndex(files.lexical, create=full)
-            vectors = VectorIndex.load(build.previous.vectors) if not full and build.previous \
-                else VectorIndex.for_size(spec.dim, len(upserted))
-            titles = VectorIndex.load(build.previous.titles) if not full and build.previous \
-                else VectorIndex.flat(spec.dim)
+            sets = [_VectorSet(key, files.vectors, files.titles)]
+            if english:
+                sets.append(_VectorSet(english, files.english_vectors, files.english_titles))
+            previous = build.previous if not full else None
+            for vector_set in sets:
+                vector_set.open(previous, len(upserted))
             next_row = meta["next_row"] if meta and not full else 0  # rows are never reused
             old = docs.rows_of(upserted + deleted)
             filtered_by = docs.filter_values(upserted + deleted) if not full else {}
             dead = np.fromiter(old.values(), np.int64, len(old))
             lexical.delete(dead.tolist())
-            vectors.remove(dead)
-            titles.remove(dead)
+            for vector_set in sets:
+                vector_set.remove(dead)
             with docs.transaction():
                 docs.delete(dead.tolist())
             cache = EmbeddingCache(paths.cache)
@@ -172,11 +193,13 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
                 documents = read_documents(catalogue, chunk)
                 rows = list(range(next_row, next_row + len(documents)))
                 next_row += len(documents)
-                matrix, missing = encode_texts(cache, key, [doc.embed_text for doc in documents], progress,
-                                          done, len(upserted))
-                encoded += missing
-                vectors.add(np.asarray(rows, np.int64), matrix)
-                encoded += _add_titles(titles, cache, key, rows, documents)
+                for vector_set in sets:
+                    matrix, missing = encode_texts(cache, vector_set.key,
+                                                   [doc.embed_text for doc in documents], progress,
+                                                   done, len(upserted))
+                    encoded += missing
+                    vector_set.vectors.add(np.asarray(rows, np.int64), matrix)
+                    encoded += _add_titles(vector_set.titles, cache, vector_set.key, rows, documents)
                 lexical.add(rows, documents)
                 with docs.transaction():
                     docs.put(rows, documents)
@@ -187,20 +210,47 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
             if not full:
                 _refilter_items(catalogue, docs, lexical, filtered_by, set(upserted + deleted))
             lexical.commit()
-            vectors.save(files.vectors)
-            titles.save(files.titles)
+            for vector_set in sets:
+                vector_set.save()
             columns = Columns.build(docs, next_row)
             columns.save(files.columns)
             live = int(columns.alive.sum())
             docs.seal()
         finally:
             docs.close()
-        write_meta(files, key, seq, next_row, live, vectors.exact)
+        write_meta(files, key, english, seq, next_row, live, sets[0].vectors.exact)
         build.publish()
     return UpdateReport(model=spec.name, full=full, indexed=len(upserted), deleted=len(deleted),
                         encoded=encoded, documents=live, seq=seq,
                         seconds=time.perf_counter() - started, generation=build.name,
                         interrupted=build.interrupted)
+
+
+class _VectorSet:
+    """One model's vectors of every row and of the hits' titles, and where they are written."""
+
+    def __init__(self, key: str, vectors_path: Path, titles_path: Path) -> None:
+        self.key = key
+        self.vectors_path = vectors_path
+        self.titles_path = titles_path
+        self.vectors = VectorIndex.flat(MODELS[key].dim)
+        self.titles = VectorIndex.flat(MODELS[key].dim)
+
+    def open(self, previous: GenerationFiles | None, expected: int) -> None:
+        """The previous generation's sets to update, else empty ones for `expected` rows."""
+        if previous is None:
+            self.vectors = VectorIndex.for_size(MODELS[self.key].dim, expected)
+            return
+        self.vectors = VectorIndex.load(previous.folder / self.vectors_path.name)
+        self.titles = VectorIndex.load(previous.folder / self.titles_path.name)
+
+    def remove(self, rows: np.ndarray) -> None:
+        self.vectors.remove(rows)
+        self.titles.remove(rows)
+
+    def save(self) -> None:
+        self.vectors.save(self.vectors_path)
+        self.titles.save(self.titles_path)
 
 
 def _refilter_items(catalogue: CatalogueStore, docs: DocStore, lexical: LexicalIndex,

@@ -65,6 +65,9 @@ class GenerationFiles:
         self.lexical = folder / "lexical"
         self.vectors = folder / "vectors.faiss"
         self.titles = folder / "titles.faiss"  # hits' titles alone (build.py)
+        # the English encoder's vectors beside the index model's, when it has one (build.py)
+        self.english_vectors = folder / "english-vectors.faiss"
+        self.english_titles = folder / "english-titles.faiss"
         self.columns = folder / "columns.npz"
         self.readers = folder / READERS_LOCK
 

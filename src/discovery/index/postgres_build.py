@@ -34,10 +34,10 @@ from discovery.catalogue.postgres_connection import connect, one_line, shown
 from discovery.catalogue.postgres_schema import require_current
 from discovery.catalogue.protocol import CatalogueStore
 from discovery.index.build import (BATCH, INDEX_MODEL, IndexBuildError, Progress, UpdateReport,
-                                   encode_texts, read_documents)
+                                   encode_texts, model_keys, read_documents)
 from discovery.index.columns import FACETS, RANGE_COLUMNS
 from discovery.index.documents import IndexDocument
-from discovery.index.embed import MODELS, EmbeddingCache, model_key
+from discovery.index.embed import MODELS, EmbeddingCache
 from discovery.index.facet_keys import value_key
 from discovery.index.lexical import STEMMED
 from discovery.index.vocabulary import words as vocabulary_words
@@ -134,7 +134,9 @@ def _update(db: psycopg.Connection[Any], catalogue: CatalogueStore, cache_dir: P
             ) -> UpdateReport:
     meta = db.execute("SELECT model, model_key, seq, next_row, generation FROM search_meta"
                       ).fetchone()
-    key = model_key(model or (meta[1] if meta else None) or INDEX_MODEL)
+    # the database keeps the index model's vectors alone; an English encoder beside it
+    # (`build.model_keys`, the local default) is not built here
+    key = model_keys(model or (meta[1] if meta else None) or INDEX_MODEL)[0]
     spec = MODELS[key]
     full = rebuild or meta is None or meta[0] != spec.name
     seq = catalogue.last_seq()

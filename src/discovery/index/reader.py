@@ -12,6 +12,7 @@ query: 2.5 ms a query at a million rows.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,25 @@ from discovery.index.embed import get_embedder
 from discovery.index.generations import hold_current
 from discovery.index.lexical import CARRIED_RANGES, LexicalFilter, LexicalIndex, LexicalQuery
 from discovery.index.query_vectors import FILE as QUERY_VECTORS
-from discovery.index.query_vectors import open_query_vectors
+from discovery.index.query_vectors import QueryVectors, open_query_vectors
 from discovery.index.vectors import RowSelector, VectorIndex
 
 
 FETCH_LIMIT = 20_000  # matches read at most to find enough allowed ones
 SCORED_LIMIT = 20_000  # allowed rows up to which their vectors are scored directly, not via faiss
 QUERY_CACHE = 1024  # query vectors kept in this process's memory
+
+
+@dataclass
+class EnglishVectors:
+    """The English encoder's vectors of every row and of the hits' titles, beside the index
+    model's, and the query vectors its processes share."""
+
+    model: str
+    key: str
+    vectors: VectorIndex
+    titles: VectorIndex
+    shared: QueryVectors | None = None
 
 
 class IndexReader:
@@ -50,6 +63,12 @@ class IndexReader:
             self.lexical = LexicalIndex(held.files.lexical)
             self.vectors = VectorIndex.load(held.files.vectors)
             self.titles = VectorIndex.load(held.files.titles)
+            # an English encoder's vectors beside the model's (`build.model_keys`), if built
+            self.english: EnglishVectors | None = None
+            if meta.get("english_key"):
+                self.english = EnglishVectors(meta["english_model"], meta["english_key"],
+                                              VectorIndex.load(held.files.english_vectors),
+                                              VectorIndex.load(held.files.english_titles))
             self.columns = Columns.load(held.files.columns)
         except BaseException:
             held.close()
@@ -62,9 +81,11 @@ class IndexReader:
         # a million rows)
         self._live_selector = None if self.vectors.exact or self.columns.alive.all() \
             else RowSelector(self.columns.alive)
-        self._queries: dict[str, np.ndarray] = {}  # oldest first
+        self._queries: dict[tuple[str, str], np.ndarray] = {}  # by model key and text, oldest first
         self._encoding = threading.Lock()  # a web server may search from several threads
         self._shared = open_query_vectors(root / QUERY_VECTORS, self.meta["model"])
+        if self.english:
+            self.english.shared = open_query_vectors(root / QUERY_VECTORS, self.english.model)
 
     @property
     def model(self) -> str:
@@ -81,22 +102,31 @@ class IndexReader:
         self.docs.close()
         if self._shared:
             self._shared.close()
+        if self.english and self.english.shared:
+            self.english.shared.close()
         self._held.close()
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """The query's vector: from this process's memory (paging, facets), else from the cache
-        the server's processes share (`query_vectors.py`), else encoded and shared."""
+    def embed_query(self, text: str, english: bool = False) -> np.ndarray:
+        """The query's vector (by the English encoder's when `english`): from this process's
+        memory (paging, facets), else from the cache the server's processes share
+        (`query_vectors.py`), else encoded and shared."""
+        key, shared = self.meta["model_key"], self._shared
+        if english:
+            if self.english is None:
+                raise IndexBuildError("this index has no English vectors",
+                                      hint="build it with `discovery index --model e5+minilm`")
+            key, shared = self.english.key, self.english.shared
         with self._encoding:
-            vector = self._queries.pop(text, None)
-            if vector is None and self._shared:
-                vector = self._shared.get(text)
+            vector = self._queries.pop((key, text), None)
+            if vector is None and shared:
+                vector = shared.get(text)
             if vector is None:
-                vector = get_embedder(self.meta["model_key"]).encode([text], "query")
-                if self._shared:
-                    self._shared.put(text, vector)
+                vector = get_embedder(key).encode([text], "query")
+                if shared:
+                    shared.put(text, vector)
             if len(self._queries) >= QUERY_CACHE:
                 self._queries.pop(next(iter(self._queries)))
-            self._queries[text] = vector
+            self._queries[(key, text)] = vector
             return vector
 
     def lexical_search(self, query_terms: LexicalQuery, k: int, allowed: RowFilter | None = None
@@ -121,24 +151,40 @@ class IndexReader:
         return LexicalFilter(kinds, allowed.keys, {name: bounds for name, bounds in allowed.ranges.items()
                                                    if name in CARRIED_RANGES}, group)
 
-    def semantic_search(self, vector: np.ndarray, k: int, allowed: RowFilter | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
-        """The `k` allowed rows (any live row when `allowed` is None) nearest to `vector`. Few
-        allowed rows are scored exactly; faiss with a bitmap of a few thousand allowed rows among
-        a million walks most of its graph for them."""
+    def semantic_search(self, vector: np.ndarray, k: int, allowed: RowFilter | None = None,
+                        english: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` allowed rows (any live row when `allowed` is None) nearest to `vector` (by the
+        English encoder's vectors when `english`). Few allowed rows are scored exactly; faiss with
+        a bitmap of a few thousand allowed rows among a million walks most of its graph for them."""
+        vectors = self._vectors(english)[0]
         if allowed is None:
-            rows, scores = self.vectors.search(vector, k, self._live_selector)
+            rows, scores = vectors.search(vector, k, self._live_selector)
         elif allowed.bounded() and allowed.size_bound() <= SCORED_LIMIT:
             rows = allowed.rows()
-            rows, scores = self.vectors.nearest_among(vector, k, rows)
+            rows, scores = vectors.nearest_among(vector, k, rows)
         else:
-            rows, scores = self.vectors.search(vector, k, allowed.mask())
+            rows, scores = vectors.search(vector, k, allowed.mask())
         return self._kept(rows, scores, allowed)
 
-    def title_similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def similarities(self, vector: np.ndarray, rows: np.ndarray, english: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Those of `rows` with a vector, in their order, and their cosines with `vector`."""
+        return self._vectors(english)[0].similarities(vector, rows)
+
+    def title_similarities(self, vector: np.ndarray, rows: np.ndarray, english: bool = False
+                           ) -> tuple[np.ndarray, np.ndarray]:
         """Those of `rows` with a title vector (hits, not items), in their order, and the cosines
         of their titles with `vector`."""
-        return self.titles.similarities(vector, rows)
+        return self._vectors(english)[1].similarities(vector, rows)
+
+    def _vectors(self, english: bool) -> tuple[VectorIndex, VectorIndex]:
+        """The rows' and the titles' vectors of the index model, or of the English encoder."""
+        if not english:
+            return self.vectors, self.titles
+        if self.english is None:
+            raise IndexBuildError("this index has no English vectors",
+                                  hint="build it with `discovery index --model e5+minilm`")
+        return self.english.vectors, self.english.titles
 
     def _kept(self, rows: np.ndarray, scores: np.ndarray, allowed: RowFilter | None
               ) -> tuple[np.ndarray, np.ndarray]:

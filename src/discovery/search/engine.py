@@ -26,8 +26,35 @@ Rows = np.ndarray  # int64 row numbers
 Scores = np.ndarray
 
 
+class VectorSide(Protocol):
+    """One encoder's vectors in an index, as the dense pair reads them (`dense_pair.py`)."""
+
+    @property
+    def cut(self) -> SemanticCut: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+    def semantic_search(self, vector: np.ndarray, k: int, allowed: Any | None = None
+                        ) -> tuple[Rows, Scores]:
+        """The `k` allowed rows nearest to `vector`, with their cosines, best first."""
+        ...
+
+    def similarities(self, vector: np.ndarray, rows: Rows) -> tuple[Rows, Scores]:
+        """Those of `rows` with a vector, in their order, and their cosines with `vector`."""
+        ...
+
+    def title_similarities(self, vector: np.ndarray, rows: Rows) -> tuple[Rows, Scores]:
+        """Those of `rows` with a title vector, in their order, and their titles' cosines."""
+        ...
+
+
 class Engine(Protocol):
     """One index generation, read by the pipeline for one query."""
+
+    def english_pair(self) -> tuple[VectorSide, VectorSide] | None:
+        """The index model's vectors and an English encoder's, where the index keeps both
+        (English queries are then answered by the two together); None where it keeps one."""
+        ...
 
     @property
     def model(self) -> str: ...

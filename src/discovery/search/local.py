@@ -16,6 +16,29 @@ from discovery.search.relevance import SemanticCut, semantic_cut
 from discovery.search.spelling import Speller
 
 
+class ReaderSide:
+    """The index model's vectors, or the English encoder's, as one side of the dense pair
+    (`engine.VectorSide`)."""
+
+    def __init__(self, index: IndexReader, cut: SemanticCut, english: bool) -> None:
+        self.index = index
+        self.cut = cut
+        self.english = english
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.index.embed_query(text, self.english)
+
+    def semantic_search(self, vector: np.ndarray, k: int, allowed: RowFilter | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.semantic_search(vector, k, allowed, self.english)
+
+    def similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.similarities(vector, rows, self.english)
+
+    def title_similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.title_similarities(vector, rows, self.english)
+
+
 class LocalEngine:
     """One published generation opened for searching: a reader, the model's cut, the speller
     over its vocabulary, and how many queries are using it (`service.SearchService`)."""
@@ -63,6 +86,12 @@ class LocalEngine:
 
     def title_similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.index.title_similarities(vector, rows)
+
+    def english_pair(self) -> tuple[ReaderSide, ReaderSide] | None:
+        if self.index.english is None:
+            return None
+        return (ReaderSide(self.index, self.cut, False),
+                ReaderSide(self.index, semantic_cut(self.index.english.model), True))
 
     def named(self, keys: list[str], codes_only: bool = False) -> dict[str, list[int]]:
         return self.index.docs.alias_rows(keys, codes_only)

@@ -33,6 +33,7 @@ from discovery.index.lexical import LexicalQuery
 from discovery.model import ITEM_KINDS
 from discovery.search import cursor as cursors
 from discovery.search.deadline import FACET_SECONDS, SEARCH_SECONDS, Deadline
+from discovery.search.dense_pair import PairQuery, reads_english
 from discovery.search.engine import Engine
 from discovery.search.explain import matched_fields, summary
 from discovery.search.fusion import Fused, Ranked, fuse
@@ -181,14 +182,20 @@ class _Search:
         if request.mode in ("hybrid", "lexical"):
             lexical_side = _started(lambda: self._lexical(query.lexical, allowed),
                                     self.side_by_side and request.mode == "hybrid")
+        sides = self.engine.english_pair() if request.mode != "lexical" else None
+        pair = PairQuery(sides, query.text, self.depth) if sides and reads_english(query.text) else None
         if request.mode in ("hybrid", "semantic"):
-            semantic, full = self._semantic(query.text, allowed)
+            semantic, full = (pair.semantic(self.engine.allows, allowed) if pair
+                              else self._semantic(query.text, allowed))
             complete &= full
         if lexical_side is not None:
             lexical, full = lexical_side()
             complete &= full
         exact = self._exact(query.text, allowed) if request.mode != "semantic" else {}
-        titles = self._titles(query.text, lexical, semantic) if request.mode == "hybrid" else None
+        titles = None
+        if request.mode == "hybrid":
+            titles = (pair.titles(np.union1d(lexical.rows, semantic.rows).astype(np.int64)) if pair
+                      else self._titles(query.text, lexical, semantic))
         return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact, titles), complete)
 
     def _titles(self, q: str, lexical: Ranked, semantic: Ranked) -> Ranked:
