@@ -2,6 +2,8 @@
 "How search quality is measured": the candidates and the adoption rule were fixed there first).
 
     python bench/dense_pair.py --e5 DIR --minilm DIR [CANDIDATE ...]
+    python bench/dense_pair.py --product DIR
+
 
 DIR: the same catalogue indexed with `--model e5` and with `--model minilm` (its rows must be the
 same records, which is checked). The real pipeline (`search/pipeline.py`) runs over the e5
@@ -10,6 +12,9 @@ the lexical side, exact names, grouping and weighted fusion stay as they are. Pr
 calibration, then per candidate hybrid and semantic nDCG@10 per tuning file, over all tuning
 queries with the paired 95% interval of the ratio to (a), and hybrid latency p50/p95.
 Only the tuning files are read: the check half and the blind set are for `discovery eval`, once.
+`--product DIR` times the product itself on a built index instead (`e5` or `e5+minilm`): hybrid
+latency p50/p95 over the tuning queries searched a second time (their vectors in memory), and
+the process's resident memory after.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from discovery.search.models import SearchRequest
 from discovery.search.pipeline import DEPTH, NOTHING, Settings, run_search
 from discovery.search.query import query_languages
 from discovery.search.relevance import SemanticCut, semantic_cut
+from discovery.search.service import SearchService
 
 TUNING = (Path("bench/judgments/search_tune.tsv"), Path("bench/judgments/search_tune_languages.tsv"),
           Path("bench/judgments/search_tune_more.tsv"))
@@ -352,14 +358,35 @@ def _rss_mb() -> float:
     return float("nan")
 
 
+def product(data: Path) -> None:
+    """The product's hybrid latency and memory on one built index."""
+    service = SearchService(data)
+    queries = [q for path in TUNING for q in load_judgments(path)]
+    took = []
+    for timed in (False, True):
+        for q in queries:
+            started = time.perf_counter()
+            service.search(SearchRequest(q=q, size=10))
+            took += [(time.perf_counter() - started) * 1000] if timed else []
+    meta = service.index.meta
+    print(f"{data}: {meta['model']} + {meta.get('english_model', 'nothing')}: hybrid p50 "
+          f"{np.percentile(took, 50):.1f} ms, p95 {np.percentile(took, 95):.1f} ms over "
+          f"{len(took)} tuning queries; RSS {_rss_mb():.0f} MB")
+
+
 def main() -> None:
     global PAIR
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--e5", type=Path, required=True, help="the catalogue indexed with e5")
-    parser.add_argument("--minilm", type=Path, required=True, help="the same catalogue indexed with MiniLM")
+    parser.add_argument("--product", type=Path, help="time the product on this built index instead")
+    parser.add_argument("--e5", type=Path, help="the catalogue indexed with e5")
+    parser.add_argument("--minilm", type=Path, help="the same catalogue indexed with MiniLM")
     parser.add_argument("candidates", nargs="*",
                         help=f"letters to run (default all): {', '.join(CANDIDATES)}")
     args = parser.parse_args()
+    if args.product:
+        return product(args.product)
+    if not (args.e5 and args.minilm):
+        parser.error("--e5 and --minilm are both needed to compare the candidates")
     before = _rss_mb()
     PAIR = Pair(args.e5, args.minilm)
     sets = {path: load_judgments(path) for path in TUNING}
