@@ -157,6 +157,12 @@ CREATE INDEX IF NOT EXISTS search_vectors_embedding_384 ON search_vectors
 CREATE INDEX IF NOT EXISTS search_vectors_title_embedding_384 ON search_vectors
     USING hnsw ((title_embedding::vector(384)) vector_cosine_ops);
 """,
+    # 5 -> 6: document frequencies per weight (title, text, own language), as tantivy keeps one
+    # per field; the next `discovery index` fills them
+    """
+DELETE FROM search_terms;
+ALTER TABLE search_terms ADD COLUMN title_df INTEGER NOT NULL, ADD COLUMN native_df INTEGER NOT NULL;
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

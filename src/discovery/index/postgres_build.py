@@ -277,8 +277,12 @@ def _derive(db: psycopg.Connection[Any], dim: int) -> None:
     db.execute("DELETE FROM search_terms")
     db.execute("DELETE FROM search_sides")
     for side in (RECORDS, ITEMS):
-        db.execute("INSERT INTO search_terms SELECT %s, word, ndoc FROM ts_stat("
-                   f"'SELECT tsv FROM search_documents WHERE side = {side}')", (side,))
+        db.execute(
+            "INSERT INTO search_terms SELECT %s, word, COALESCE(max(ndoc) FILTER (WHERE w = 'B'), 0),"
+            " COALESCE(max(ndoc) FILTER (WHERE w = 'A'), 0), COALESCE(max(ndoc) FILTER (WHERE w = 'C'), 0)"
+            " FROM (SELECT 'A' AS w, * FROM ts_stat(%s, 'A') UNION ALL SELECT 'B', * FROM ts_stat(%s, 'B')"
+            " UNION ALL SELECT 'C', * FROM ts_stat(%s, 'C')) AS found GROUP BY word",
+            (side, *[f"SELECT tsv FROM search_documents WHERE side = {side}"] * 3))
         db.execute("INSERT INTO search_sides SELECT %s, count(*), COALESCE(avg(words), 0),"
                    " COALESCE(avg(title_words), 0) FROM search_documents WHERE side = %s",
                    (side, side))

@@ -102,6 +102,11 @@ def _tsquery(terms: list[tuple[str, str]]) -> str:
     return " | ".join(quoted)
 
 
+def _idf(df: str) -> str:
+    """BM25's inverse document frequency of a term in `df` of the side's documents."""
+    return f"ln(1 + (s.documents - {df} + 0.5::float8) / ({df} + 0.5::float8))"
+
+
 def _bm25(tf: str, length: str, mean: str) -> str:
     """BM25's term frequency part, in double precision (numeric arithmetic took 29 of 78 ms)."""
     return (f"({tf} * {K1 + 1}::float8 / NULLIF({tf} + {K1}::float8 * (1 - {B}::float8 + {B}::float8"
@@ -109,7 +114,8 @@ def _bm25(tf: str, length: str, mean: str) -> str:
 
 
 # Per matching row: each query lexeme's counts at the title (A), text (B) and native (C) weights,
-# scored as the local index's tantivy query scores them: per English term the better of title
+# each with its own document frequency (as tantivy keeps one per field), scored as the local
+# index's tantivy query scores them: per English term the better of title
 # (boosted) and text plus a share of the other; the terms summed, doubled when every word matched
 # (coordination: words PostgreSQL's English configuration drops as stop words, such as "how",
 # which tantivy's list keeps, are not asked for); the native reading likewise; a row scores by its
@@ -123,7 +129,7 @@ m AS (SELECT d.row, d.side, d.words, d.title_words,
              ts_delete(d.tsv, tsvector_to_array(ts_delete(d.tsv, %(lexemes)s::text[]))) AS held
       FROM {{rows}} WHERE d.tsv @@ %(tsquery)s::tsquery AND ({{where}})),
 u AS (SELECT m.row, q.grp, q.native,
-             ln(1 + (s.documents - f.df + 0.5::float8) / (f.df + 0.5::float8)) AS idf,
+             {_idf("f.df")} AS idf, {_idf("f.title_df")} AS title_idf, {_idf("f.native_df")} AS native_idf,
              cardinality(array_positions(u.weights, 'A'))::float8 AS ta,
              cardinality(array_positions(u.weights, 'B'))::float8 AS tb,
              cardinality(array_positions(u.weights, 'C'))::float8 AS tc,
@@ -132,12 +138,13 @@ u AS (SELECT m.row, q.grp, q.native,
       JOIN q ON q.lexeme = u.lexeme
       JOIN search_sides s ON s.side = m.side
       JOIN search_terms f ON f.side = m.side AND f.lexeme = u.lexeme),
-f AS (SELECT row, grp, native, idf,
-             COALESCE({_bm25("tc", "words", "mean_words")}, 0) AS in_native,
-             {TITLE_BOOST}::float8 * COALESCE({_bm25("ta", "title_words", "mean_title")}, 0) AS in_title,
-             COALESCE({_bm25("tb", "words", "mean_words")}, 0) AS in_text
+f AS (SELECT row, grp, native,
+             native_idf * COALESCE({_bm25("tc", "words", "mean_words")}, 0) AS in_native,
+             {TITLE_BOOST}::float8 * title_idf * COALESCE({_bm25("ta", "title_words", "mean_title")}, 0)
+                 AS in_title,
+             idf * COALESCE({_bm25("tb", "words", "mean_words")}, 0) AS in_text
       FROM u),
-t AS (SELECT row, grp, native, sum(idf * CASE WHEN native THEN in_native
+t AS (SELECT row, grp, native, sum(CASE WHEN native THEN in_native
              ELSE GREATEST(in_title, in_text) + {TIE_BREAKER}::float8 * LEAST(in_title, in_text) END) AS score
       FROM f GROUP BY row, grp, native),
 r AS (SELECT row,
