@@ -158,10 +158,17 @@ CREATE INDEX IF NOT EXISTS search_vectors_title_embedding_384 ON search_vectors
     USING hnsw ((title_embedding::vector(384)) vector_cosine_ops);
 """,
     # 5 -> 6: document frequencies per weight (title, text, own language), as tantivy keeps one
-    # per field; the next `discovery index` fills them
+    # per field, counted here from an index already built (`index/postgres_build.py` keeps them)
     """
 DELETE FROM search_terms;
 ALTER TABLE search_terms ADD COLUMN title_df INTEGER NOT NULL, ADD COLUMN native_df INTEGER NOT NULL;
+INSERT INTO search_terms
+SELECT side, word, COALESCE(max(ndoc) FILTER (WHERE weight = 'B'), 0),
+       COALESCE(max(ndoc) FILTER (WHERE weight = 'A'), 0),
+       COALESCE(max(ndoc) FILTER (WHERE weight = 'C'), 0)
+FROM (VALUES (0), (1)) AS sides(side), unnest(ARRAY['A', 'B', 'C']) AS weight,
+     LATERAL ts_stat(format('SELECT tsv FROM search_documents WHERE side = %s', side), weight)
+GROUP BY side, word;
 """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
