@@ -282,6 +282,7 @@ def test_harmony_omnibus_item(corpus: Path) -> None:
     assert isinstance(child, Study) and child.variable_count == 474
     assert child.title == "ONS Omnibus Survey, June 2000: data file 4451_a0006210"
     assert child.to_schema_org()["alternateName"] == ["4451_a0006210"]
+    assert [t.value for t in child.titles] == [child.title, "4451_a0006210"]  # exports list both
 
 
 def test_harmony_redirect_stub(corpus: Path) -> None:

@@ -527,9 +527,10 @@ def _name_data_file(child: Study, parent: Study) -> None:
     numbers = {i.value for i in parent.identifiers if i.scheme == "ukds"}
     if match is None or match.group(1) not in numbers or not _storable(parent.title):
         return
-    if not any(t.value == child.title for t in child.titles):
-        child.titles.append(Text(value=child.title))
-    child.title = f"{parent.title}: data file {child.title}"
+    file_name = child.title
+    child.title = f"{parent.title}: data file {file_name}"
+    child.titles = [Text(value=child.title)] + [t for t in child.titles if t.value != file_name] \
+        + [Text(value=file_name)]
 
 
 def _storable(text: str) -> bool:
