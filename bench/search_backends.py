@@ -3,8 +3,9 @@ and on PostgreSQL (issue 13 asks the server to stay within 0.03 of embedded), an
 search latency: p50/p95 over the judgments' queries searched again in hybrid mode once nDCG is
 taken, so each query's vector is in memory and the time is retrieval, fusion and the page.
 
-Both targets must hold the same catalogue indexed with the same model; the script checks the
-model and the number of indexed documents. One way to get there from a data folder:
+Both targets must hold the same catalogue indexed with the same model (the local one without the
+English encoder beside it, `--model e5`, as a database keeps the index model's vectors alone);
+the script checks the models. One way to get there from a data folder:
 
     discovery migrate --data $URL
     discovery ingest <the folder's sources> --data $URL
@@ -28,6 +29,7 @@ from discovery.search.backends import open_searcher
 from discovery.search.evaluate import evaluate, load_judgments
 from discovery.search.models import Mode, SearchRequest
 from discovery.search.searcher import Searcher
+from discovery.search.service import SearchService
 
 JUDGMENTS = Path(__file__).parent / "judgments"
 TUNING = [JUDGMENTS / "search_tune.tsv", JUDGMENTS / "search_tune_languages.tsv"]
@@ -59,6 +61,11 @@ def main() -> None:
     models = {name: searcher.model for name, searcher in backends.items()}
     if len(set(models.values())) != 1:
         raise SystemExit(f"the two indexes were built with different models: {models}")
+    local = backends["local"]
+    english = local.index.meta.get("english_model") if isinstance(local, SearchService) else None
+    if english:  # a database keeps the index model's vectors alone
+        raise SystemExit(f"the local index also answers English queries with {english}; for a "
+                         "like-for-like comparison build it with `discovery index --model e5`")
     spent: dict[str, list[float]] = {name: [] for name in backends}
     print(f"model {models['local']}; nDCG@10 (mean over queries)")
     print(f"{'judgments':32} {'mode':9} {'local':>7} {'postgres':>9} {'diff':>7}")
