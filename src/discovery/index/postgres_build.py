@@ -75,11 +75,6 @@ def family_number(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=7).digest(), "big")
 
 
-def vector_values(vector: np.ndarray) -> str:
-    """pgvector's text form of a query vector; float32 values printed exactly."""
-    return "[" + ",".join(repr(x) for x in np.asarray(vector, np.float32).reshape(-1).tolist()) + "]"
-
-
 def _vector_field(vector: np.ndarray | None) -> bytes:
     """One field of binary COPY: pgvector's binary form (dimensions, a reserved zero, big-endian
     float32s), or NULL."""

@@ -30,7 +30,7 @@ from discovery.index.columns import FACETS, KINDS, RANGES, SORT_COLUMNS, SPANS, 
 from discovery.index.embed import get_embedder
 from discovery.index.facet_keys import filter_keys, value_key
 from discovery.index.lexical import COORDINATION, LANGUAGE_TIE, TIE_BREAKER, TITLE_BOOST, LexicalQuery
-from discovery.index.postgres_build import CONFIGURATIONS, family_number, vector_values
+from discovery.index.postgres_build import CONFIGURATIONS, family_number
 from discovery.search.deadline import SearchTimeout
 from discovery.search.models import SearchRequest, SearchResults
 from discovery.search.pipeline import Settings, run_search
@@ -100,6 +100,11 @@ def _tsquery(terms: list[tuple[str, str]]) -> str:
     quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + weights
               for lexeme, weights in terms)
     return " | ".join(quoted)
+
+
+def vector_text(vector: np.ndarray) -> str:
+    """pgvector's text form of a query vector; float32 values printed exactly."""
+    return "[" + ",".join(repr(x) for x in np.asarray(vector, np.float32).reshape(-1).tolist()) + "]"
 
 
 def _idf(df: str) -> str:
@@ -275,7 +280,7 @@ class PostgresEngine:
         rows_of = "" if allowed is None else f" JOIN {FROM_ROWS} ON d.row = v.row WHERE {where}"
         found = self.db.execute(f"SELECT v.row, 1 - ({distance}) FROM search_vectors v{rows_of}"
                                 f" ORDER BY {distance} LIMIT %(k)s",
-                                {**params, "vector": vector_values(vector), "k": k}).fetchall()
+                                {**params, "vector": vector_text(vector), "k": k}).fetchall()
         rows = np.asarray([row for row, _ in found], np.int64)
         scores = np.asarray([score for _, score in found], np.float32)
         order = np.lexsort((rows, -scores))
@@ -287,7 +292,7 @@ class PostgresEngine:
             f"SELECT v.row, 1 - (v.title_embedding::vector({dim}) <=> %s::vector({dim}))"
             " FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(row, n)"
             " JOIN search_vectors v ON v.row = r.row WHERE v.title_embedding IS NOT NULL ORDER BY r.n",
-            (vector_values(vector), rows.tolist())).fetchall()
+            (vector_text(vector), rows.tolist())).fetchall()
         return (np.asarray([row for row, _ in found], np.int64),
                 np.asarray([score for _, score in found], np.float32))
 
