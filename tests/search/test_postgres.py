@@ -86,6 +86,11 @@ def test_an_index_follows_new_and_changed_records_and_equals_one_rebuilt(small_d
     ingested(url, corpus / FSD)
     first = indexed(url, cache)
     assert first.full and first.documents == first.indexed > 200
+    with psycopg.connect(url) as db:  # the planner has statistics of what was written
+        unanalysed = db.execute("SELECT relname FROM pg_stat_user_tables WHERE relname LIKE "
+                                "'search_%' AND relname <> 'search_meta' AND last_analyze IS NULL"
+                                ).fetchall()
+    assert unanalysed == []
     searcher = open_searcher(url)
     try:
         generation = searcher.generation
