@@ -4,13 +4,16 @@ index time, search latency p50/p95 and nDCG@10.
     python bench/scale.py [--backend both|sqlite|postgres] [--variables 30000]
                           [--database-url postgresql://USER@HOST/EMPTY_DATABASE]
                           [--cache data/index/embeddings.sqlite] [--corpus ../shared/corpus]
+                          [--model e5]
 
 For each backend, in turn:
 1. The corpus is ingested as `discovery ingest` does (`catalogue.ingest`), then indexed with
-   `discovery index --data TARGET` (the product's command, in a process of its own: its time
-   includes loading the model). nDCG@10 of hybrid search on the tuning judgments
-   (`bench/judgments/search_tune.tsv`, the ids of the corpus's own records) is measured here,
-   on the catalogue they judge, through `search.evaluate` as `discovery eval` scores it.
+   `discovery index --data TARGET --model MODEL` (the product's command, in a process of its
+   own: its time includes loading the model; both backends get the same model, e5 by default,
+   since a database keeps one model's vectors). nDCG@10 of hybrid, lexical and semantic search on
+   each tuning file (`bench/judgments/search_tune*.tsv`, the ids of the corpus's own records; the
+   check and blind files are never read) is measured here, on the catalogue they judge, through
+   `search.evaluate` as `discovery eval` scores it.
 2. The catalogue grows to at least --variables variables and questions: every corpus document
    again, under its own location with its ids suffixed (`bench/ingest.py`'s `renamed`), as many
    times as needed, stored through `apply`; then `discovery index` updates the index. nDCG is not
@@ -54,12 +57,14 @@ from discovery.index.build import index_paths  # noqa: E402
 from discovery.index.postgres_build import EMBEDDING_CACHE  # noqa: E402
 from discovery.search.backends import open_searcher  # noqa: E402
 from discovery.search.evaluate import evaluate, load_judgments  # noqa: E402
-from discovery.search.models import SearchRequest  # noqa: E402
+from discovery.search.models import Mode, SearchRequest  # noqa: E402
 from discovery.sources.base import Document  # noqa: E402
 from discovery.sources.registry import parse_document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-JUDGMENTS = ROOT / "bench" / "judgments" / "search_tune.tsv"
+JUDGMENTS = ROOT / "bench" / "judgments"
+TUNING = ("search_tune.tsv", "search_tune_languages.tsv", "search_tune_more.tsv")  # never check/blind
+MODES: tuple[Mode, ...] = ("hybrid", "lexical", "semantic")
 BACKENDS = ("sqlite", "postgres")
 
 
@@ -105,13 +110,13 @@ def grow(target: str, corpus: Path, wanted: int, have: int) -> Ingested:
     return Ingested(records, variables, max(seconds, 1e-9))
 
 
-def build_index(target: str, cache_dir: Path) -> str:
-    """`discovery index` on the target (a database's embedding cache in `cache_dir`): its time,
-    or the one line it refused with."""
+def build_index(target: str, cache_dir: Path, model: str) -> str:
+    """`discovery index --model MODEL` on the target (a database's embedding cache in
+    `cache_dir`): its time, or the one line it refused with."""
     start = time.perf_counter()
     cache = ["--cache-dir", str(cache_dir)] if is_database_url(target) else []
     done = subprocess.run([str(Path(sys.executable).parent / "discovery"), "index", "--data", target,
-                           *cache], capture_output=True, text=True)
+                           "--model", model, *cache], capture_output=True, text=True)
     if done.returncode:
         return f"index not built: {' '.join(done.stderr.split())}"
     return f"indexed in {time.perf_counter() - start:.1f} s"
@@ -122,14 +127,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure_search(target: str, judgments: dict[str, dict[str, int]], relevance: bool) -> str:
-    """Latency p50/p95 of the site's request for every judged query, and nDCG@10 when asked."""
+def measure_search(target: str, judgments: dict[str, dict[str, dict[str, int]]],
+                   relevance: bool) -> str:
+    """Latency p50/p95 of the site's request for every judged query, and nDCG@10 of each
+    tuning file in each mode when asked."""
     try:
         searcher = open_searcher(target)
     except DiscoveryError as error:
         return f"search not available: {error.one_line()}"
     try:
-        queries = list(judgments)
+        queries = [query for judged in judgments.values() for query in judged]
         for query in queries:
             searcher.search(SearchRequest(q=query))
         took = []
@@ -140,9 +147,11 @@ def measure_search(target: str, judgments: dict[str, dict[str, int]], relevance:
         line = (f"search p50 {statistics.median(took):.1f} ms, p95 {percentile(took, 0.95):.1f} ms "
                 f"over {len(took)} queries")
         if relevance:
-            mean, per_query = evaluate(lambda r: [h.id for h in searcher.search(r).hits],
-                                       judgments, "hybrid")
-            line += f"; nDCG@10 {mean.ndcg:.3f} over {len(per_query)} judged queries (hybrid)"
+            def ids(request: SearchRequest) -> list[str]:
+                return [hit.id for hit in searcher.search(request).hits]
+            for name, judged in judgments.items():
+                scores = [f"{mode} {evaluate(ids, judged, mode)[0].ndcg:.3f}" for mode in MODES]
+                line += f"\n  nDCG@10 {name} ({len(judged)} queries): {', '.join(scores)}"
         return line
     finally:
         searcher.close()
@@ -182,17 +191,18 @@ def seeded(cache: Path, into: Path) -> Path:
     return into
 
 
-def run(backend: str, target: str, args: argparse.Namespace, judgments: dict[str, dict[str, int]],
-        cache_dir: Path) -> None:
+def run(backend: str, target: str, args: argparse.Namespace,
+        judgments: dict[str, dict[str, dict[str, int]]], cache_dir: Path) -> None:
     corpus = ingest_corpus(target, args.corpus)
     print(f"{backend}: corpus ingested: {corpus}", flush=True)
-    print(f"{backend}: corpus: {build_index(target, cache_dir)}", flush=True)
+    print(f"{backend}: corpus: {build_index(target, cache_dir, args.model)}", flush=True)
     print(f"{backend}: corpus: {measure_search(target, judgments, relevance=True)}", flush=True)
     if args.variables > corpus.variables:
         grown = grow(target, args.corpus, args.variables, corpus.variables)
         print(f"{backend}: grown by {grown}", flush=True)
         size = f"{corpus.variables + grown.variables:,} variables"
-        print(f"{backend}: {size}: index update: {build_index(target, cache_dir)}", flush=True)
+        print(f"{backend}: {size}: index update: {build_index(target, cache_dir, args.model)}",
+              flush=True)
         print(f"{backend}: {size}: {measure_search(target, judgments, relevance=False)}", flush=True)
 
 
@@ -205,8 +215,11 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "data" / "index" / "embeddings.sqlite",
                         help="an embedding cache to start the local index from")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--model", default="e5", help="index model of both backends (a database "
+                        "keeps one model's vectors, so the local default e5+minilm is not like "
+                        "for like)")
     args = parser.parse_args()
-    judgments = load_judgments(JUDGMENTS)
+    judgments = {name: load_judgments(JUDGMENTS / name) for name in TUNING}
     chosen = BACKENDS if args.backend == "both" else (args.backend,)
     with tempfile.TemporaryDirectory(prefix="discovery-scale-") as scratch:
         if "sqlite" in chosen:
