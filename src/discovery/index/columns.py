@@ -301,13 +301,17 @@ class RowFilter:
 
     def allows(self, rows: np.ndarray) -> np.ndarray:
         """Whether each of `rows` passes."""
+        return self._own_passes(rows) & self._top_passes(self.columns.top[rows])
+
+    def _own_passes(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each of `rows` passes what is its own: liveness, kind, not `within`'s row."""
         columns = self.columns
         ok = columns.alive[rows]
         if self.kinds is not None:
             ok &= np.isin(columns.kind[rows], self.kinds)
         if self.within is not None:
             ok &= rows != self.within
-        return ok & self._top_passes(columns.top[rows])
+        return ok
 
     def tops(self) -> np.ndarray:
         """The top-level rows whose values pass (whatever the kinds of their rows), ascending."""
@@ -346,13 +350,7 @@ class RowFilter:
         the rows' own (liveness, kind, `within`'s own row); their tops have passed already
         (checking them again was a third of listing 25,000 rows)."""
         rows = self.columns.rows_under(self.tops())
-        columns = self.columns
-        ok = columns.alive[rows]
-        if self.kinds is not None:
-            ok &= np.isin(columns.kind[rows], self.kinds)
-        if self.within is not None:
-            ok &= rows != self.within
-        return rows[ok]
+        return rows[self._own_passes(rows)]
 
     def mask(self) -> np.ndarray:
         """One flag per row of the index: whether it passes."""
