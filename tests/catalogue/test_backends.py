@@ -4,12 +4,10 @@ URL the shared one."""
 from __future__ import annotations
 
 import psycopg
-import pytest
 
-from discovery.catalogue.backends import (cache_folder, catalogue_exists, data_version, local_folder,
+from discovery.catalogue.backends import (cache_folder, catalogue_exists, data_version,
                                           open_catalogue)
 from discovery.catalogue.postgres import PostgresCatalogue
-from discovery.errors import CatalogueError
 from discovery.model import ParseResult, Provenance, Study, content_hash
 
 
@@ -60,13 +58,6 @@ def test_a_database_url_opens_the_postgresql_catalogue(database):
     with open_catalogue(database) as catalogue:
         assert isinstance(catalogue, PostgresCatalogue)
         assert catalogue.counts_by_kind() == {}
-
-
-def test_what_reads_the_local_index_refuses_a_database_in_one_line(database):
-    with pytest.raises(CatalogueError) as caught:
-        local_folder(database, "discovery harmonise")
-    assert caught.value.one_line().startswith("discovery harmonise needs a folder: it reads the "
-                                              "local search index's files")
 
 
 def test_a_database_keeps_derived_files_in_a_cache_folder_of_its_own(tmp_path, monkeypatch):

@@ -1,6 +1,5 @@
-"""`discovery` on a postgresql:// target: `migrate` first, then the catalogue commands, `index`
-and `search`; what reads a local index's files refuses it in one line; `serve` runs on it
-(tests/server/test_app.py)."""
+"""`discovery` on a postgresql:// target: `migrate` first, then the catalogue commands, `index`,
+`search`, `eval`, `measured` and `score-pairs`; `serve` runs on it (tests/server/test_app.py)."""
 
 from __future__ import annotations
 
@@ -55,11 +54,17 @@ def test_a_database_is_migrated_ingested_indexed_and_searched_through_the_enviro
     scored = runner.invoke(app, ["eval", str(judged), "--mode", "semantic", "--json"])
     assert scored.exit_code == 0, scored.stderr
     assert json.loads(scored.stdout)[str(judged)]["semantic"]["ndcg"]["mean"] > 0
-    refused = runner.invoke(app, ["measured", "anything"])
-    assert refused.exit_code == 2 and refused.stderr.strip() == (
-        "discovery measured needs a folder: it reads the local search index's files (hint: pass "
-        "--data FOLDER; ingest, show, list, stats, quarantine, link, links, export, index, search, "
-        "eval and serve work on a postgresql:// target)")
+    measured = runner.invoke(app, ["measured", "I feel nervous and anxious", "--json"])
+    assert measured.exit_code == 0, measured.stderr
+    groups = {group["id"]: group for group in json.loads(measured.stdout)}
+    assert groups["gad-7-english"]["items"][0]["text"] == "Feeling nervous, anxious, or on edge"
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("text_1\ttext_2\nI feel nervous\tFeeling nervous, anxious, or on edge\n",
+                     encoding="utf-8")
+    scored_pairs = runner.invoke(app, ["score-pairs", str(pairs)])
+    assert scored_pairs.exit_code == 0, scored_pairs.stderr
+    header, row = scored_pairs.stdout.splitlines()
+    assert dict(zip(header.split("\t"), row.split("\t"), strict=True))["polarity"] == "1"
 
 
 def test_migrate_on_a_folder_leaves_a_sqlite_catalogue_ready(tmp_path):

@@ -15,7 +15,6 @@ from typing import Protocol
 from discovery.catalogue import store
 from discovery.catalogue.postgres_connection import is_database_url
 from discovery.catalogue.protocol import CatalogueStore
-from discovery.errors import CatalogueError
 
 Target = str | Path  # a folder, or a postgresql:// URL
 
@@ -65,18 +64,6 @@ def index_folder(target: Target) -> Path | None:
     """The folder whose search index sits beside the catalogue; None for a database, which keeps
     its search index in its own tables."""
     return None if is_database_url(target) else Path(target)
-
-
-def local_folder(target: Target, needed_by: str) -> Path:
-    """`index_folder`, for what only runs beside a local search index's files; a database target
-    is refused in one line."""
-    folder = index_folder(target)
-    if folder is None:
-        raise CatalogueError(f"{needed_by} needs a folder: it reads the local search index's files",
-                             hint="pass --data FOLDER; ingest, show, list, stats, quarantine, link, "
-                             "links, export, index, search, eval and serve work on a "
-                             "postgresql:// target")
-    return folder
 
 
 def data_version(target: Target) -> DataVersion:

@@ -1,4 +1,4 @@
-"""What every `discovery` subcommand shares: the Typer app, consoles, the --data option.
+"""What every `discovery` subcommand shares: the Typer app, consoles, the --data and --cache-dir options.
 
 Commands live in one module per area (catalogue, search, harmonise, links, serve); each
 registers itself on `app` when `discovery.cli` imports it.
@@ -7,7 +7,7 @@ registers itself on `app` when `discovery.cli` imports it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -28,6 +28,10 @@ DataDir = Annotated[str, typer.Option(
     "--data", envvar=["DISCOVERY_DATABASE_URL", "DISCOVERY_DATA"],
     help="Folder that holds the catalogue, or the postgresql:// URL of a shared one (default: "
          "$DISCOVERY_DATABASE_URL, else $DISCOVERY_DATA, else ./data).")]
+CacheDir = Annotated[Optional[Path], typer.Option(
+    "--cache-dir", envvar="DISCOVERY_CACHE_DIR",
+    help="On a database: the folder of the embedding cache; default: one per database under "
+         "~/.cache/discovery (a data folder keeps it in its index).")]
 
 
 def fail(error: DiscoveryError, code: int = 2) -> typer.Exit:
@@ -39,14 +43,6 @@ def fail(error: DiscoveryError, code: int = 2) -> typer.Exit:
 def open_catalogue(data: str) -> CatalogueStore:
     try:
         return backends.open_catalogue(data)
-    except DiscoveryError as error:
-        raise fail(error) from None
-
-
-def local_folder(data: str, command: str) -> Path:
-    """The folder of a catalogue with a search index beside it, for `command`; one line otherwise."""
-    try:
-        return backends.local_folder(data, command)
     except DiscoveryError as error:
         raise fail(error) from None
 

@@ -14,8 +14,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from discovery.catalogue.backends import catalogue_exists, local_folder, open_catalogue
-from discovery.cli.common import DataDir, app, console, errors, fail, progress_bar
+from discovery.catalogue.backends import cache_folder, catalogue_exists, open_catalogue
+from discovery.cli.common import CacheDir, DataDir, app, console, errors, fail, progress_bar
 from discovery.errors import DiscoveryError
 from discovery.harmonise.build import build_matcher
 from discovery.harmonise.crosswalk import DEFAULT_THRESHOLD, Harmonisation, export, harmonise
@@ -27,7 +27,7 @@ from discovery.harmonise.items import (
 )
 from discovery.harmonise.measured import CANDIDATES, candidate_ids, who_measured
 from discovery.harmonise.pairs import read_pairs, score_rows, write_pairs
-from discovery.search.service import SearchService
+from discovery.search.backends import open_searcher
 
 SHOWN_MATCHES = 40
 SHOWN_PER_STUDY = 3
@@ -63,7 +63,8 @@ def harmonise_command(
         = DEFAULT_THRESHOLD,
         out: Annotated[Optional[Path], typer.Option(help="Write the crosswalk: .xlsx, .csv or .json.")]
         = None,
-        bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = "data") -> None:
+        bank: BankFiles = None, no_bank: NoBank = False, cache_dir: CacheDir = None,
+        data: DataDir = "data") -> None:
     """Match the items of two or more instruments: best matches, clusters, crosswalk."""
     try:
         instruments: list[Instrument] = instruments_from_files(files or [])
@@ -73,7 +74,7 @@ def harmonise_command(
             with open_catalogue(data) as catalogue:
                 instruments += [instrument_from_catalogue(catalogue, key) for key in study]
         with encoding_progress("Encoding items") as progress:
-            matcher = build_matcher(local_folder(data, "discovery harmonise"), bank, no_bank)
+            matcher = build_matcher(data, bank, no_bank, cache_folder(data, cache_dir))
             result = harmonise(instruments, matcher, threshold, progress)
         if out is not None:
             export(result, out)
@@ -103,14 +104,15 @@ def show(result: Harmonisation) -> None:
 def score_pairs_command(
         pairs: Annotated[Path, typer.Argument(help="TSV with text_1 and text_2 columns (others kept).")],
         out: Annotated[Optional[Path], typer.Option(help="Write here instead of standard output.")] = None,
-        bank: BankFiles = None, no_bank: NoBank = False, data: DataDir = "data") -> None:
+        bank: BankFiles = None, no_bank: NoBank = False, cache_dir: CacheDir = None,
+        data: DataDir = "data") -> None:
     """Add `score` (equivalence blended with relatedness: the ranking number), `equivalence` (the
     same question?), `relatedness` (constructs that go together?) and `polarity` (+1 same
     direction, -1 reverse-code, 0 direction unclear) to every pair; higher = more alike."""
     try:
         columns, rows = read_pairs(pairs)
         with encoding_progress("Encoding pairs") as progress:
-            matcher = build_matcher(local_folder(data, "discovery score-pairs"), bank, no_bank)
+            matcher = build_matcher(data, bank, no_bank, cache_folder(data, cache_dir))
             scored = score_rows(rows, matcher, progress)
     except DiscoveryError as error:
         raise fail(error) from None
@@ -129,17 +131,20 @@ def measured_command(
         min_score: Annotated[float, typer.Option(help="Lowest score shown.")] = DEFAULT_THRESHOLD,
         limit: Annotated[int, typer.Option(help="Most studies shown.")] = 20,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-        data: DataDir = "data") -> None:
+        cache_dir: CacheDir = None, data: DataDir = "data") -> None:
     """Which studies measured this question? Variables and questions from every indexed study,
     grouped by study, scored by the harmonisation matcher."""
     try:
         if not catalogue_exists(data):
             raise DiscoveryError("no catalogue here", file=str(data),
                                  hint="ingest and `discovery index` first, or pass --data")
-        service = SearchService(local_folder(data, "discovery measured"))
+        searcher = open_searcher(data)
+        try:
+            ids = candidate_ids(searcher, question, candidates)
+        finally:
+            searcher.close()
         with open_catalogue(data) as catalogue:
-            ids = candidate_ids(service, question, candidates)
-            matcher = build_matcher(local_folder(data, "discovery measured"), None, False)
+            matcher = build_matcher(data, None, False, cache_folder(data, cache_dir))
             groups = who_measured(question, ids, catalogue, matcher, min_score)[:limit]
     except DiscoveryError as error:
         raise fail(error) from None

@@ -13,7 +13,7 @@ from discovery.harmonise.items import Item, item_of, owner_of
 from discovery.harmonise.matcher import Matcher
 from discovery.model import ITEM_KINDS
 from discovery.search.models import SearchRequest
-from discovery.search.service import SearchService
+from discovery.search.searcher import Searcher
 
 CANDIDATES = 300
 PAGE = 100
@@ -37,12 +37,12 @@ class StudyMatches:
     items: list[MeasuredItem] = field(default_factory=list)
 
 
-def candidate_ids(service: SearchService, question: str, limit: int = CANDIDATES) -> list[str]:
+def candidate_ids(searcher: Searcher, question: str, limit: int = CANDIDATES) -> list[str]:
     """Variables and questions the search index ranks highest for the question, best first."""
     ids: list[str] = []
     cursor = None
     while len(ids) < limit:
-        results = service.search(SearchRequest(q=question, filters={"kind": list(ITEM_KINDS)}, group=False,
+        results = searcher.search(SearchRequest(q=question, filters={"kind": list(ITEM_KINDS)}, group=False,
                                                size=min(PAGE, limit - len(ids)), cursor=cursor,
                                                facets=False))
         ids += [hit.id for hit in results.hits]
