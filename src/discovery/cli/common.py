@@ -28,8 +28,9 @@ DataDir = Annotated[str, typer.Option(
     "--data", envvar=["DISCOVERY_DATABASE_URL", "DISCOVERY_DATA"],
     help="Folder that holds the catalogue, or the postgresql:// URL of a shared one (default: "
          "$DISCOVERY_DATABASE_URL, else $DISCOVERY_DATA, else ./data).")]
+CACHE_DIR = "DISCOVERY_CACHE_DIR"  # a database's cache folder, as `--cache-dir` takes it
 CacheDir = Annotated[Optional[Path], typer.Option(
-    "--cache-dir", envvar="DISCOVERY_CACHE_DIR",
+    "--cache-dir", envvar=CACHE_DIR,
     help="On a database: the folder of the embedding cache; default: one per database under "
          "~/.cache/discovery (a data folder keeps it in its index).")]
 

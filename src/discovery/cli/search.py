@@ -14,7 +14,8 @@ from rich.table import Table
 
 from discovery.catalogue.backends import cache_folder
 from discovery.catalogue.postgres_connection import is_database_url
-from discovery.cli.common import DataDir, app, console, fail, open_catalogue, progress_bar
+from discovery.cli.common import (CACHE_DIR, CacheDir, DataDir, app, console, fail, open_catalogue,
+                                  progress_bar)
 from discovery.errors import DiscoveryError
 from discovery.index.build import UpdateReport, update_index
 from discovery.search.evaluate import Interval, Scores, evaluate, interval, load_judgments, ratio_interval
@@ -23,7 +24,6 @@ from discovery.search.backends import open_searcher
 from discovery.server.search_params import search_request
 
 MODES: tuple[Mode, ...] = get_args(Mode)
-CACHE_DIR = "DISCOVERY_CACHE_DIR"  # a database's cache folder, as `index --cache-dir` and `serve` take it
 
 
 def run_index_update(data: str, model: str | None = None, rebuild: bool = False,
@@ -70,10 +70,7 @@ def index_command(
                                                      "e5+minilm (MiniLM joins e5 on English "
                                                      "queries; new local indexes) (changing it "
                                                      "rebuilds)")] = None,
-        cache_dir: Annotated[Optional[Path], typer.Option(
-            "--cache-dir", envvar=CACHE_DIR,
-            help="On a database: the folder of the embedding cache; default: one per database "
-                 "under ~/.cache/discovery (a data folder keeps it in its index).")] = None,
+        cache_dir: CacheDir = None,
         data: DataDir = "data") -> None:
     """Build the search index, or update it with what changed in the catalogue since last time
     (on a postgresql:// target, inside the database)."""

@@ -21,7 +21,7 @@ import typer
 
 from discovery.catalogue.backends import cache_folder
 from discovery.catalogue.postgres_connection import is_database_url, shown
-from discovery.cli.common import DataDir, app, console, fail
+from discovery.cli.common import CACHE_DIR, DataDir, app, console, fail
 from discovery.errors import DiscoveryError
 
 Loop = Literal["auto", "asyncio", "uvloop"]
@@ -80,7 +80,7 @@ def serve_command(
             help="postgresql:// URL of a streaming replica of the --data database to read from "
                  "(the server never writes to the catalogue; the CLI writes to --data).")] = None,
         cache_dir: Annotated[Optional[Path], typer.Option(
-            "--cache-dir", envvar="DISCOVERY_CACHE_DIR",
+            "--cache-dir", envvar=CACHE_DIR,
             help="Folder for what the server derives from a database (OAI-PMH ledger, embedding "
                  "cache); default: one per database under ~/.cache/discovery. A data folder keeps "
                  "them inside itself.")] = None,
@@ -101,7 +101,7 @@ def serve_command(
     except DiscoveryError as error:
         raise fail(error) from None
     os.environ["DISCOVERY_DATA"] = target
-    os.environ["DISCOVERY_CACHE_DIR"] = str(cache)
+    os.environ[CACHE_DIR] = str(cache)
     os.environ["DISCOVERY_BASE_URL"] = base_url or ""
     for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # read by each worker's libraries
         os.environ.setdefault(threads, "1")  # as they load: one request, one core (embed.use_threads)
