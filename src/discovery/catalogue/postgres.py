@@ -19,8 +19,7 @@ from typing import Any
 
 import psycopg
 
-from discovery.catalogue.postgres_connection import connect
-from discovery.catalogue.postgres_schema import WRITE_LOCK, require_current
+from discovery.catalogue.postgres_schema import WRITE_LOCK, connect_current
 from discovery.catalogue.protocol import Applied, Changes, SourceRow, StoredRecord, StoredRow
 from discovery.catalogue.rules import (LINKING, conflict_candidates, data_digest, folded_history, kept_ids,
                                        merge_plan, parent_relations, quarantine_digest, record_json,
@@ -44,12 +43,7 @@ class PostgresCatalogue:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.db: Connection = connect(url)
-        try:
-            require_current(self.db, url)
-        except BaseException:
-            self.db.close()
-            raise
+        self.db: Connection = connect_current(url)
 
     def close(self) -> None:
         self.db.close()

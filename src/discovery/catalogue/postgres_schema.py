@@ -212,6 +212,18 @@ def version(db: psycopg.Connection[Any]) -> int:
     return int(found[0]) if found and found[0] is not None else 0
 
 
+def connect_current(url: str) -> psycopg.Connection[Any]:
+    """A connection to `url` whose schema is this Discovery's (`require_current`); closed again
+    when it is not."""
+    db = connect(url)
+    try:
+        require_current(db, url)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 def require_current(db: psycopg.Connection[Any], url: str) -> None:
     """Refuse a database whose schema is missing, older or newer than this Discovery's."""
     held = version(db)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 
 from discovery.catalogue.postgres_connection import connect, one_line, shown
-from discovery.catalogue.postgres_schema import DATA_VERSION_TABLE, require_current
+from discovery.catalogue.postgres_schema import DATA_VERSION_TABLE, connect_current
 from discovery.errors import CatalogueError
 
 
@@ -19,12 +19,7 @@ class PostgresVersion:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._db = connect(url)
-        try:
-            require_current(self._db, url)
-        except BaseException:
-            self._db.close()
-            raise
+        self._db = connect_current(url)
 
     def __call__(self) -> int:
         if self._db.closed:

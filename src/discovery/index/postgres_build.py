@@ -31,7 +31,7 @@ import numpy as np
 import psycopg
 
 from discovery.catalogue.postgres_connection import connect, one_line, shown
-from discovery.catalogue.postgres_schema import require_current
+from discovery.catalogue.postgres_schema import connect_current
 from discovery.catalogue.protocol import CatalogueStore
 from discovery.index.build import (BATCH, INDEX_MODEL, IndexBuildError, Progress, UpdateReport,
                                    encode_texts, model_keys, read_documents)
@@ -113,8 +113,7 @@ def update_postgres_index(catalogue: CatalogueStore, url: str, cache_dir: Path,
     rebuild them), in one transaction, and report."""
     started = time.perf_counter()
     where = shown(url)
-    with connect(url) as db:
-        require_current(db, url)
+    with connect_current(url) as db:
         try:
             with db.transaction():
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (BUILD_LOCK,))

@@ -23,7 +23,7 @@ import psycopg
 
 from discovery.catalogue.backends import open_catalogue
 from discovery.catalogue.postgres_connection import connect, one_line, shown
-from discovery.catalogue.postgres_schema import require_current
+from discovery.catalogue.postgres_schema import connect_current
 from discovery.errors import CatalogueError
 from discovery.index.build import IndexBuildError
 from discovery.index.columns import FACETS, KINDS, RANGES, SORT_COLUMNS, SPANS, FilterError
@@ -421,8 +421,7 @@ class PostgresSearcher:
         self._lock = threading.Lock()  # guards the state, the connection list and the vectors
         self._state: _State | None = None
         self._vectors: dict[tuple[str, str], np.ndarray] = {}  # oldest first
-        with connect(url) as db:
-            require_current(db, url)
+        with connect_current(url) as db:
             self._current(db)
 
     @property
