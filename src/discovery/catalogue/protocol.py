@@ -1,6 +1,7 @@
 """What every catalogue backend offers the rest of Discovery, and the plain records it answers
 with: `CatalogueStore`, read from what the ingest, linking, index, OAI-PMH, export, API and CLI
-code call. The SQLite store (`store.py`) is one implementation.
+code call. The SQLite store (`store.py`) and the PostgreSQL store (`postgres.py`) implement it,
+both through the queries of `sql.py`.
 """
 
 from __future__ import annotations
