@@ -83,3 +83,26 @@ def test_an_index_of_an_older_format_is_refused_with_what_to_run(index_data, tmp
     with pytest.raises(IndexBuildError, match="older version") as raised:
         IndexReader(data)
     assert "discovery index" in str(raised.value.hint)
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_a_kept_unfiltered_list_is_what_searching_again_finds(reader, q):
+    """The second request of a query reads its unfiltered lists from the reader's recent ones:
+    the same rows and scores as a search of the index, and a shallower call the same best score."""
+    query = LexicalQuery.of(q)
+    reader.recent_lexical.clear()
+    reader.recent_semantic.clear()
+    fresh_rows, fresh_scores = reader.lexical_search(query, 50)
+    kept_rows, kept_scores = reader.lexical_search(query, 50)
+    assert len(reader.recent_lexical) == 1
+    assert kept_rows.tolist() == fresh_rows.tolist() and kept_scores.tolist() == fresh_scores.tolist()
+    top_rows, top_scores = reader.lexical_search(query, 1)
+    searched = reader.lexical.search(query, 1)[1]
+    assert top_scores.tolist() == searched[:1].tolist()
+    vector = reader.vectors.vector(int(fresh_rows[0]) if len(fresh_rows) else 0)
+    assert vector is not None
+    fresh = reader.semantic_search(vector, 20)
+    kept = reader.semantic_search(vector, 20)
+    assert len(reader.recent_semantic) == 1
+    assert kept[0].tolist() == fresh[0].tolist() and kept[1].tolist() == fresh[1].tolist()
+    assert reader.semantic_search(vector, 5)[0].tolist() == reader.vectors.search(vector, 5)[0].tolist()

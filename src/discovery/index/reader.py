@@ -6,7 +6,8 @@ Both retrievers search inside a query's filters (`columns.RowFilter`): faiss by 
 allowed rows' vectors directly when they are few, else through a bitmap of them; tantivy with the
 filters as clauses of its own query, over the filter values every document carries. Without
 filters (`allowed=None`) they search as they are, and no mask of the whole index is built for the
-query: 2.5 ms a query at a million rows.
+query: 2.5 ms a query at a million rows. Unfiltered lists, which every request of a query reads
+whatever its filters, are kept for the query's next requests (`recent.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from discovery.index.generations import hold_current
 from discovery.index.lexical import CARRIED_RANGES, LexicalFilter, LexicalIndex, LexicalQuery
 from discovery.index.query_vectors import FILE as QUERY_VECTORS
 from discovery.index.query_vectors import QueryVectors, open_query_vectors
+from discovery.index.recent import RecentLists
 from discovery.index.vectors import RowSelector, VectorIndex
 
 
@@ -81,6 +83,9 @@ class IndexReader:
         # a million rows)
         self._live_selector = None if self.vectors.exact or self.columns.alive.all() \
             else RowSelector(self.columns.alive)
+        # unfiltered lists of recent queries: by their terms, and by query vector and encoder
+        self.recent_lexical = RecentLists(shallower=True)
+        self.recent_semantic = RecentLists(shallower=False)
         self._queries: dict[tuple[str, str], np.ndarray] = {}  # by model key and text, oldest first
         self._encoding = threading.Lock()  # a web server may search from several threads
         self._shared = open_query_vectors(root / QUERY_VECTORS, self.meta["model"])
@@ -136,6 +141,16 @@ class IndexReader:
         Tantivy applies the filters itself (`lexical.LexicalFilter`). What it does not carry (a
         range of variable counts; `within`'s own row) is checked on the rows found, reading
         deeper, up to FETCH_LIMIT matches, when too few of the first `k` pass."""
+        if allowed is not None:
+            return self._lexical_search(query_terms, k, allowed)
+        key = _terms_key(query_terms)
+        found = self.recent_lexical.get(key, k)
+        if found is None:
+            found = self.recent_lexical.put(key, k, *self._lexical_search(query_terms, k, None))
+        return found
+
+    def _lexical_search(self, query_terms: LexicalQuery, k: int, allowed: RowFilter | None
+                        ) -> tuple[np.ndarray, np.ndarray]:
         filters = None if allowed is None else self._lexical_filter(allowed)
         limit = k
         while True:
@@ -158,8 +173,13 @@ class IndexReader:
         a bitmap of a few thousand allowed rows among a million walks most of its graph for them."""
         vectors = self._vectors(english)[0]
         if allowed is None:
-            rows, scores = vectors.search(vector, k, self._live_selector)
-        elif allowed.bounded() and allowed.size_bound() <= SCORED_LIMIT:
+            key = (english, np.ascontiguousarray(vector, np.float32).tobytes())
+            found = self.recent_semantic.get(key, k)
+            if found is None:
+                found = self.recent_semantic.put(
+                    key, k, *self._kept(*vectors.search(vector, k, self._live_selector), None))
+            return found
+        if allowed.bounded() and allowed.size_bound() <= SCORED_LIMIT:
             rows = allowed.rows()
             rows, scores = vectors.nearest_among(vector, k, rows)
         else:
@@ -196,3 +216,9 @@ class IndexReader:
 
     def row_of(self, rid: str) -> int | None:
         return self.docs.rows_of([rid]).get(rid)
+
+
+def _terms_key(query_terms: LexicalQuery) -> tuple[object, ...]:
+    """What a lexical query searches for (its terms, in order), as a key of `recent_lexical`."""
+    return (tuple(tuple(spellings) for spellings in query_terms.english),
+            tuple((code, tuple(found)) for code, found in query_terms.native.items()))
