@@ -24,19 +24,24 @@ What is real and what is derived (read this before quoting a figure):
   the model's query encoding time is printed separately.
 - Each query also runs through the bare engines in the same process, in turn with the hybrid
   query: tantivy and faiss at the hybrid query's depth (1,000) and at top 10, with no filters,
-  grouping, facets or page of hits; and, last, the filtered hybrid query once more with its
-  retrievers one after the other (the same work without a second core; running right after the
-  same query, it finds the caches warmer, which flatters it). The hybrid query's cost is printed
-  as a multiple of theirs, by the clock and by this process's CPU time, every thread's (the hybrid
+  grouping, facets or page of hits. The hybrid queries are timed as their query's first request:
+  the unfiltered lists the reader keeps for a query's next requests (`index/recent.py`) are
+  emptied before each. Then the filtered one runs again with them kept, as its next page or a
+  click on a facet would find them; and, last, once more as a first request with its retrievers
+  one after the other (the same work without a second core; running right after the same query,
+  it finds the caches warmer, which flatters it). The hybrid query's cost is printed as a
+  multiple of theirs, by the clock and by this process's CPU time, every thread's (the hybrid
   query runs its lexical side in a helper thread; waiting for a busy machine's cores is left out).
 - The query phase runs in a fresh process, so its peak RSS is what serving needs; the build
   phase's peak is printed too. faiss and onnxruntime are limited to 2 threads.
 
 Targets on 2 cores (issue 15): a hybrid query with two facet filters and facet counts at most
 2x the bare engines at the same depth, p95 <= 15 ms; serving RSS <= 3 GB. Where they stand (the
-README's benchmarks, `--queries 100 --phase query`, load 4-5.5): 1.66-1.69x by CPU time and
-1.65-1.66x by the clock, met; p95 31.5-39.6 ms of CPU, 41-53 ms by the clock, not met (tantivy's
-unfiltered top 1 for the cut and its filtered top 1,000 dominate the slowest queries); 1.7 GB.
+README's benchmarks, `--queries 100 --phase query`, load 6.5-8): a query's first filtered request
+1.50-1.63x by CPU time, met; p95 38.5-46.1 ms of CPU, not met (tantivy's unfiltered top 1 for the
+cut, its filtered top 1,000 and faiss's unfiltered top 1,000 are 10 of a quiet machine's 13 ms of
+CPU); the same request with its query's lists kept 0.58-0.73x, CPU p50 6.9-7.8 ms, p95 16.4-22.0
+ms; 1.7 GB.
 """
 
 from __future__ import annotations
