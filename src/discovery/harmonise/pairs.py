@@ -75,13 +75,23 @@ def write_pairs(columns: list[str], rows: list[dict[str, str]], path: Path | Non
 def split_halves(left: Sequence[str], right: Sequence[str], labels: Sequence[float]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The row numbers of a tuning half and a check half of a pair table, split by item so that no
-    text is in both: a pair whose texts fell in different halves is in neither.
+    text is in both: a pair whose texts fell in different halves is in neither (`text_parts`)."""
+    part = text_parts(left, right, labels, 2)
+    a_part = np.array([part[" ".join(t.split())] for t in left], dtype=np.int8)
+    b_part = np.array([part[" ".join(t.split())] for t in right], dtype=np.int8)
+    return (np.flatnonzero((a_part == 0) & (b_part == 0)),
+            np.flatnonzero((a_part == 1) & (b_part == 1)))
 
-    Texts are compared with their white space collapsed. Texts joined by a pair labelled 1 in a
-    0/1 table (the same construct) go to the same half, so the check half asks about constructs
-    never tuned on; in a graded table each text stands alone.
-    Groups are taken in the order of the BLAKE2b digest of their first text and each is given to
-    the half with fewer texts so far (ties to tuning): deterministic, balanced, label-blind."""
+
+def text_parts(left: Sequence[str], right: Sequence[str], labels: Sequence[float], parts: int,
+               seed: str = "") -> dict[str, int]:
+    """Each text's part (0 to `parts` - 1), texts compared with their white space collapsed.
+
+    Texts joined by a pair labelled 1 in a 0/1 table (the same construct) go to the same part, so
+    a part asks about constructs the others never saw; in a graded table each text stands alone.
+    Groups are taken in the order of the BLAKE2b digest of `seed` and their first text and each is
+    given to the part with fewest texts so far (ties to the lower part): deterministic, balanced,
+    label-blind. Two parts and no seed are `split_halves`' tuning and check halves."""
     left, right = [" ".join(t.split()) for t in left], [" ".join(t.split()) for t in right]
     texts = sorted({*left, *right})
     parent = {text: text for text in texts}
@@ -102,14 +112,11 @@ def split_halves(left: Sequence[str], right: Sequence[str], labels: Sequence[flo
     for text in texts:
         groups.setdefault(root(text), []).append(text)
     order = sorted(groups.values(), key=lambda group: hashlib.blake2b(
-        min(group).encode("utf-8"), digest_size=8).digest())
-    half: dict[str, int] = {}
-    sizes = [0, 0]
+        (seed + min(group)).encode("utf-8"), digest_size=8).digest())
+    part: dict[str, int] = {}
+    sizes = [0] * parts
     for group in order:
-        chosen = 0 if sizes[0] <= sizes[1] else 1
+        chosen = sizes.index(min(sizes))
         sizes[chosen] += len(group)
-        half.update(dict.fromkeys(group, chosen))
-    a_half = np.array([half[text] for text in left], dtype=np.int8)
-    b_half = np.array([half[text] for text in right], dtype=np.int8)
-    return (np.flatnonzero((a_half == 0) & (b_half == 0)),
-            np.flatnonzero((a_half == 1) & (b_half == 1)))
+        part.update(dict.fromkeys(group, chosen))
+    return part
