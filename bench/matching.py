@@ -5,7 +5,11 @@
     python bench/matching.py --tune     the parameter grid on the tuning halves only, and the
                                         choice it makes (the defaults of matcher.Settings and
                                         crosswalk.DEFAULT_THRESHOLD), by the rule in tune()
-    python bench/matching.py --speed    1,000 x 1,000 items warm (the item bank step included),
+    python bench/matching.py --threshold
+                                        the match threshold for the default matcher's score, by
+                                        the rule in match_threshold (tuning halves only)
+    python bench/matching.py --speed    1,000 x 1,000 items warm (the item bank step included,
+                                        beside the score as the share blend instead of learned),
                                         10,000 x 10,000 cold with encoding timed apart, and the same
                                         English items through harmonydata's match_instruments
 
@@ -158,7 +162,7 @@ def our_matcher(cache: EmbeddingCache, settings: Settings | None = None) -> Matc
     """Our matcher with new banks: MiniLM's, and e5's when the settings read English with e5."""
     settings = settings or Settings()
     return Matcher(bank("minilm", cache), cache, settings=settings,
-                   multilingual_bank=bank("e5", cache) if settings.e5_weight > 0 else None)
+                   multilingual_bank=bank("e5", cache) if settings.reads_e5_bank() else None)
 
 
 def columns_of(pairs: Pairs, matchers: dict[str, Matcher]) -> dict[str, np.ndarray]:
@@ -252,7 +256,8 @@ def tune() -> None:
                                   pairs.y[rows], METRICS[benchmark.metric])
 
     def parts(settings: Settings) -> dict[str, PairScores]:
-        matcher = Matcher(item_bank, cache, settings=settings, multilingual_bank=e5_bank)
+        matcher = Matcher(item_bank, cache, settings=replace(settings, learned=False),
+                          multilingual_bank=e5_bank)
         return {name: matcher.score_pairs(left, right) for name, (left, right, _, _) in tuning.items()}
 
     def figures(equivalence: dict[str, np.ndarray], relatedness: dict[str, np.ndarray],
@@ -309,15 +314,23 @@ def tune() -> None:
     mean, found, chosen = min(tied, key=lambda r: (simplicity(r[2]), -r[0]))
     print(f"{len(tied)} within {TIE} of the best mean; chosen, the simplest of them:")
     print(line(mean, found, chosen))
-    matcher = Matcher(item_bank, cache, settings=chosen, multilingual_bank=e5_bank)
+    matcher = Matcher(item_bank, cache, settings=replace(chosen, learned=False), multilingual_bank=e5_bank)
     through = {name: metric(matcher.score_pairs(left, right).score, y)
                for name, (left, right, y, metric) in tuning.items()}
     gap = max(abs(through[name] - found[name]) for name in through)
     print(f"the same settings through Matcher.score_pairs: largest difference {gap:.1e}")
+    match_threshold(Matcher(item_bank, cache, settings=chosen, multilingual_bank=e5_bank))
+
+
+def match_threshold(matcher: Matcher) -> None:
+    """The crosswalk's match threshold for `matcher`'s score (the learned pair scorer's where the
+    settings say so): the mean of the F1-best score cuts on the McElroy and GAD-7 tuning halves."""
     thresholds = []
     for benchmark in (SETS[0], SETS[1]):
-        left, right, y, _ = tuning[benchmark.name]
-        threshold, f1 = best_f1(matcher.score_pairs(left, right).score, y)
+        pairs = load(benchmark)
+        rows = pairs.halves[0]
+        scores = matcher.score_pairs([pairs.left[i] for i in rows], [pairs.right[i] for i in rows]).score
+        threshold, f1 = best_f1(scores, pairs.y[rows])
         thresholds.append(threshold)
         print(f"  {benchmark.name} tuning half: best F1 {f1:.3f} at score {threshold:.3f}")
     print(f"match threshold (crosswalk.DEFAULT_THRESHOLD): their mean, {np.mean(thresholds):.2f}")
@@ -374,19 +387,19 @@ def speed(size: int, warm_size: int, harmony_size: int) -> None:
     matcher = our_matcher(EmbeddingCache(CACHE))
     timed_match(matcher, wa, wb)  # fills the cache where these texts were not in it yet
     unseen = sum(timed_match(our_matcher(EmbeddingCache(CACHE)), wa, wb)[:2])
-    minilm_alone = our_matcher(EmbeddingCache(CACHE), replace(matcher.settings, e5_weight=0.0))
-    timed_match(minilm_alone, wa, wb)
-    runs: dict[str, list[tuple[float, float, int]]] = {"ours": [], "e5 weight 0": []}
+    blend = our_matcher(EmbeddingCache(CACHE), replace(matcher.settings, learned=False))
+    timed_match(blend, wa, wb)
+    runs: dict[str, list[tuple[float, float, int]]] = {"ours": [], "share blend": []}
     for _ in range(5):  # alternated, so a busy machine slows both alike
         runs["ours"].append(timed_match(matcher, wa, wb))
-        runs["e5 weight 0"].append(timed_match(minilm_alone, wa, wb))
+        runs["share blend"].append(timed_match(blend, wa, wb))
     prepare, match, _ = min(runs["ours"], key=lambda run: run[0] + run[1])
     print(f"warm {len(wa):,} x {len(wb):,} English items (best of 5): {prepare + match:.3f} s = item "
           f"features, vectors from the cache and bank neighbours found before, {prepare:.3f} + "
           f"matrix, polarity and best matches {match:.3f} (target 0.5 s); with the vectors cached "
           f"but a bank that has not searched these texts yet: {unseen:.2f} s")
-    prepare, match, _ = min(runs["e5 weight 0"], key=lambda run: run[0] + run[1])
-    print(f"  the same with MiniLM alone in equivalence (e5 weight 0), alternated with it: "
+    prepare, match, _ = min(runs["share blend"], key=lambda run: run[0] + run[1])
+    print(f"  the same with the score as the share blend (no learned scorer), alternated with it: "
           f"{prepare + match:.3f} s = {prepare:.3f} + {match:.3f}")
     if size:
         cold(texts, size)
@@ -432,6 +445,8 @@ def against_harmony(english: list[str], harmony_size: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="choose parameters on the tuning halves")
+    parser.add_argument("--threshold", action="store_true",
+                        help="the match threshold for the default matcher, on the tuning halves")
     parser.add_argument("--speed", action="store_true", help="time large matrices instead")
     parser.add_argument("--size", type=int, default=10_000,
                         help="items per instrument, cold (--speed; 0 skips)")
@@ -442,6 +457,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.tune:
         tune()
+    elif args.threshold:
+        match_threshold(our_matcher(EmbeddingCache(CACHE)))
     elif args.speed:
         speed(args.size, args.warm_size, args.harmony_size)
     else:

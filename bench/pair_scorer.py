@@ -19,7 +19,6 @@ import csv
 import itertools
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from matching import CACHE, METRICS, ROOT, SETS, bank, load, our_matcher
@@ -43,6 +42,7 @@ SEEDS = ("1", "2", "3")
 GAIN = 0.003  # the CV mean must beat today's matcher by this much
 WORST = 0.005  # and no benchmark may fall below today's by more than this
 TIE = 0.001
+TRAINED = 100  # English tuning pairs a benchmark needs to be trained on (GAD-7 has 6)
 
 
 @dataclass
@@ -108,15 +108,17 @@ def design(half: Half, candidate: str, rows: np.ndarray) -> np.ndarray:
     return np.column_stack([half.cosines[n][rows] for n in names])
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, penalty: float
-                 ) -> tuple[np.ndarray, float]:
-    """Weighted logistic regression with soft labels and an L2 penalty on the weights (not the
-    intercept), by Newton's method; the sample weights are scaled to sum to 1."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, group: np.ndarray,
+                 penalty: float) -> np.ndarray:
+    """Weighted logistic regression with soft labels, an intercept per group (benchmarks differ
+    in base rate) and an L2 penalty on the weights only, by Newton's method; the sample weights
+    are scaled to sum to 1. Returns the weights, the intercepts dropped."""
     weight = weight / weight.sum()
-    design_matrix = np.column_stack([x, np.ones(len(x))])
+    groups = np.unique(group)
+    design_matrix = np.column_stack([x, (group[:, None] == groups[None, :]).astype(float)])
     beta = np.zeros(design_matrix.shape[1])
-    ridge = np.full(len(beta), penalty)
-    ridge[-1] = 0.0
+    ridge = np.zeros(len(beta))
+    ridge[:x.shape[1]] = penalty
     for _ in range(100):
         p = 1 / (1 + np.exp(-(design_matrix @ beta)))
         gradient = design_matrix.T @ (weight * (p - y)) + ridge * beta
@@ -125,22 +127,25 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, penalty: floa
         beta -= step
         if np.abs(step).max() < 1e-9:
             break
-    return beta[:-1], float(beta[-1])
+    return beta[:x.shape[1]]
 
 
 def fit(halves: list[Half], candidate: str, penalty: float, chosen: list[np.ndarray]
         ) -> np.ndarray | None:
-    """Weights fitted on the `chosen` rows of each half (English pairs only), each benchmark one
-    third of the total weight; None where they do not sum to a positive number."""
-    xs, ys, ws = [], [], []
-    for half, rows in zip(halves, chosen, strict=True):
-        rows = rows[half.english[rows]]
-        if len(rows) == 0:
+    """Weights fitted on the `chosen` rows of each half (English pairs only); a benchmark with
+    fewer than TRAINED English tuning pairs is left out, the others carry equal total weight.
+    None where the weights do not sum to a positive number."""
+    xs, ys, ws, gs = [], [], [], []
+    for number, (half, rows) in enumerate(zip(halves, chosen, strict=True)):
+        if half.english.sum() < TRAINED:
             continue
+        rows = rows[half.english[rows]]
         xs.append(design(half, candidate, rows))
         ys.append(half.y[rows])
         ws.append(np.full(len(rows), 1 / len(rows)))
-    weights, _ = fit_logistic(np.vstack(xs), np.concatenate(ys), np.concatenate(ws), penalty)
+        gs.append(np.full(len(rows), number))
+    weights = fit_logistic(np.vstack(xs), np.concatenate(ys), np.concatenate(ws),
+                           np.concatenate(gs), penalty)
     return weights if weights.sum() > 0 else None
 
 
@@ -228,10 +233,10 @@ def write_model(halves: list[Half], candidate: str, penalty: float) -> None:
                     writer.writerow([half.name, a, b, f"{y:g}"])
     print(f"wrote {MODEL_FILE.relative_to(ROOT)} and {TRAINING_PAIRS.relative_to(ROOT)}: "
           + ", ".join(f"{n} {w:+.3f}" for n, w in model.weights.items()))
-    for half in halves:
-        print(f"  refit, {half.name} tuning half: "
-              f"{METRICS[half.metric](scored(half, candidate, weights, everything[halves.index(half)]), half.y):.4f}"
-              f"  (today {METRICS[half.metric](half.today, half.y):.4f})")
+    for half, rows in zip(halves, everything, strict=True):
+        metric = METRICS[half.metric]
+        refit = metric(scored(half, candidate, weights, rows), half.y)
+        print(f"  refit, {half.name} tuning half: {refit:.4f}  (today {metric(half.today, half.y):.4f})")
 
 
 def main() -> None:
@@ -249,7 +254,8 @@ def main() -> None:
         print(f"{label:18}" + "".join(f"{values[n]:>20.4f}" for n in names)
               + f"{np.mean([values[n] for n in names]):>10.4f}")
     chosen = choose(results)
-    print(f"adopted: {chosen[0]}, lambda {chosen[1]:g}" if chosen else "adopted: none (today's matcher stays)")
+    print(f"adopted: {chosen[0]}, lambda {chosen[1]:g}" if chosen
+          else "adopted: none (today's matcher stays)")
     if args.fit and chosen:
         write_model(halves, *chosen)
 

@@ -109,3 +109,17 @@ def test_threads_share_one_bank() -> None:
         found = list(pool.map(search, [0, 100, 200, 0, 100, 200] * 4))
     for start, rows in zip([0, 100, 200, 0, 100, 200] * 4, found, strict=True):
         assert np.array_equal(rows, exact[start:start + 200])
+
+
+def test_most_keeps_texts_evenly_through_the_bank(embedding_cache: EmbeddingCache) -> None:
+    """A bank read for its mean only may take a sample: the first, middle and last of the sorted
+    texts when three of nine are kept, and the mean is theirs."""
+    texts = sorted(f"How often do you feel {word}?" for word in
+                   ("tired", "sad", "calm", "angry", "hopeful", "lonely", "restless", "worried", "happy"))
+    minilm = get_embedder("minilm")
+    whole = ItemBank.from_items([(t, "instrument") for t in texts], minilm, embedding_cache)
+    sample = ItemBank.from_items([(t, "instrument") for t in texts], minilm, embedding_cache, most=3)
+    assert len(whole) == 9 and len(sample) == 3
+    expected = embedding_cache.encode(minilm, [texts[0], texts[4], texts[8]]).mean(0)
+    assert np.allclose(sample.mean, expected, atol=1e-5)
+    assert not np.allclose(whole.mean, expected, atol=1e-3)

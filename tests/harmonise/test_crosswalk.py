@@ -98,11 +98,12 @@ def test_english_matches_give_the_score_and_its_parts(corpus: Path, small_bank: 
         Item("p3", "Feeling restless", "pasted")])
     result = harmonise([*instruments_from_files([str(corpus / GAD7.format("English"))]), pasted],
                        matcher, threshold=-1.0)
-    share = matcher.settings.equivalence_share
     assert len(result.matches) >= 3
-    for match in result.matches:
-        assert match.score == pytest.approx(share * match.equivalence + (1 - share) * match.relatedness,
-                                            abs=1e-5)
+    alone = matcher.score_pairs([m.left.text for m in result.matches], [m.right.text for m in result.matches])
+    for match, score, equivalence, relatedness in zip(result.matches, alone.score, alone.equivalence,
+                                                      alone.relatedness, strict=True):
+        assert (match.score, match.equivalence, match.relatedness) == pytest.approx(
+            (score, equivalence, relatedness), abs=1e-5)
 
 
 def test_unknown_export_format_is_refused(gad7: Harmonisation, tmp_path: Path) -> None:

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 
 from discovery.harmonise.bank import ItemBank
+from discovery.harmonise.channels import Encoded, channel_rows
 from discovery.harmonise.language import detect_languages
 from discovery.harmonise.matcher import KINDS, Matcher, Settings, language_centred
+from discovery.harmonise.polarity import core_text
+from discovery.harmonise.scorer import shipped_scorer
 from discovery.index.embed import EmbeddingCache, get_embedder
 
 
@@ -61,8 +64,8 @@ def test_symptoms_that_go_together_are_related_not_equivalent(small_bank: ItemBa
                                                               small_e5_bank: ItemBank,
                                                               embedding_cache: EmbeddingCache) -> None:
     """The bank's centring pushes apart distinct depression symptoms (issue 12); relatedness reads
-    them as going together, and a score that blends it in keeps part of that. The default score is
-    equivalence alone (chosen on the benchmarks' tuning halves), which ranks the equivalent first."""
+    them as going together, and a score that blends it in keeps part of that. The default score,
+    the learned pair scorer's, ranks the equivalent first, the related next."""
     right = ["Feeling bad about yourself or that you are a failure",
              "How likely are you to recommend this drink to a friend?", "Poor concentration"]
     scored = Matcher(small_bank, embedding_cache, multilingual_bank=small_e5_bank).score_pairs(
@@ -71,30 +74,36 @@ def test_symptoms_that_go_together_are_related_not_equivalent(small_bank: ItemBa
     assert scored.relatedness[failure] > scored.equivalence[failure] + 0.3
     assert scored.relatedness[failure] > scored.relatedness[drink] + 0.2
     assert scored.equivalence[same] > scored.equivalence[failure] + 0.5
-    assert np.array_equal(scored.score, scored.equivalence)
-    blended = Matcher(small_bank, embedding_cache, settings=Settings(equivalence_share=0.5),
+    assert scored.score[same] > scored.score[failure] > scored.score[drink]
+    blended = Matcher(small_bank, embedding_cache,
+                      settings=Settings(equivalence_share=0.5, learned=False),
                       multilingual_bank=small_e5_bank)
     mixed = blended.score_pairs([CONCENTRATION] * 3, right).score
     assert mixed[same] > mixed[failure] > mixed[drink]
 
 
-@pytest.mark.parametrize("banked", [True, False])
-def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_bank: ItemBank,
-                                                         small_e5_bank: ItemBank,
-                                                         embedding_cache: EmbeddingCache) -> None:
-    # a share below 1 (the default is equivalence alone), so relatedness must enter the score;
-    # e5 with its bank neighbourhood, so every block of the English rows is exercised
+@pytest.mark.parametrize(("banked", "learned"), [(True, False), (True, True), (False, True)])
+def test_score_and_matrix_agree_with_pairs(banked: bool, learned: bool, small_bank: ItemBank,
+                                           small_e5_bank: ItemBank,
+                                           embedding_cache: EmbeddingCache) -> None:
+    # a share below 1 (the grid chose equivalence alone), so relatedness must enter the blend; e5
+    # with its bank neighbourhood, so every block of the English rows is exercised; with a bank
+    # and `learned`, the score is the shipped scorer's weighted sum of the channels' cosines
     scorer = Matcher(small_bank if banked else None, embedding_cache,
-                     settings=Settings(equivalence_share=0.6, e5_context=0.5),
+                     settings=Settings(equivalence_share=0.6, e5_context=0.5, learned=learned),
                      multilingual_bank=small_e5_bank if banked else None)
     left = [CONCENTRATION, "Feeling nervous, anxious or on edge", "Trouble relaxing"]
     right = ["Poor concentration", "Not being able to stop or control worrying",
              "Dificuldade para relaxar"]
     scored = scorer.score_pairs(left, right)
-    share = scorer.settings.equivalence_share
     english = slice(0, 2)
-    assert np.allclose(scored.score[english], share * scored.equivalence[english]
-                       + (1 - share) * scored.relatedness[english], atol=1e-5)
+    if banked and learned:
+        assert np.allclose(scored.score[english], learned_score(left[:2], right[:2], small_bank,
+                                                                small_e5_bank, embedding_cache), atol=1e-5)
+    else:
+        share = scorer.settings.equivalence_share
+        assert np.allclose(scored.score[english], share * scored.equivalence[english]
+                           + (1 - share) * scored.relatedness[english], atol=1e-5)
     # a cross-language pair has one number: the language-centred e5 similarity
     assert scored.score[2] == pytest.approx(scored.equivalence[2]) == pytest.approx(scored.relatedness[2])
     features = scorer.features(list(dict.fromkeys([*left, *right])))  # Portuguese last
@@ -106,6 +115,33 @@ def test_score_is_the_blend_and_matrix_agrees_with_pairs(banked: bool, small_ban
         part = scorer.scores(features.take([0, 1]), features.take([3, 4]), kind)
         assert np.allclose(np.diag(part), getattr(scored, kind)[english], atol=1e-5)
 
+
+def learned_score(left: list[str], right: list[str], bank: ItemBank, e5_bank: ItemBank,
+                  cache: EmbeddingCache) -> np.ndarray:
+    """The shipped scorer's score of English pairs, summed channel by channel from the cosines."""
+    minilm, e5 = get_embedder("minilm"), get_embedder("e5")
+    texts = [*left, *right]
+    cores = [core_text(t) for t in texts]
+    encoded = Encoded(texts, cores, cache.encode(minilm, texts, "passage"),
+                      cache.encode(minilm, cores, "passage"), cache.encode(e5, texts, "passage"))
+    weights = shipped_scorer().weights
+    rows = channel_rows(encoded, bank, e5_bank, list(weights))
+    n = len(left)
+    return sum(weight * np.einsum("ij,ij->i", rows[name][:n], rows[name][n:])
+               for name, weight in weights.items())
+
+
+def test_a_pairs_learned_score_does_not_depend_on_its_pool(small_bank: ItemBank,
+                                                           small_e5_bank: ItemBank,
+                                                           embedding_cache: EmbeddingCache) -> None:
+    """score-pairs scores a pair in a pool of its own texts, the harmonise page in a pool of every
+    item: the English channel reads each item against the bank, never the pool."""
+    matcher = Matcher(small_bank, embedding_cache, multilingual_bank=small_e5_bank)
+    alone = matcher.score_pairs([CONCENTRATION], ["Poor concentration"])
+    crowd = matcher.score_pairs([CONCENTRATION, "Trouble relaxing", "Feeling nervous"],
+                                ["Poor concentration", "Worrying too much", "Feeling on edge"])
+    for kind in KINDS:
+        assert getattr(alone, kind)[0] == pytest.approx(getattr(crowd, kind)[0], abs=1e-5)
 
 
 @pytest.mark.parametrize("banked", [True, False])
@@ -139,8 +175,10 @@ def test_e5_weight_blends_the_two_encoders_english_equivalence(
 
 
 def test_e5_weight_with_a_bank_needs_an_e5_bank(small_bank: ItemBank) -> None:
-    Matcher(small_bank, settings=Settings(e5_weight=0.0))  # MiniLM alone needs no e5 bank
+    Matcher(small_bank, settings=Settings(e5_weight=0.0, learned=False))  # MiniLM alone: no e5 bank
     with pytest.raises(ValueError, match="multilingual_bank"):
-        Matcher(small_bank, settings=Settings(e5_weight=0.5))
+        Matcher(small_bank, settings=Settings(e5_weight=0.5, learned=False))
+    with pytest.raises(ValueError, match="multilingual_bank"):  # the learned scorer reads e5 too
+        Matcher(small_bank, settings=Settings(e5_weight=0.0))
     with pytest.raises(ValueError, match="multilingual_bank"):  # a bank of the wrong model
         Matcher(small_bank, settings=Settings(e5_weight=0.5), multilingual_bank=small_bank)

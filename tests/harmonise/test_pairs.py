@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from discovery.harmonise.pairs import read_pairs, split_halves
+from discovery.harmonise.pairs import read_pairs, split_halves, text_parts
 
 
 def texts_of(left: list[str], right: list[str], rows: np.ndarray) -> set[str]:
@@ -45,3 +45,18 @@ def test_white_space_does_not_make_a_new_text() -> None:
     right = [f" item  number {n}" for n in range(20)]
     tune, check = split_halves(left, right, [0.5] * 20)
     assert sorted([*tune, *check]) == list(range(20))
+
+
+def test_parts_keep_positive_pairs_together_and_are_balanced() -> None:
+    left = [f"item {n}" for n in range(30)]
+    right = [f"other {n}" for n in range(30)]
+    y = [1.0 if n % 3 == 0 else 0.0 for n in range(30)]
+    part = text_parts(left, right, y, 3, "seed")
+    assert set(part.values()) == {0, 1, 2}
+    assert all(part[a] == part[b] for a, b, label in zip(left, right, y, strict=True) if label == 1.0)
+    sizes = [list(part.values()).count(n) for n in range(3)]
+    assert max(sizes) - min(sizes) <= 2  # a positive pair is two texts dealt together
+    assert text_parts(left, right, y, 3, "another seed") != part  # the seed reorders the deal
+    halves = split_halves(left, right, y)
+    unseeded = text_parts(left, right, y, 2)
+    assert all(unseeded[left[i]] == 0 == unseeded[right[i]] for i in halves[0])

@@ -14,6 +14,7 @@ from discovery.errors import DiscoveryError
 from discovery.harmonise.bank import ItemBank, catalogue_question_items
 from discovery.harmonise.items import instruments_from_files
 from discovery.harmonise.matcher import Matcher, Settings
+from discovery.harmonise.scorer import E5_MEAN_TEXTS, shipped_scorer
 from discovery.index.build import index_paths
 from discovery.index.embed import EmbeddingCache, get_embedder
 from discovery.index.postgres_build import EMBEDDING_CACHE  # the database index's cache, shared
@@ -24,7 +25,7 @@ def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: b
     """A matcher for the catalogue at `data`: a folder that need not exist (then no cache and,
     unless bank files are given, no bank), or a database URL, whose embedding cache is kept in
     `cache_dir` (none without it). The bank is encoded by e5 too only when the settings read
-    English equivalence partly with e5."""
+    English items against it, and then wholly only where e5 bank neighbourhoods are read."""
     folder = index_folder(data)
     if folder is not None:
         cache = EmbeddingCache(index_paths(folder).cache) if folder.is_dir() else None
@@ -48,5 +49,8 @@ def build_matcher(data: Target, bank_files: list[Path] | None = None, no_bank: b
             return Matcher(None, cache, english, multilingual)
         raise DiscoveryError(str(error), file=", ".join(map(str, bank_files)),
                              hint="give English questionnaires as the bank, or --no-bank") from None
-    second = ItemBank.from_items(items, multilingual, cache) if Settings().e5_weight > 0 else None
+    settings = Settings()
+    sampled = settings.learned and shipped_scorer().e5_mean_sampled
+    second = (ItemBank.from_items(items, multilingual, cache, E5_MEAN_TEXTS if sampled else None)
+              if settings.reads_e5_bank() else None)
     return Matcher(bank, cache, english, multilingual, multilingual_bank=second)

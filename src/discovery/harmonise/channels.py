@@ -1,17 +1,18 @@
 """The English channel's readings of an item, each a set of unit rows whose dot products are one
-cosine per pair: the pieces a learned pair scorer weighs (`scorer.py`, trained by
-bench/pair_scorer.py). Keeping every reading a dot product keeps any weighted sum of them one
-matrix product for a pool, so a pair scores the same in a matrix and alone.
+cosine per pair. Equivalence, relatedness and the learned score (`scorer.py`) are weighted sums
+of them; keeping every reading a dot product keeps any such sum one matrix product for a pool, so
+a pair scores the same in a matrix and alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from discovery.harmonise.bank import ItemBank
+from discovery.harmonise.bank import ItemBank, Neighbours
 from discovery.index.embed import normalise
 
 NEIGHBOURS = 50  # bank items averaged into a neighbourhood (the matcher's tuned setting)
@@ -20,7 +21,8 @@ GROUP_NEIGHBOURS = 20  # bank items whose instruments make the group profile
 
 CHANNELS = ("text", "text_context", "core", "core_context", "e5", "e5_context", "plain", "groups",
             "text_context_10", "e5_plain")
-E5_BANK_CHANNELS = frozenset({"e5_context"})  # the only ones that need the whole e5 bank's vectors
+E5_BANK_CHANNELS = frozenset({"e5", "e5_context"})  # read against the e5 bank (its mean at least)
+E5_NEIGHBOUR_CHANNELS = frozenset({"e5_context"})  # these need every e5 bank vector, not its mean
 
 
 @dataclass(frozen=True)
@@ -34,38 +36,51 @@ class Encoded:
     e5_text: np.ndarray
 
 
-def channel_rows(items: Encoded, bank: ItemBank, e5_bank: ItemBank,
-                 names: Sequence[str]) -> dict[str, np.ndarray]:
+def channel_rows(items: Encoded, bank: ItemBank, e5_bank: ItemBank | None, names: Sequence[str],
+                 neighbours: int = NEIGHBOURS, related_neighbours: int = GROUP_NEIGHBOURS
+                 ) -> dict[str, np.ndarray]:
     """The rows of each channel in `names`, for every item of the pool (the group profile's
-    columns are comparable within one call only, so a pool is read in one call)."""
+    columns are comparable within one call only, so a pool is read in one call). Each bank search
+    runs once, for the most neighbours any asked channel needs."""
     unknown = set(names) - set(CHANNELS)
     if unknown:
         raise ValueError(f"unknown channels: {', '.join(sorted(unknown))}")
-    rows: dict[str, np.ndarray] = {}
-    centred_text, centred_core = bank.centred(items.minilm_text), bank.centred(items.minilm_core)
-    k = max(NEIGHBOURS, GROUP_NEIGHBOURS)
-    needs_text = {"text_context", "groups", "text_context_10"} & set(names)
-    found_text = bank.neighbours(items.texts, centred_text, k) if needs_text else None
-    centred_e5 = e5_bank.centred(items.e5_text)
-    for name in names:
-        if name == "text":
-            rows[name] = centred_text
-        elif name == "text_context" and found_text is not None:
-            rows[name] = bank.neighbourhood(found_text.top(NEIGHBOURS))
-        elif name == "text_context_10" and found_text is not None:
-            rows[name] = bank.neighbourhood(found_text.top(FEW_NEIGHBOURS))
-        elif name == "groups" and found_text is not None:
-            rows[name] = bank.group_profile(found_text.top(GROUP_NEIGHBOURS))
-        elif name == "core":
-            rows[name] = centred_core
-        elif name == "core_context":
-            rows[name] = bank.neighbourhood(bank.neighbours(items.cores, centred_core, NEIGHBOURS))
-        elif name == "e5":
-            rows[name] = centred_e5
-        elif name == "e5_context":
-            rows[name] = e5_bank.neighbourhood(e5_bank.neighbours(items.texts, centred_e5, NEIGHBOURS))
-        elif name == "plain":
-            rows[name] = normalise(items.minilm_text)
-        elif name == "e5_plain":
-            rows[name] = normalise(items.e5_text)
-    return rows
+    if e5_bank is None and E5_BANK_CHANNELS & set(names):
+        raise ValueError("channels read against the e5 bank need an e5 bank")
+    text, core = bank.centred(items.minilm_text), bank.centred(items.minilm_core)
+
+    @cache
+    def found_text() -> Neighbours:
+        widest = max(neighbours, related_neighbours, FEW_NEIGHBOURS if "text_context_10" in names else 0)
+        return bank.neighbours(items.texts, text, widest)
+
+    @cache
+    def e5() -> np.ndarray:
+        assert e5_bank is not None  # refused above
+        return e5_bank.centred(items.e5_text)
+
+    def e5_context() -> np.ndarray:
+        assert e5_bank is not None  # refused above
+        return e5_bank.neighbourhood(e5_bank.neighbours(items.texts, e5(), neighbours))
+
+    readers: Mapping[str, Callable[[], np.ndarray]] = {
+        "text": lambda: text,
+        "text_context": lambda: bank.neighbourhood(found_text().top(neighbours)),
+        "core": lambda: core,
+        "core_context": lambda: bank.neighbourhood(bank.neighbours(items.cores, core, neighbours)),
+        "e5": e5,
+        "e5_context": e5_context,
+        "plain": lambda: normalise(items.minilm_text),
+        "groups": lambda: bank.group_profile(found_text().top(related_neighbours)),
+        "text_context_10": lambda: bank.neighbourhood(found_text().top(FEW_NEIGHBOURS)),
+        "e5_plain": lambda: normalise(items.e5_text),
+    }
+    return {name: readers[name]() for name in names}
+
+
+def weighted(rows: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """The channels side by side, each scaled by the square root of its (non-negative) weight, so
+    that a product of two such rows is the weighted sum of the channels' cosines. A channel of
+    weight 0 is left out, not multiplied by 0."""
+    parts = [np.sqrt(weight) * rows[name] for name, weight in weights.items() if weight > 0]
+    return np.hstack(parts).astype(np.float32, copy=False)

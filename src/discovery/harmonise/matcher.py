@@ -3,10 +3,12 @@
 - `equivalence`: do the two items ask the same thing? Direction-free, for harmonising.
 - `relatedness`: do they measure constructs that go together? Items of one questionnaire score
   high (concentration and worthlessness, both depression) even where they are not equivalent.
-- `score`: the number matches are ranked and cut by, `equivalence_share` of equivalence and the
-  rest relatedness. The share is chosen on the benchmarks' tuning halves with the other settings;
-  that choice is equivalence alone (share 1.0), so by default `score` is `equivalence` and
-  relatedness is reported beside it, not mixed in.
+- `score`: the number matches are ranked and cut by. For English pairs read against a bank it is
+  the learned pair scorer's (`scorer.py`): a weighted sum of the cosines equivalence and
+  relatedness are made of, fitted on the benchmarks' tuning halves and chosen there by
+  cross-validation (bench/pair_scorer.py). Without a bank, or with `Settings.learned` off (the
+  tuning grid of bench/matching.py), it is `equivalence_share` of equivalence and the rest
+  relatedness; the grid chose equivalence alone (share 1.0).
 
 Two channels, each the better one where it applies (measured in bench/matching.py):
 
@@ -16,16 +18,17 @@ Two channels, each the better one where it applies (measured in bench/matching.p
   with the item's neighbourhood there (the average of its nearest bank items), so items that keep
   the same company score as equivalent. `e5_weight` of it may come from a second encoder read
   the same way, multilingual-e5 against the same bank texts encoded by e5 (a second reading of
-  the wording; every item is encoded by e5 for its direction anyway). Centring pushes apart distinct symptoms
-  that go together in people, so relatedness is read without it: the plain cosine of the item
-  vectors, and how much the two items' bank neighbours come from the same instruments.
+  the wording; every item is encoded by e5 for its direction anyway). Centring pushes apart
+  distinct symptoms that go together in people, so relatedness is read without it: the plain
+  cosine of the item vectors, and how much the two items' bank neighbours come from the same
+  instruments. Every one of these readings is a channel of `channels.py`.
 - Pairs in or across other languages: multilingual-e5 vectors with each language's mean taken
   out (shrunk towards zero for languages with few items), so a translation is closer than an
   unrelated item in the same language. This one number is all three.
 
-Scores are cosine similarities or blends of them (about -1..1, higher = more alike); polarity is
-+1 where the two items point the same way, -1 where one must be reverse-coded, and 0 where either
-item's direction is unclear (`direction.py`: each item's own, from its text alone).
+Scores are cosine similarities or weighted sums of them (about -1..1, higher = more alike);
+polarity is +1 where the two items point the same way, -1 where one must be reverse-coded, and 0
+where either item's direction is unclear (`direction.py`: each item's own, from its text alone).
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ from typing import Literal
 import numpy as np
 
 from discovery.harmonise.bank import ItemBank
-from discovery.harmonise.language import detect_languages
+from discovery.harmonise.channels import E5_BANK_CHANNELS, Encoded, channel_rows, weighted
 from discovery.harmonise.direction import DirectionModel, shipped_model
+from discovery.harmonise.language import detect_languages
 from discovery.harmonise.polarity import core_text, pair_polarity
+from discovery.harmonise.scorer import shipped_scorer
 from discovery.index.embed import Embedder, EmbeddingCache, get_embedder, normalise
 
 ENGLISH = "en"
@@ -65,16 +70,37 @@ class Settings:
     equivalence_share: float = 1.0  # share of equivalence in the score; relatedness has the rest
     e5_weight: float = 0.25  # share of English equivalence read by e5 rather than by MiniLM
     e5_context: float = 0.0  # share of e5's bank neighbourhood, against the item's e5 vector
+    learned: bool = True  # with a bank, the score is the learned pair scorer's, not the share blend
+
+    def equivalence_weights(self) -> dict[str, float]:
+        """English equivalence as weights of `channels.py`'s channels (summing to 1)."""
+        minilm, e5, core, context = (1 - self.e5_weight, self.e5_weight, self.core_weight,
+                                     self.context_weight)
+        return {"text": minilm * (1 - core) * (1 - context), "text_context": minilm * (1 - core) * context,
+                "core": minilm * core * (1 - context), "core_context": minilm * core * context,
+                "e5": e5 * (1 - self.e5_context), "e5_context": e5 * self.e5_context}
+
+    def reads_e5_bank(self) -> bool:
+        """Whether a matcher with a bank needs the bank's texts encoded by e5 too."""
+        channels = {name for name, weight in self.equivalence_weights().items() if weight > 0}
+        if self.learned:
+            channels |= set(shipped_scorer().channels)
+        return bool(channels & E5_BANK_CHANNELS)
+
+
+RELATEDNESS_WEIGHTS = {"plain": 0.5, "groups": 0.5}
 
 
 @dataclass
 class Features:
     """What the matcher knows about each item of one pool, ready for matrix products: for English
-    items, `equivalence @ equivalence.T` and `relatedness @ relatedness.T` are those scores."""
+    items, `ranked @ ranked.T`, `equivalence @ equivalence.T` and `relatedness @ relatedness.T`
+    are the score and its two readable parts."""
 
     texts: list[str]
     languages: list[str]
     english: np.ndarray  # bool per item
+    ranked: np.ndarray  # its columns, like relatedness's, are comparable within one pool only
     equivalence: np.ndarray
     relatedness: np.ndarray  # its columns are comparable within one pool only
     multilingual: np.ndarray  # language-centred unit vectors
@@ -86,7 +112,8 @@ class Features:
     def take(self, rows: Sequence[int] | np.ndarray) -> Features:
         rows = np.asarray(rows, dtype=np.int64)
         return Features([self.texts[i] for i in rows], [self.languages[i] for i in rows],
-                        self.english[rows], self.equivalence[rows], self.relatedness[rows],
+                        self.english[rows], self.ranked[rows], self.equivalence[rows],
+                        self.relatedness[rows],
                         self.multilingual[rows], self.direction[rows])
 
 
@@ -115,9 +142,9 @@ class Matcher:
         if bank is not None and bank.model != self.english_model.name:
             raise ValueError(f"item bank was built with {bank.model}, not {self.english_model.name}")
         self.settings = settings or Settings()
-        if bank is not None and self.settings.e5_weight > 0 and (
+        if bank is not None and self.settings.reads_e5_bank() and (
                 multilingual_bank is None or multilingual_bank.model != self.multilingual_model.name):
-            raise ValueError(f"the matcher reads English equivalence partly with "
+            raise ValueError(f"the matcher reads English items partly with "
                              f"{self.multilingual_model.name}, so it needs an item bank of that "
                              f"model's vectors too (multilingual_bank)")
         self.bank = bank
@@ -171,73 +198,52 @@ class Matcher:
         english = np.array([lang == ENGLISH for lang in languages], dtype=bool)
         ours = np.flatnonzero(english)
         e5_text = self._encode(self.multilingual_model, texts, progress, kept)
-        equivalence = np.zeros((len(texts), 0), np.float32)
-        relatedness = np.zeros((len(texts), 0), np.float32)
+        blocks = [np.zeros((len(texts), 0), np.float32)] * 3
         multilingual = np.zeros((len(texts), self.multilingual_model.dim), np.float32)
         if len(ours):
             ours_kept = [kept[i] for i in ours]
-            mini_text = self._encode(self.english_model, [texts[i] for i in ours], progress, ours_kept)
-            mini_core = self._encode(self.english_model, [cores[i] for i in ours], progress, ours_kept)
-            english_parts = self._english([texts[i] for i in ours], [cores[i] for i in ours],
-                                          mini_text, mini_core, e5_text[ours])
-            equivalence = np.zeros((len(texts), english_parts[0].shape[1]), np.float32)
-            equivalence[ours] = english_parts[0]
-            relatedness = np.zeros((len(texts), english_parts[1].shape[1]), np.float32)
-            relatedness[ours] = english_parts[1]
+            ours_texts, ours_cores = [texts[i] for i in ours], [cores[i] for i in ours]
+            encoded = Encoded(ours_texts, ours_cores,
+                              self._encode(self.english_model, ours_texts, progress, ours_kept),
+                              self._encode(self.english_model, ours_cores, progress, ours_kept),
+                              e5_text[ours])
+            for n, part in enumerate(self._english(encoded)):
+                blocks[n] = np.zeros((len(texts), part.shape[1]), np.float32)
+                blocks[n][ours] = part
         direction = self.direction.directions(texts, e5_text)
         if not english.all():
             multilingual = language_centred(e5_text, languages)
-        return Features(texts, languages, english, equivalence, relatedness, multilingual, direction)
+        return Features(texts, languages, english, *blocks, multilingual, direction)
 
-    def _english(self, texts: list[str], cores: list[str], text_vectors: np.ndarray,
-                 core_vectors: np.ndarray, e5_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The English channel's equivalence and relatedness blocks, as rows whose dot products
-        are the scores: equivalence is MiniLM's part and e5's side by side, weighted so that the
-        product is their blend (a part of weight 0 is left out, not multiplied by 0). Without a
-        bank, the pool's own means stand in for the bank's, and relatedness is the plain cosine
-        of the items."""
+    def _english(self, items: Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The English channel's score, equivalence and relatedness blocks, as rows whose dot
+        products are those numbers (`channels.weighted`). Without a bank, the pool's own means
+        stand in for the bank's, and relatedness is the plain cosine of the items."""
         settings = self.settings
         if self.bank is None:
-            mean = np.vstack([text_vectors, core_vectors]).mean(0)
-            minilm = np.hstack([np.sqrt(1 - settings.core_weight) * normalise(text_vectors - mean),
-                                np.sqrt(settings.core_weight) * normalise(core_vectors - mean)])
-            return (self._with_e5(minilm, lambda: normalise(e5_vectors - e5_vectors.mean(0))),
-                    text_vectors.copy())
-        bank = self.bank
-        centred_text, centred_core = bank.centred(text_vectors), bank.centred(core_vectors)
-        k = max(settings.neighbours, settings.related_neighbours)
-        found_text = bank.neighbours(texts, centred_text, k)
-        found_core = bank.neighbours(cores, centred_core, k)
-        parts = []
-        for centred, found, weight in ((centred_text, found_text, 1 - settings.core_weight),
-                                       (centred_core, found_core, settings.core_weight)):
-            parts += [np.sqrt(weight * (1 - settings.context_weight)) * centred,
-                      np.sqrt(weight * settings.context_weight)
-                      * bank.neighbourhood(found.top(settings.neighbours))]
-        profile = bank.group_profile(found_text.top(settings.related_neighbours))
-        equivalence = self._with_e5(np.hstack(parts), lambda: self._e5_rows(texts, e5_vectors))
-        return equivalence, np.sqrt(0.5) * np.hstack([text_vectors, profile])
+            mean = np.vstack([items.minilm_text, items.minilm_core]).mean(0)
+            rows = {"text": normalise(items.minilm_text - mean), "core": normalise(items.minilm_core - mean),
+                    "e5": normalise(items.e5_text - items.e5_text.mean(0))}
+            weights = settings.equivalence_weights()
+            equivalence = weighted(rows, {"text": weights["text"] + weights["text_context"],
+                                          "core": weights["core"] + weights["core_context"],
+                                          "e5": weights["e5"] + weights["e5_context"]})
+            return self._blend(equivalence, items.minilm_text), equivalence, items.minilm_text.copy()
+        equivalence_weights = settings.equivalence_weights()
+        score_weights = shipped_scorer().weights if settings.learned else {}
+        names = {name for weights in (equivalence_weights, RELATEDNESS_WEIGHTS, score_weights)
+                 for name, weight in weights.items() if weight > 0}
+        rows = channel_rows(items, self.bank, self.multilingual_bank, sorted(names),
+                            settings.neighbours, settings.related_neighbours)
+        equivalence, relatedness = weighted(rows, equivalence_weights), weighted(rows, RELATEDNESS_WEIGHTS)
+        ranked = weighted(rows, score_weights) if settings.learned else self._blend(equivalence, relatedness)
+        return ranked, equivalence, relatedness
 
-    def _e5_rows(self, texts: list[str], e5_vectors: np.ndarray) -> np.ndarray:
-        """e5's equivalence rows, read against its bank as MiniLM's are: the centred vector beside
-        the neighbourhood, weighted by `e5_context`."""
-        bank, context = self.multilingual_bank, self.settings.e5_context
-        assert bank is not None  # __init__ refuses an e5 weight with a bank but no multilingual_bank
-        centred = bank.centred(e5_vectors)
-        if context <= 0:
-            return centred
-        found = bank.neighbours(texts, centred, self.settings.neighbours)
-        return np.hstack([np.sqrt(1 - context) * centred,
-                          np.sqrt(context) * bank.neighbourhood(found)])
-
-    def _with_e5(self, minilm: np.ndarray, e5_rows: Callable[[], np.ndarray]) -> np.ndarray:
-        """MiniLM's equivalence rows (unit length) beside e5's (`e5_rows`, computed only when
-        used), weighted by `e5_weight`."""
-        e5 = self.settings.e5_weight
-        if e5 <= 0:
-            return minilm
-        rows = np.sqrt(e5) * e5_rows()
-        return rows if e5 >= 1 else np.hstack([np.sqrt(1 - e5) * minilm, rows])
+    def _blend(self, equivalence: np.ndarray, relatedness: np.ndarray) -> np.ndarray:
+        """Rows whose product is `equivalence_share` of equivalence and the rest relatedness."""
+        share = self.settings.equivalence_share
+        return weighted({"equivalence": equivalence, "relatedness": relatedness},
+                        {"equivalence": share, "relatedness": 1 - share})
 
     def scores(self, a: Features, b: Features, kind: Kind = "score") -> np.ndarray:
         """`kind` of every item of `a` (rows) to every item of `b` (columns).
@@ -254,14 +260,10 @@ class Matcher:
             result[:, cols] = a.multilingual @ b.multilingual[cols].T
         return result
 
-    def _blocks(self, features: Features, kind: Kind) -> np.ndarray:
-        if kind == "equivalence":
-            return features.equivalence
-        if kind == "relatedness":
-            return features.relatedness
-        share = self.settings.equivalence_share
-        return np.hstack([np.sqrt(share) * features.equivalence,
-                          np.sqrt(1 - share) * features.relatedness])
+    @staticmethod
+    def _blocks(features: Features, kind: Kind) -> np.ndarray:
+        return {"score": features.ranked, "equivalence": features.equivalence,
+                "relatedness": features.relatedness}[kind]
 
     @staticmethod
     def polarity(a: Features, b: Features) -> np.ndarray:
@@ -282,13 +284,10 @@ class Matcher:
         ia, ib = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
         both_english = features.english[ia] & features.english[ib]
         multilingual = np.einsum("ij,ij->i", features.multilingual[ia], features.multilingual[ib])
-        parts = {name: np.where(both_english, np.einsum("ij,ij->i", block[ia], block[ib]), multilingual)
-                 for name, block in (("equivalence", features.equivalence),
-                                     ("relatedness", features.relatedness))}
-        share = self.settings.equivalence_share
-        score = np.where(both_english, share * parts["equivalence"] + (1 - share) * parts["relatedness"],
-                         multilingual)
-        return PairScores(score, parts["equivalence"], parts["relatedness"],
+        parts = {kind: np.where(both_english, np.einsum("ij,ij->i", self._blocks(features, kind)[ia],
+                                                        self._blocks(features, kind)[ib]), multilingual)
+                 for kind in KINDS}
+        return PairScores(parts["score"], parts["equivalence"], parts["relatedness"],
                           pair_polarity(features.direction[ia], features.direction[ib]))
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from discovery.harmonise.channels import CHANNELS, E5_BANK_CHANNELS
+from discovery.harmonise.channels import CHANNELS, E5_NEIGHBOUR_CHANNELS
 
 MODEL_FILE = Path(__file__).with_name("pair_scorer.json")
 E5_MEAN_TEXTS = 2_000  # bank texts read by e5 for its mean when no e5 neighbourhood is weighed
@@ -31,17 +30,15 @@ class PairScorer:
         unknown = set(self.weights) - set(CHANNELS)
         if unknown:
             raise ValueError(f"pair scorer weighs unknown channels: {', '.join(sorted(unknown))}")
-        if self.e5_mean_sampled and E5_BANK_CHANNELS & set(self.weights):
+        if min(self.weights.values(), default=0.0) < 0 or sum(self.weights.values()) <= 0:
+            raise ValueError("pair scorer weights must be non-negative with a positive sum: the score "
+                             "is then one symmetric product of rows (channels.weighted)")
+        if self.e5_mean_sampled and E5_NEIGHBOUR_CHANNELS & set(self.weights):
             raise ValueError("a pair scorer that reads e5 bank neighbourhoods needs the whole e5 bank")
 
     @property
     def channels(self) -> list[str]:
         return list(self.weights)
-
-    def column_weights(self, widths: dict[str, int]) -> np.ndarray:
-        """One weight per column of the channels' rows laid side by side (in `channels` order)."""
-        return np.concatenate([np.full(widths[name], weight, np.float32)
-                               for name, weight in self.weights.items()])
 
     def to_json(self, candidate: str, penalty: float) -> dict[str, Any]:
         return {"trained_by": "bench/pair_scorer.py --fit", "candidate": candidate,
@@ -53,3 +50,9 @@ class PairScorer:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls({str(k): float(v) for k, v in data["weights"].items()},
                    bool(data["e5_mean_sampled"]))
+
+
+@cache
+def shipped_scorer() -> PairScorer:
+    """The scorer bench/pair_scorer.py fitted, read once."""
+    return PairScorer.from_file()
