@@ -178,7 +178,9 @@ def columns_of(pairs: Pairs, matchers: dict[str, Matcher]) -> dict[str, np.ndarr
 
 def accuracy(with_harmony: bool) -> None:
     cache = EmbeddingCache(CACHE)
-    matchers = {"ours": our_matcher(cache), "ours, no bank": Matcher(None, cache)}
+    matchers = {"ours": our_matcher(cache),
+                "ours, share blend": our_matcher(cache, Settings(learned=False)),
+                "ours, no bank": Matcher(None, cache)}
     print(f"item bank: {len(bank()):,} English items; bootstrap: {RESAMPLES} resamples of the "
           "pairs, 95% intervals; d = ours minus Harmony |sim| on the same resamples\n")
     for benchmark in SETS:
