@@ -123,3 +123,15 @@ def test_most_keeps_texts_evenly_through_the_bank(embedding_cache: EmbeddingCach
     expected = embedding_cache.encode(minilm, [texts[0], texts[4], texts[8]]).mean(0)
     assert np.allclose(sample.mean, expected, atol=1e-5)
     assert not np.allclose(whole.mean, expected, atol=1e-3)
+
+
+def test_a_texts_context_is_its_neighbourhood_and_is_remembered() -> None:
+    bank = random_bank(300)
+    rng = np.random.default_rng(3)
+    queries = normalise(rng.normal(size=(5, 16)).astype(np.float32))
+    texts = [f"t{n}" for n in range(5)]
+    context = bank.context(texts, queries, 7)
+    assert np.allclose(context, bank.neighbourhood(bank.neighbours(texts, queries, 7)), atol=1e-6)
+    other = normalise(rng.normal(size=(5, 16)).astype(np.float32))
+    assert np.array_equal(bank.context(texts, other, 7), context)  # same texts: remembered
+    assert not np.allclose(bank.context([f"u{n}" for n in range(5)], other, 7), context)

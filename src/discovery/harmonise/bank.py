@@ -36,6 +36,7 @@ EXACT_LIMIT = 20_000  # bank vectors; beyond this an HNSW graph replaces the exa
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
 KEPT_TEXTS = 50_000  # texts whose neighbours stay remembered (0.8 kB each at 100 neighbours)
+KEPT_CONTEXTS = 20_000  # neighbourhood rows that stay remembered (1.5 kB each at 384 dimensions)
 QUERY_BLOCK = 4096  # rows per faiss search call, so a large pool's distances stay bounded
 
 
@@ -65,6 +66,8 @@ class ItemBank:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the server's threads
     _found: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = field(default_factory=OrderedDict,
                                                                        repr=False)
+    _contexts: OrderedDict[tuple[bytes, int], np.ndarray] = field(default_factory=OrderedDict,
+                                                                  repr=False)
 
     @classmethod
     def from_items(cls, items: Iterable[tuple[str, str]], embedder: Embedder,
@@ -108,7 +111,7 @@ class ItemBank:
         """The `k` nearest bank rows of each text's bank-centred vector (`vectors`, one row per
         text). A text whose neighbours were found before is not searched again."""
         k = min(k, len(self))
-        keys = [hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest() for text in texts]
+        keys = [text_key(text) for text in texts]
         rows = np.empty((len(texts), k), np.int32)
         similarity = np.empty((len(texts), k), np.float32)
         todo = []
@@ -156,6 +159,30 @@ class ItemBank:
         index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
         return index
 
+    def context(self, texts: Sequence[str], vectors: np.ndarray, k: int) -> np.ndarray:
+        """Each text's neighbourhood over its `k` nearest bank rows (`neighbourhood`), remembered
+        per text: summing the neighbours was a quarter of a warm match's item features."""
+        keys = [(text_key(text), k) for text in texts]
+        out = np.empty((len(texts), self.vectors.shape[1]), np.float32)
+        todo = []
+        with self._lock:
+            for position, key in enumerate(keys):
+                row = self._contexts.get(key)
+                if row is None:
+                    todo.append(position)
+                else:
+                    self._contexts.move_to_end(key)
+                    out[position] = row
+        if todo:
+            out[todo] = self.neighbourhood(self.neighbours([texts[i] for i in todo], vectors[todo], k))
+            with self._lock:
+                for position in todo:
+                    self._contexts[keys[position]] = out[position].copy()
+                    self._contexts.move_to_end(keys[position])
+                while len(self._contexts) > KEPT_CONTEXTS:
+                    self._contexts.popitem(last=False)
+        return out
+
     def neighbourhood(self, found: Neighbours) -> np.ndarray:
         """Each text's neighbours averaged with their (non-negative) similarities as weights.
         Summed one neighbour rank at a time: gathering all k neighbours' vectors at once made a
@@ -181,6 +208,10 @@ class ItemBank:
             for slot in range(ids.shape[2]):  # one cell per text at a time: no index repeats
                 profile[texts, columns[:, rank, slot]] += weights[:, rank, slot]
         return normalise(profile[:, :-1])
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def catalogue_question_items(catalogue: CatalogueStore) -> list[tuple[str, str]]:

@@ -51,8 +51,7 @@ def channel_rows(items: Encoded, bank: ItemBank, e5_bank: ItemBank | None, names
 
     @cache
     def found_text() -> Neighbours:
-        widest = max(neighbours, related_neighbours, FEW_NEIGHBOURS if "text_context_10" in names else 0)
-        return bank.neighbours(items.texts, text, widest)
+        return bank.neighbours(items.texts, text, max(neighbours, related_neighbours))
 
     @cache
     def e5() -> np.ndarray:
@@ -61,18 +60,18 @@ def channel_rows(items: Encoded, bank: ItemBank, e5_bank: ItemBank | None, names
 
     def e5_context() -> np.ndarray:
         assert e5_bank is not None  # refused above
-        return e5_bank.neighbourhood(e5_bank.neighbours(items.texts, e5(), neighbours))
+        return e5_bank.context(items.texts, e5(), neighbours)
 
     readers: Mapping[str, Callable[[], np.ndarray]] = {
         "text": lambda: text,
-        "text_context": lambda: bank.neighbourhood(found_text().top(neighbours)),
+        "text_context": lambda: bank.context(items.texts, text, neighbours),
         "core": lambda: core,
-        "core_context": lambda: bank.neighbourhood(bank.neighbours(items.cores, core, neighbours)),
+        "core_context": lambda: bank.context(items.cores, core, neighbours),
         "e5": e5,
         "e5_context": e5_context,
         "plain": lambda: normalise(items.minilm_text),
         "groups": lambda: bank.group_profile(found_text().top(related_neighbours)),
-        "text_context_10": lambda: bank.neighbourhood(found_text().top(FEW_NEIGHBOURS)),
+        "text_context_10": lambda: bank.context(items.texts, text, FEW_NEIGHBOURS),
         "e5_plain": lambda: normalise(items.e5_text),
     }
     return {name: readers[name]() for name in names}
