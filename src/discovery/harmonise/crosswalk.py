@@ -29,7 +29,7 @@ EXPORT_FORMATS = ("csv", "xlsx", "json")
 class Match:
     left: Item
     right: Item
-    score: float  # equivalence blended with relatedness: what matches are ranked and cut by
+    score: float  # what matches are ranked and cut by (matcher.py: the learned pair score)
     equivalence: float  # the same question, direction-free
     relatedness: float  # constructs that go together in people
     polarity: int  # -1: reverse-code one of the two; 0: a direction is unclear

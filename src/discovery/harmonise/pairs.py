@@ -1,5 +1,5 @@
 """Score any table of item pairs with the full matcher: a TSV in, the same rows out with a
-`score` (equivalence blended with relatedness, the matcher's ranking number), its two parts
+`score` (the matcher's ranking number, learned from the parts' similarities), its two parts
 `equivalence` (the same question, direction-free) and `relatedness` (constructs that go together),
 and a `polarity` column: +1 same direction, -1 reverse-code, 0 direction unclear.
 
