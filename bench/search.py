@@ -37,11 +37,11 @@ What is real and what is derived (read this before quoting a figure):
 
 Targets on 2 cores (issue 15): a hybrid query with two facet filters and facet counts at most
 2x the bare engines at the same depth, p95 <= 15 ms; serving RSS <= 3 GB. Where they stand (the
-README's benchmarks, `--queries 100 --phase query`, load 6.5-8): a query's first filtered request
-1.50-1.63x by CPU time, met; p95 38.5-46.1 ms of CPU, not met (tantivy's unfiltered top 1 for the
+README's benchmarks, `--queries 100 --phase query`, load 6.5-9): a query's first filtered request
+1.50-1.67x by CPU time, met; p95 32.1-46.1 ms of CPU, not met (tantivy's unfiltered top 1 for the
 cut, its filtered top 1,000 and faiss's unfiltered top 1,000 take 10.2 of its mean 13.1 ms of
-CPU, in turn, at load 3.7); the same request with its query's lists kept 0.58-0.73x, CPU p50 6.9-7.8 ms, p95 16.4-22.0
-ms; 1.7 GB.
+CPU, in turn, at load 3.7); the same request with its query's lists kept 0.58-0.73x, CPU p50
+6.4-7.8 ms, p95 15.9-22.0 ms; 1.7 GB.
 """
 
 from __future__ import annotations
