@@ -170,6 +170,21 @@ FROM (VALUES (0), (1)) AS sides(side), unnest(ARRAY['A', 'B', 'C']) AS weight,
      LATERAL ts_stat(format('SELECT tsv FROM search_documents WHERE side = %s', side), weight)
 GROUP BY side, word;
 """,
+    # 6 -> 7: an English encoder's vectors beside the index model's (`index/build.py`,
+    # `e5+minilm`), in a narrow table of their own so an exact scan of one model's vectors reads
+    # only its pages; an index built before keeps its model alone (no English encoder named) and
+    # is searched as before until `discovery index --model e5+minilm` rebuilds it
+    f"""
+CREATE TABLE search_english_vectors (
+    row BIGINT PRIMARY KEY, embedding vector NOT NULL, title_embedding vector);
+ALTER TABLE search_english_vectors ALTER COLUMN embedding SET STORAGE PLAIN,
+    ALTER COLUMN title_embedding SET STORAGE PLAIN;
+CREATE INDEX search_english_vectors_embedding_384 ON search_english_vectors
+    USING hnsw ((embedding::vector(384)) vector_cosine_ops);
+CREATE INDEX search_english_vectors_title_embedding_384 ON search_english_vectors
+    USING hnsw ((title_embedding::vector(384)) vector_cosine_ops);
+ALTER TABLE search_meta ADD COLUMN english_model {_T}, ADD COLUMN english_key {_T};
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

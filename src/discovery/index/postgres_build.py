@@ -5,9 +5,11 @@ migration made (`catalogue/postgres_schema.py`, version 3): one row per record w
 tsvector (its title at weight A, its whole text at B, both read by the `english` configuration
 as tantivy reads every document in English; the text again at C in the configuration of each
 Snowball language the record declares), its vector and its title's in pgvector (HNSW, cosine),
-its facet value keys (GIN) and range columns. Filters read a row's grouping record, so items are
-never rewritten when their study's values change. Document frequencies per side (records, items)
-and each side's mean length are kept for BM25 (`search/postgres.py`).
+and, for an index built `e5+minilm` (the default, as for a local index), the English encoder's
+two in a table of their own (version 7), its facet value keys (GIN) and range columns. Filters
+read a row's grouping record, so items are never rewritten when their study's values change.
+Document frequencies per side (records, items) and each side's mean length are kept for BM25
+(`search/postgres.py`).
 
 An update runs in one transaction: readers keep seeing the previous index until it commits, and
 a failure leaves it unchanged. It reads only the records changed since the history number of the
@@ -55,8 +57,10 @@ TOKEN = re.compile(r"[^\W_]+")
 # letters that NFKD does not split into a base letter and a mark, folded as tantivy folds them
 _LETTERS = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe",
                           "Œ": "OE", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH"})
-SEARCH_TABLES = ("search_documents", "search_vectors", "search_terms", "search_aliases",
-                 "search_vocabulary", "search_sides", "search_facet_values")
+SEARCH_TABLES = ("search_documents", "search_vectors", "search_english_vectors", "search_terms",
+                 "search_aliases", "search_vocabulary", "search_sides", "search_facet_values")
+# each encoder's vectors of every row and of the hits' titles: the index model's, the English one's
+VECTOR_TABLES = ("search_vectors", "search_english_vectors")
 ITEMS, RECORDS = 1, 0  # the two sides BM25 normalises apart, as the local index's two tantivy indexes
 
 
@@ -86,7 +90,7 @@ def _vector_field(vector: np.ndarray | None) -> bytes:
     return struct.pack(">iHH", 4 + 4 * len(values), len(values), 0) + values.tobytes()
 
 
-def _copy_vectors(db: psycopg.Connection[Any], rows: list[int], vectors: np.ndarray,
+def _copy_vectors(db: psycopg.Connection[Any], table: str, rows: list[int], vectors: np.ndarray,
                   titles: list[np.ndarray | None]) -> None:
     """The rows' vectors by binary COPY: formatting 16,300 x 2 vectors as text in Python took 5.5
     of the corpus's 24 s of indexing, and psycopg's array dumper longer."""
@@ -94,7 +98,7 @@ def _copy_vectors(db: psycopg.Connection[Any], rows: list[int], vectors: np.ndar
     for row, vector, title in zip(rows, vectors, titles, strict=True):
         data += [struct.pack(">hiq", 3, 8, row), _vector_field(vector), _vector_field(title)]
     data.append(struct.pack(">h", -1))
-    with db.cursor().copy("COPY search_vectors (row, embedding, title_embedding) FROM STDIN "
+    with db.cursor().copy(f"COPY {table} (row, embedding, title_embedding) FROM STDIN "
                           "WITH (FORMAT BINARY)") as copy:
         copy.write(b"".join(data))
 
@@ -138,19 +142,27 @@ def _analyze(db: psycopg.Connection[Any]) -> None:
 def _update(db: psycopg.Connection[Any], catalogue: CatalogueStore, cache_dir: Path,
             model: str | None, rebuild: bool, progress: Progress | None, started: float
             ) -> UpdateReport:
-    meta = db.execute("SELECT model, model_key, seq, next_row, generation FROM search_meta"
-                      ).fetchone()
-    # the database keeps the index model's vectors alone; an English encoder beside it
-    # (`build.model_keys`, the local default) is not built here
-    key = model_keys(model or (meta[1] if meta else None) or INDEX_MODEL)[0]
+    meta = db.execute("SELECT model, model_key, seq, next_row, generation, english_key"
+                      " FROM search_meta").fetchone()
+    # as a local index: the models asked for, else those the index was built with (an index
+    # built before version 7 keeps its model alone until asked), else the default
+    if model:
+        key, english = model_keys(model)
+    elif meta:
+        key, english = meta[1], meta[5]
+    else:
+        key, english = model_keys(INDEX_MODEL)
     spec = MODELS[key]
-    full = rebuild or meta is None or meta[0] != spec.name
+    full = rebuild or meta is None or meta[0] != spec.name or meta[5] != english
+    encoders = [(table, encoder) for table, encoder in zip(VECTOR_TABLES, (key, english), strict=True)
+                if encoder]
     seq = catalogue.last_seq()
     generation = (meta[4] if meta else 0) + 1
     if full:
         upserted, deleted = catalogue.all_ids(), []
         db.execute("DELETE FROM search_documents")
-        db.execute("DELETE FROM search_vectors")
+        for table in VECTOR_TABLES:
+            db.execute(f"DELETE FROM {table}")
         db.execute("DELETE FROM search_aliases")
         db.execute("DELETE FROM search_vocabulary")
         next_row = 0
@@ -173,25 +185,23 @@ def _update(db: psycopg.Connection[Any], catalogue: CatalogueStore, cache_dir: P
             documents = read_documents(catalogue, upserted[start:start + BATCH])
             rows = list(range(next_row, next_row + len(documents)))
             next_row += len(documents)
-            vectors, missing = encode_texts(cache, key, [doc.embed_text for doc in documents],
-                                            progress, done, len(upserted))
-            heads = [i for i, doc in enumerate(documents) if doc.kind not in ITEM_KINDS]
-            titles, missing_titles = encode_texts(cache, key, [documents[i].title for i in heads],
-                                                  None, 0, 0)
-            encoded += missing + missing_titles
-            title_of = dict(zip(heads, titles, strict=True))
-            _insert(db, rows, documents, vectors, [title_of.get(i) for i in range(len(documents))])
+            _insert(db, rows, documents)
+            for table, encoder in encoders:
+                encoded += _add_vectors(db, table, cache, encoder, rows, documents, progress, done,
+                                        len(upserted))
             done += len(documents)
             if progress:
                 progress("indexing", done, len(upserted))
     finally:
         cache.close()
-    _derive(db, spec.dim)
+    _derive(db, [(table, MODELS[encoder].dim) for table, encoder in encoders])
     live = _count(db)
     db.execute("DELETE FROM search_meta")
-    db.execute("INSERT INTO search_meta VALUES (%s, %s, %s, %s, %s, %s, %s)",
+    db.execute("INSERT INTO search_meta (model, model_key, dim, seq, next_row, generation, built_at,"
+               " english_model, english_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                (spec.name, key, spec.dim, seq, next_row, generation,
-                time.strftime("%Y-%m-%dT%H:%M:%S")))
+                time.strftime("%Y-%m-%dT%H:%M:%S"), MODELS[english].name if english else None,
+                english))
     return UpdateReport(model=spec.name, full=full, indexed=len(upserted), deleted=len(deleted),
                         encoded=encoded, documents=live, seq=seq,
                         seconds=time.perf_counter() - started, generation=f"generation {generation}")
@@ -223,7 +233,8 @@ def _delete(db: psycopg.Connection[Any], ids: list[str]) -> None:
     rows = [row for row, _ in found]
     db.execute("DELETE FROM search_aliases WHERE row = ANY(%s)", (rows,))
     db.execute("DELETE FROM search_documents WHERE row = ANY(%s)", (rows,))
-    db.execute("DELETE FROM search_vectors WHERE row = ANY(%s)", (rows,))
+    for table in VECTOR_TABLES:
+        db.execute(f"DELETE FROM {table} WHERE row = ANY(%s)", (rows,))
 
 
 def _word_counts(all_fields: Any) -> Counter[str]:
@@ -234,8 +245,21 @@ def _word_counts(all_fields: Any) -> Counter[str]:
     return counts
 
 
-def _insert(db: psycopg.Connection[Any], rows: list[int], documents: list[IndexDocument],
-            vectors: np.ndarray, titles: list[np.ndarray | None]) -> None:
+def _add_vectors(db: psycopg.Connection[Any], table: str, cache: EmbeddingCache, key: str,
+                 rows: list[int], documents: list[IndexDocument], progress: Progress | None,
+                 done: int, total: int) -> int:
+    """One encoder's vectors of the rows and of the hits' titles (items have none, as in the
+    local index) into `table`; returns how many texts the cache lacked."""
+    vectors, missing = encode_texts(cache, key, [doc.embed_text for doc in documents], progress,
+                                    done, total)
+    heads = [i for i, doc in enumerate(documents) if doc.kind not in ITEM_KINDS]
+    titles, missing_titles = encode_texts(cache, key, [documents[i].title for i in heads], None, 0, 0)
+    title_of = dict(zip(heads, titles, strict=True))
+    _copy_vectors(db, table, rows, vectors, [title_of.get(i) for i in range(len(documents))])
+    return missing + missing_titles
+
+
+def _insert(db: psycopg.Connection[Any], rows: list[int], documents: list[IndexDocument]) -> None:
     values = []
     for row, doc in zip(rows, documents, strict=True):
         text = "\n".join(doc.fields.values())
@@ -257,7 +281,6 @@ def _insert(db: psycopg.Connection[Any], rows: list[int], documents: list[IndexD
         " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
         " setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
         " || search_native_tsvector(%s::regconfig[], %s), %s)", values)
-    _copy_vectors(db, rows, vectors, titles)
     db.cursor().executemany(
         "INSERT INTO search_aliases VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
         [(key, row, bool(code)) for row, doc in zip(rows, documents, strict=True)
@@ -268,10 +291,11 @@ def _insert(db: psycopg.Connection[Any], rows: list[int], documents: list[IndexD
         list(_word_counts(doc.fields for doc in documents).items()))
 
 
-def _derive(db: psycopg.Connection[Any], dim: int) -> None:
+def _derive(db: psycopg.Connection[Any], dims: list[tuple[str, int]]) -> None:
     """What every row's neighbours decide, worked out again after the rows changed: the row each
     item is grouped under, the order of ids, the shown spelling of each facet value, document
-    frequencies and mean lengths per side, and the vector indexes for the model's dimension."""
+    frequencies and mean lengths per side, and each vector table's indexes for the dimension of
+    the model it holds (`dims`: table, dimension)."""
     db.execute(
         "UPDATE search_documents d SET top = n.top FROM (SELECT c.row, COALESCE(p.row, c.row) AS top"
         " FROM search_documents c LEFT JOIN search_documents p ON c.side = %s AND p.id = c.parent)"
@@ -292,11 +316,12 @@ def _derive(db: psycopg.Connection[Any], dim: int) -> None:
         db.execute("INSERT INTO search_sides SELECT %s, count(*), COALESCE(avg(words), 0),"
                    " COALESCE(avg(title_words), 0) FROM search_documents WHERE side = %s",
                    (side, side))
-    for column in ("embedding", "title_embedding"):
-        name = f"search_vectors_{column}_{dim}"
-        if not db.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]:  # type: ignore[index]
-            db.execute(f"CREATE INDEX {name} ON search_vectors USING hnsw "
-                       f"(({column}::vector({dim})) vector_cosine_ops)")
+    for table, dim in dims:
+        for column in ("embedding", "title_embedding"):
+            name = f"{table}_{column}_{dim}"
+            if not db.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]:  # type: ignore[index]
+                db.execute(f"CREATE INDEX {name} ON {table} USING hnsw "
+                           f"(({column}::vector({dim})) vector_cosine_ops)")
 
 
 def _facet_values(db: psycopg.Connection[Any]) -> None:

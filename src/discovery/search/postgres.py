@@ -5,7 +5,9 @@ Keywords are found by PostgreSQL full-text search (`@@` on the weighted tsvector
 by BM25 in SQL from each matching row's term counts, the side's document frequencies and mean
 lengths: the local index scores with tantivy's BM25, and fusion scales the keyword side by the
 query's best score, so both backends need a score that weighs a rare word above a common one
-(`ts_rank` has no document frequencies). Meaning is found by pgvector's HNSW index (cosine).
+(`ts_rank` has no document frequencies). Meaning is found by pgvector's HNSW index (cosine),
+in the index model's vectors, and for an English query in an index built `e5+minilm` also in the
+English encoder's, the two lists combined by `dense_pair.py` as the local index combines them.
 Filters and facet counts are SQL over the rows' grouping records; the page's fields are read from
 the same tables. Each query runs in one read-only REPEATABLE READ transaction, so all its
 statements see one published index, and under a statement timeout.
@@ -27,10 +29,10 @@ from discovery.catalogue.postgres_schema import connect_current
 from discovery.errors import CatalogueError
 from discovery.index.build import IndexBuildError
 from discovery.index.columns import FACETS, KINDS, RANGES, SORT_COLUMNS, SPANS, FilterError
-from discovery.index.embed import get_embedder
+from discovery.index.embed import MODELS, get_embedder
 from discovery.index.facet_keys import filter_keys, value_key
 from discovery.index.lexical import COORDINATION, LANGUAGE_TIE, TIE_BREAKER, TITLE_BOOST, LexicalQuery
-from discovery.index.postgres_build import CONFIGURATIONS, family_number
+from discovery.index.postgres_build import CONFIGURATIONS, VECTOR_TABLES, family_number
 from discovery.search.deadline import SearchTimeout
 from discovery.search.models import SearchRequest, SearchResults
 from discovery.search.pipeline import Settings, run_search
@@ -172,17 +174,84 @@ FROM c WHERE english > 0 OR native > 0 ORDER BY score DESC, row LIMIT %(k)s
 _Columns = tuple[int, str | None, int, dict[str, float | None], list[str]]  # `PostgresEngine._read`
 
 
-class _State:
-    """What a published generation fixes for every query on it: its model and speller."""
+class _Encoder:
+    """One encoder whose vectors an index keeps: its MODELS key, dimension, table and cut."""
 
-    def __init__(self, db: psycopg.Connection[Any], generation: int, model: str, key: str, dim: int
-                 ) -> None:
+    def __init__(self, model: str, key: str, dim: int, table: str) -> None:
+        self.model = model
+        self.key = key
+        self.dim = dim
+        self.table = table
+        self.cut = semantic_cut(model)
+
+
+class _State:
+    """What a published generation fixes for every query on it: its model (and the English
+    encoder beside it, if built) and speller."""
+
+    def __init__(self, db: psycopg.Connection[Any], generation: int, model: str, key: str, dim: int,
+                 english_model: str | None, english_key: str | None) -> None:
         self.generation = generation
         self.model = model
-        self.model_key = key
-        self.dim = dim
-        self.cut = semantic_cut(model)
+        self.main = _Encoder(model, key, dim, VECTOR_TABLES[0])
+        self.english = None if english_key is None or english_model is None else \
+            _Encoder(english_model, english_key, MODELS[english_key].dim, VECTOR_TABLES[1])
+        self.cut = self.main.cut
         self.speller = Speller(dict(db.execute("SELECT word, df FROM search_vocabulary").fetchall()))
+
+
+class VectorTable:
+    """One encoder's vectors in the database, as the pipeline and the dense pair read them
+    (`engine.VectorSide`), inside the query's transaction."""
+
+    def __init__(self, db: psycopg.Connection[Any], encoder: _Encoder, searcher: PostgresSearcher
+                 ) -> None:
+        self.db = db
+        self.encoder = encoder
+        self.searcher = searcher
+
+    @property
+    def cut(self) -> SemanticCut:
+        return self.encoder.cut
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.searcher.embed_query(text, self.encoder.key)
+
+    def semantic_search(self, vector: np.ndarray, k: int, allowed: Filter | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """The planner picks the HNSW index or an exact scan; ties come back in row order, as
+        the local index has them."""
+        self.db.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                        "set_config('hnsw.iterative_scan', 'strict_order', true)",
+                        (str(min(MAX_EF_SEARCH, max(40, k))),))
+        distance = f"v.embedding::vector({self.encoder.dim}) <=> %(vector)s::vector({self.encoder.dim})"
+        where, params = _where(allowed)
+        rows_of = "" if allowed is None else f" JOIN {FROM_ROWS} ON d.row = v.row WHERE {where}"
+        found = self.db.execute(f"SELECT v.row, 1 - ({distance}) FROM {self.encoder.table} v{rows_of}"
+                                f" ORDER BY {distance} LIMIT %(k)s",
+                                {**params, "vector": vector_text(vector), "k": k}).fetchall()
+        rows = np.asarray([row for row, _ in found], np.int64)
+        scores = np.asarray([score for _, score in found], np.float32)
+        order = np.lexsort((rows, -scores))
+        return rows[order], scores[order]
+
+    def similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._cosines("embedding", vector, rows)
+
+    def title_similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._cosines("title_embedding", vector, rows)
+
+    def _cosines(self, column: str, vector: np.ndarray, rows: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Those of `rows` with a vector in `column`, in their order, and its cosine with `vector`."""
+        dim = self.encoder.dim
+        found = self.db.execute(
+            f"SELECT v.row, 1 - (v.{column}::vector({dim}) <=> %s::vector({dim}))"
+            " FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(row, n)"
+            f" JOIN {self.encoder.table} v ON v.row = r.row WHERE v.{column} IS NOT NULL ORDER BY r.n",
+            (vector_text(vector), rows.tolist())).fetchall()
+        return (np.asarray([row for row, _ in found], np.int64),
+                np.asarray([score for _, score in found], np.float32))
 
 
 class PostgresEngine:
@@ -192,6 +261,7 @@ class PostgresEngine:
         self.db = db
         self.state = state
         self.searcher = searcher
+        self.vectors = VectorTable(db, state.main, searcher)
         self._columns: dict[int, _Columns] = {}
         self._tops: dict[int, int] = {}
         self._counted: tuple[tuple[bytes, bytes, int], dict[str, list[tuple[str, int]]]] | None = None
@@ -209,11 +279,12 @@ class PostgresEngine:
         return self.state.speller
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.searcher.embed_query(text, self.state.model_key)
+        return self.vectors.embed_query(text)
 
-    def english_pair(self) -> None:
-        """The database keeps the index model's vectors alone: every query is answered by them."""
-        return None
+    def english_pair(self) -> tuple[VectorTable, VectorTable] | None:
+        if self.state.english is None:
+            return None
+        return self.vectors, VectorTable(self.db, self.state.english, self.searcher)
 
     # ---- finding rows ------------------------------------------------------------------
 
@@ -269,32 +340,10 @@ class PostgresEngine:
 
     def semantic_search(self, vector: np.ndarray, k: int, allowed: Filter | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
-        """The planner picks the HNSW index or an exact scan; ties come back in row order, as
-        the local index has them."""
-        dim = self.state.dim
-        self.db.execute("SELECT set_config('hnsw.ef_search', %s, true), "
-                        "set_config('hnsw.iterative_scan', 'strict_order', true)",
-                        (str(min(MAX_EF_SEARCH, max(40, k))),))
-        distance = f"v.embedding::vector({dim}) <=> %(vector)s::vector({dim})"
-        where, params = _where(allowed)
-        rows_of = "" if allowed is None else f" JOIN {FROM_ROWS} ON d.row = v.row WHERE {where}"
-        found = self.db.execute(f"SELECT v.row, 1 - ({distance}) FROM search_vectors v{rows_of}"
-                                f" ORDER BY {distance} LIMIT %(k)s",
-                                {**params, "vector": vector_text(vector), "k": k}).fetchall()
-        rows = np.asarray([row for row, _ in found], np.int64)
-        scores = np.asarray([score for _, score in found], np.float32)
-        order = np.lexsort((rows, -scores))
-        return rows[order], scores[order]
+        return self.vectors.semantic_search(vector, k, allowed)
 
     def title_similarities(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dim = self.state.dim
-        found = self.db.execute(
-            f"SELECT v.row, 1 - (v.title_embedding::vector({dim}) <=> %s::vector({dim}))"
-            " FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(row, n)"
-            " JOIN search_vectors v ON v.row = r.row WHERE v.title_embedding IS NOT NULL ORDER BY r.n",
-            (vector_text(vector), rows.tolist())).fetchall()
-        return (np.asarray([row for row, _ in found], np.int64),
-                np.asarray([score for _, score in found], np.float32))
+        return self.vectors.title_similarities(vector, rows)
 
     def named(self, keys: list[str], codes_only: bool = False) -> dict[str, list[int]]:
         found: dict[str, list[int]] = {}
@@ -479,7 +528,8 @@ class PostgresSearcher:
 
     def _current(self, db: psycopg.Connection[Any]) -> _State:
         """The published generation as this transaction sees it (its speller read once)."""
-        found = db.execute("SELECT generation, model, model_key, dim FROM search_meta").fetchone()
+        found = db.execute("SELECT generation, model, model_key, dim, english_model, english_key"
+                           " FROM search_meta").fetchone()
         if found is None:
             raise IndexBuildError("no search index in this database yet", file=shown(self.url),
                                   hint=f"run `discovery index --data {shown(self.url)}` first")
