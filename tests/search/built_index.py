@@ -74,9 +74,14 @@ def question_bank(tmp_path_factory, corpus: Path) -> Path:
         extract.parent.mkdir(parents=True)
         extract.write_text("\n".join(lines) + "\n", encoding="utf-8")
         with Catalogue(folder) as catalogue:
-            report = ingest(catalogue, documents(expand([str(corpus / f) for f in BANK_FILES]
-                                                        + [str(extract)])))
-            assert report.ok, report.failures
+            ingest_bank(catalogue, folder, corpus)
             update_index(catalogue, folder)
         _built["bank"] = folder
     return _built["bank"]
+
+
+def ingest_bank(catalogue: CatalogueStore, bank: Path, corpus: Path) -> None:
+    """The question bank's records (`bank`: the folder `question_bank` made), into any store."""
+    extract = bank / "sources" / "mhc_extract.jsonl"
+    report = ingest(catalogue, documents(expand([str(corpus / f) for f in BANK_FILES] + [str(extract)])))
+    assert report.ok, report.failures

@@ -1,7 +1,8 @@
 """Search inside PostgreSQL (`search/postgres.py`, over `index/postgres_build.py`): the same
-answers as the local index where both read the same vectors, an index kept up to date as records
-arrive and change (and equal to one rebuilt from nothing), a running searcher that moves to the
-newly published index, and one clear line where there is no index yet."""
+answers as the local index where both read the same vectors (one model's, or e5's and MiniLM's
+together for English queries), an index kept up to date as records arrive and change (and equal
+to one rebuilt from nothing, its two encoders' vectors in step), a running searcher that moves to
+the newly published index, and one clear line where there is no index yet."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from discovery.index.postgres_build import EMBEDDING_CACHE, update_postgres_inde
 from discovery.search.backends import open_searcher
 from discovery.search.deadline import SearchTimeout
 from discovery.search.models import SearchRequest
-from tests.search.built_index import MODEL
+from discovery.search.pipeline import Settings
+from discovery.search.postgres import PostgresSearcher
+from discovery.search.service import SearchService
+from tests.conftest import TEMPLATE
+from tests.search.built_index import MODEL, ingest_bank, question_bank
 
 QUERIES = ["nervous anxious on edge", "household income", "savings retirement money",
            "parental drug use child protection", "Einkommen"]
@@ -56,6 +61,63 @@ def test_keywords_find_the_records_the_local_index_finds(index_data, search_data
         for mode in ("lexical", "hybrid"):
             mine, theirs = (dict(hits(s, q, mode=mode)) for s in (local, postgres))
             assert set(mine) == set(theirs)
+    finally:
+        postgres.close()
+
+
+# English queries (e5 and MiniLM answer them together), then queries e5 answers alone
+PAIR_QUERIES = ["feeling nervous and worried", "child behaviour problems at school",
+                "little interest or pleasure in doing things", "Angst bei Kindern",
+                "sentiment de nervosité"]
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory, corpus) -> Path:
+    return question_bank(tmp_path_factory, corpus)
+
+
+@pytest.fixture(scope="module")
+def bank_database(postgres, bank, tmp_path_factory, corpus) -> str:
+    """The question bank in a database of its own, indexed with the default models (e5+minilm,
+    as the local bank) from the local bank's embedding cache."""
+    with psycopg.connect(postgres.url(), autocommit=True) as db:
+        db.execute(f"CREATE DATABASE search_bank TEMPLATE {TEMPLATE}")
+    url = postgres.url("search_bank")
+    cache = tmp_path_factory.mktemp("bank-database")
+    shutil.copyfile(index_paths(bank).cache, cache / EMBEDDING_CACHE)
+    with open_catalogue(url) as catalogue:
+        ingest_bank(catalogue, bank, corpus)
+        report = update_postgres_index(catalogue, url, cache)
+    assert report.full and report.encoded == 0  # both encoders' vectors came from the cache
+    return url
+
+
+@pytest.mark.parametrize("q", PAIR_QUERIES)
+def test_both_encoders_rank_as_they_do_in_the_local_index(bank, bank_database, q):
+    """MiniLM's vectors join e5's for an English query on both backends alike: the same hits,
+    scores equal to float32's precision (the local bank's pair ranks "feeling nervous and
+    worried" unlike e5 alone, `tests/search/test_dense_pair.py`)."""
+    local, postgres = SearchService(bank), open_searcher(bank_database)
+    try:
+        for group in (True, False):
+            mine, theirs = (hits(s, q, mode="semantic", group=group) for s in (local, postgres))
+            assert [rid for rid, _ in mine] == [rid for rid, _ in theirs]
+            assert [score for _, score in mine] == pytest.approx([score for _, score in theirs], abs=1e-4)
+    finally:
+        postgres.close()
+
+
+def test_a_filter_narrows_both_encoders_past_their_depth_as_in_the_local_index(bank, bank_database):
+    """30 rows a side: every list ends inside its cut, so the filtered query reads each encoder's
+    table again within the filter (`dense_pair.PairQuery.semantic`)."""
+    local, postgres = SearchService(bank, depth=30), PostgresSearcher(bank_database, Settings(depth=30))
+    try:
+        request = SearchRequest(q="feeling nervous and worried", size=100, group=False,
+                                mode="semantic", filters={"kind": ["question"]})
+        mine, theirs = local.search(request), postgres.search(request)
+        assert [h.id for h in mine.hits] == [h.id for h in theirs.hits] and len(mine.hits) > 30
+        assert [h.score for h in mine.hits] == pytest.approx([h.score for h in theirs.hits], abs=1e-4)
+        assert mine.total == theirs.total
     finally:
         postgres.close()
 
