@@ -182,6 +182,44 @@ def test_an_index_follows_new_and_changed_records_and_equals_one_rebuilt(small_d
         searcher.close()
 
 
+def vector_rows(url: str) -> dict[str, list[list[int]]]:
+    """The rows each vector table holds a vector and a title vector of."""
+    with psycopg.connect(url) as db:
+        return {table: [[row for (row,) in db.execute(
+                    f"SELECT row FROM {table} WHERE {column} IS NOT NULL ORDER BY row")]
+                        for column in ("embedding", "title_embedding")]
+                for table in ("search_vectors", "search_english_vectors")}
+
+
+def test_an_index_with_an_english_encoder_keeps_its_vectors_in_step(database, bank, corpus, tmp_path):
+    """The default index (e5+minilm, as a local one) keeps MiniLM vectors of the same rows as
+    e5's through an update; `--model e5` drops them, from the cache alone."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copyfile(index_paths(bank).cache, cache / EMBEDDING_CACHE)  # the study is in the bank
+    ingested(database, corpus / FSD)
+    with open_catalogue(database) as catalogue:
+        first = update_postgres_index(catalogue, database, cache)
+    assert first.full and first.encoded == 0 and first.model == "multilingual-e5-small-q4"
+    before = vector_rows(database)
+    assert before["search_english_vectors"] == before["search_vectors"]
+    assert len(before["search_vectors"][0]) == first.documents and before["search_vectors"][1]
+    pilot = tmp_path / "pilot.csv"
+    pilot.write_text(PILOT, encoding="utf-8")
+    ingested(database, pilot)
+    with open_catalogue(database) as catalogue:
+        update = update_postgres_index(catalogue, database, cache)
+    assert not update.full and update.encoded == 2 * 4  # 3 records and the study's title, twice
+    after = vector_rows(database)
+    assert after["search_english_vectors"] == after["search_vectors"] != before["search_vectors"]
+    with open_catalogue(database) as catalogue:
+        alone = update_postgres_index(catalogue, database, cache, model="e5")
+    assert alone.full and alone.encoded == 0
+    assert vector_rows(database)["search_english_vectors"] == [[], []]
+    with psycopg.connect(database) as db:
+        assert db.execute("SELECT model_key, english_key FROM search_meta").fetchall() == [("e5", None)]
+
+
 def test_a_role_with_only_table_privileges_indexes_and_searches(postgres, small_database, corpus):
     """What the README asks for the role of everyday commands (SELECT, INSERT, UPDATE, DELETE)
     is enough for `discovery index`: the vector indexes come with the schema."""
