@@ -4,15 +4,16 @@ index time, search latency p50/p95 and nDCG@10.
     python bench/scale.py [--backend both|sqlite|postgres] [--variables 30000]
                           [--database-url postgresql://USER@HOST/EMPTY_DATABASE]
                           [--cache data/index/embeddings.sqlite] [--corpus ../shared/corpus]
-                          [--model e5]
+                          [--model e5+minilm]
 
 For each backend, in turn:
 1. The corpus is ingested as `discovery ingest` does (`catalogue.ingest`), then indexed with
    `discovery index --data TARGET --model MODEL` (the product's command, in a process of its
-   own: its time includes loading the model; both backends get the same model, e5 by default,
-   since a database keeps one model's vectors). nDCG@10 of hybrid, lexical and semantic search on
-   each tuning file (`bench/judgments/search_tune*.tsv`, the ids of the corpus's own records; the
-   check and blind files are never read) is measured here, on the catalogue they judge, through
+   own: its time includes loading the models; both backends get the same ones, by default the
+   product's e5+minilm, which a database keeps as the local index does since schema version 7).
+   nDCG@10 of hybrid, lexical and semantic search on each tuning file
+   (`bench/judgments/search_tune*.tsv`, the ids of the corpus's own records; the check and blind
+   files are never read) is measured here, on the catalogue they judge, through
    `search.evaluate` as `discovery eval` scores it.
 2. The catalogue grows to at least --variables variables and questions: every corpus document
    again, under its own location with its ids suffixed (`bench/ingest.py`'s `renamed`), as many
@@ -53,7 +54,7 @@ from discovery.catalogue.ingest import ingest  # noqa: E402
 from discovery.catalogue.postgres_connection import is_database_url, shown  # noqa: E402
 from discovery.errors import DiscoveryError  # noqa: E402
 from discovery.harvest.files import documents  # noqa: E402
-from discovery.index.build import index_paths  # noqa: E402
+from discovery.index.build import INDEX_MODEL, index_paths  # noqa: E402
 from discovery.index.postgres_build import EMBEDDING_CACHE  # noqa: E402
 from discovery.search.backends import open_searcher  # noqa: E402
 from discovery.search.evaluate import evaluate, load_judgments  # noqa: E402
@@ -215,9 +216,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "data" / "index" / "embeddings.sqlite",
                         help="an embedding cache to start the local index from")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    parser.add_argument("--model", default="e5", help="index model of both backends (a database "
-                        "keeps one model's vectors, so the local default e5+minilm is not like "
-                        "for like)")
+    parser.add_argument("--model", default=INDEX_MODEL, help="index model(s) of both backends")
     args = parser.parse_args()
     judgments = {name: load_judgments(JUDGMENTS / name) for name in TUNING}
     chosen = BACKENDS if args.backend == "both" else (args.backend,)

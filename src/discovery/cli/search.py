@@ -68,7 +68,7 @@ def index_command(
                                               "cached)")] = False,
         model: Annotated[Optional[str], typer.Option(help="Embedding model: e5, minilm, or "
                                                      "e5+minilm (MiniLM joins e5 on English "
-                                                     "queries; new local indexes) (changing it "
+                                                     "queries; new indexes) (changing it "
                                                      "rebuilds)")] = None,
         cache_dir: CacheDir = None,
         data: DataDir = "data") -> None:
