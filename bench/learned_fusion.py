@@ -1,7 +1,7 @@
 """Does a learned fusion beat the kept hand rule? Headroom, then three linear rankers judged by
 cross-validation by query on the 75 tuning queries (README, "A learned fusion?").
 
-    python bench/learned_fusion.py --data DIR
+    python bench/learned_fusion.py --data DIR [--write src/discovery/search/ranker.tsv]
 
 DIR is a catalogue indexed `--model e5+minilm` (the default). The real search service answers
 each tuning query once in hybrid mode; the pipeline's own pool (its rows, what each retriever
@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 import discovery.search.pipeline as pipeline_module
 from discovery.search.dense_pair import reads_english
-from discovery.search.explain import FIELD_ORDER, first_sentences
 from discovery.search.evaluate import CUTOFF, load_judgments, ratio_interval, score_ranking
 from discovery.search.fusion import EXACT_BOOST, Fused, Ranked, fuse
 from discovery.search.grouping import Grouped
 from discovery.search.models import SearchRequest
 from discovery.search.query import Understood, understand
+from discovery.search.ranker import (EVIDENCE, FEATURES, RERANKED, TEXT, Ranker, Sides,
+                                     evidence_features, first_hits, text_features)
 from discovery.search.service import SearchService
 
 TUNING = (Path("bench/judgments/search_tune.tsv"), Path("bench/judgments/search_tune_languages.tsv"),
@@ -40,13 +41,6 @@ FOLDS = 5
 SEED = 20261201
 L2 = 1e-3
 NEWTON_STEPS = 100
-FEATURES = ("kept", "own_bm25", "own_semantic", "own_title", "own_lexical_rank",
-            "own_semantic_rank", "own_both", "named", "has_title", "log_items", "items_effective",
-            "item_best", "item_best_bm25", "item_best_semantic", "english_x_semantic")
-RERANKED = 50  # the second round reorders the kept rule's first hits
-KINDS = ("study", "dataset", "instrument", "project", "output")
-MORE_FEATURES = ("title_words", "any_words", "e5_cosine", "minilm_cosine",
-                 *(f"kind_{kind}" for kind in KINDS), "kind_other")
 
 
 # ---- one query's hits and their features -------------------------------------------------
@@ -59,7 +53,7 @@ class Query:
     text: str
     file: str
     hits: list[str]
-    features: np.ndarray  # hits x FEATURES
+    features: np.ndarray  # hits x EVIDENCE (the second round: its first hits x FEATURES)
     order: np.ndarray  # the engine's id order of each hit: ties break by it
     grades: np.ndarray
     judged: dict[str, int]
@@ -71,62 +65,6 @@ class Query:
 
     def ndcg(self, scores: np.ndarray) -> float:
         return score_ranking(self.ranked(scores), self.judged).ndcg
-
-
-def hit_features(fused: Fused, tops: np.ndarray, grouped: Grouped, lexical: Ranked,
-                 semantic: Ranked, titles: Ranked | None, english: bool) -> np.ndarray:
-    """FEATURES of every grouped hit, from the pool the pipeline formed (rows sorted, `tops[i]`
-    the hit row `fused.rows[i]` is grouped under)."""
-    rows = fused.rows
-    n = len(grouped.tops)
-    at = np.searchsorted(grouped.tops, tops)
-    bm25 = _scaled(fused.lexical_score, fused.lexical_rank, 0.0, lexical.best)
-    present = fused.semantic_score[fused.semantic_rank > 0]
-    high = max(semantic.best, present.max()) if len(present) else 1.0
-    low = (min(semantic.low, present.min()) if semantic.low else present.min()) if len(present) else 0.0
-    cosine = _scaled(fused.semantic_score, fused.semantic_rank, low, high)
-    title = np.zeros(len(rows))
-    has_title = np.zeros(len(rows))
-    if titles is not None and len(titles.rows):
-        where = np.searchsorted(rows, titles.rows)
-        has_title[where] = 1.0
-        title[where] = np.clip((titles.scores - low) / (high - low if high > low else 1.0), 0, 1)
-    own = rows == tops
-    row_features = {
-        "kept": None, "own_bm25": bm25, "own_semantic": cosine, "own_title": title,
-        "own_lexical_rank": _rank_gain(fused.lexical_rank),
-        "own_semantic_rank": _rank_gain(fused.semantic_rank),
-        "own_both": ((fused.lexical_rank > 0) & (fused.semantic_rank > 0)).astype(float),
-        "named": fused.exact, "has_title": has_title}
-    out = np.zeros((n, len(FEATURES)))
-    out[:, FEATURES.index("kept")] = grouped.scores
-    for name, values in row_features.items():
-        if values is not None:
-            out[at[own], FEATURES.index(name)] = values[own]
-    child = ~own
-    items = np.bincount(at[child], minlength=n).astype(float)
-    best = np.zeros(n)
-    np.maximum.at(best, at[child], fused.scores[child])
-    total = np.bincount(at[child], weights=fused.scores[child], minlength=n)
-    best_bm25, best_semantic = np.zeros(n), np.zeros(n)
-    np.maximum.at(best_bm25, at[child], bm25[child])
-    np.maximum.at(best_semantic, at[child], cosine[child])
-    out[:, FEATURES.index("log_items")] = np.log1p(items)
-    out[:, FEATURES.index("items_effective")] = np.where(best > 0, total / np.where(best > 0, best, 1), 0)
-    out[:, FEATURES.index("item_best")] = best
-    out[:, FEATURES.index("item_best_bm25")] = best_bm25
-    out[:, FEATURES.index("item_best_semantic")] = best_semantic
-    out[:, FEATURES.index("english_x_semantic")] = float(english) * out[:, FEATURES.index("own_semantic")]
-    return out
-
-
-def _scaled(score: np.ndarray, rank: np.ndarray, low: float, high: float) -> np.ndarray:
-    span = high - low if high > low else 1.0
-    return np.where(rank > 0, np.clip((score - low) / span, 0, 1), 0.0)
-
-
-def _rank_gain(rank: np.ndarray) -> np.ndarray:
-    return np.where(rank > 0, 1 / np.log2(1 + np.maximum(rank, 1)), 0.0)
 
 
 # ---- reading the pipeline -----------------------------------------------------------------
@@ -158,39 +96,17 @@ def _capturing_understand(q: str, speller: object, spellcheck: bool = True) -> U
     return understood
 
 
-def more_features(service: SearchService, understood: Understood, english: bool,
-                  rows: np.ndarray) -> np.ndarray:
-    """MORE_FEATURES of the hits at `rows` (their index rows): the share of the query's words in
-    the title and in any field, the raw cosines of each encoder, the kind."""
-    index = service.index
-    bodies = index.docs.bodies(rows.tolist())
-    words = set(understood.words)
-    out = np.zeros((len(rows), len(MORE_FEATURES)))
-    for i, row in enumerate(rows.tolist()):
-        fields = bodies[row]["fields"]
-        held = [set(first_sentences(fields[name])) for name in FIELD_ORDER if fields.get(name)]
-        title = set(first_sentences(fields["title"])) if fields.get("title") else set()
-        if words:
-            out[i, 0] = len(words & title) / len(words)
-            out[i, 1] = len(words & set().union(*held)) / len(words)
-        kind = bodies[row]["kind"]
-        out[i, MORE_FEATURES.index(f"kind_{kind}" if kind in KINDS else "kind_other")] = 1.0
-    for column, on in ((2, True), (3, english)):
-        if on:
-            vector = index.embed_query(understood.text, english=column == 3)
-            held, cosines = index.similarities(vector, rows, english=column == 3)
-            out[np.isin(rows, held), column] = cosines
-    return out
-
-
 def second_round(service: SearchService, query: Query, understood: Understood, english: bool,
-                 tops: np.ndarray) -> Query:
-    """The query as the second round sees it: the kept rule's first RERANKED hits with both
-    feature sets, the rest as a tail in the kept order."""
+                 grouped: Grouped) -> Query:
+    """The query as the second round (and the product, `search/ranker.py`) sees it: the kept
+    rule's first RERANKED hits with both feature sets, the rest as a tail in the kept order."""
     order = np.lexsort((query.order, -query.features[:, 0]))
     first, rest = order[:RERANKED], order[RERANKED:]
+    if not np.array_equal(first, first_hits(grouped, query.order)):
+        raise SystemExit(f"{query.text!r}: the first hits differ from the product's")
     features = np.hstack([query.features[first],
-                          more_features(service, understood, english, tops[first])])
+                          text_features(service._current(), understood.text, set(understood.words),
+                                        english, grouped.tops[first])])
     return Query(query.text, query.file, [query.hits[i] for i in first], features,
                  query.order[first], query.grades[first], query.judged,
                  [query.hits[i] for i in rest])
@@ -213,8 +129,8 @@ def read_queries(service: SearchService
             if pool.nearest:
                 raise SystemExit(f"{path}: query {text!r} found nothing that fits")
             fused: Fused = SEEN["fused"]  # type: ignore[assignment]
-            features = hit_features(fused, pool.tops, grouped, SEEN["lexical"], SEEN["semantic"],  # type: ignore[arg-type]
-                                    SEEN["titles"], bool(SEEN["english"]))  # type: ignore[arg-type]
+            sides = Sides(SEEN["lexical"], SEEN["semantic"], SEEN["titles"], bool(SEEN["english"]))  # type: ignore[arg-type]
+            features = evidence_features(fused, pool.tops, grouped, sides)
             titles = service.index.docs.titles(grouped.tops.tolist())
             hits = [titles[row][0] for row in grouped.tops.tolist()]
             query = Query(text, path.name, hits, features, np.asarray(SEEN["order"]),
@@ -223,7 +139,7 @@ def read_queries(service: SearchService
                 raise SystemExit(f"{text!r}: the hits read do not repeat the pipeline's order")
             queries.append(query)
             seconds.append(second_round(service, query, SEEN["understood"], bool(SEEN["english"]),  # type: ignore[arg-type]
-                                        grouped.tops))
+                                        grouped))
             single = {mode: [h.id for h in service.search(SearchRequest(
                 q=text, mode=mode, size=HEADROOM_DEPTH, facets=False, variables_per_hit=0,
                 collapse=False)).hits] for mode in ("lexical", "semantic")}
@@ -299,13 +215,13 @@ def newton(examples: list[Examples], penalised: int) -> np.ndarray:
     return beta
 
 
-Fit = Callable[[list[Query]], Callable[[Query], np.ndarray]]
+Fit = Callable[[list[Query]], Ranker]
 
 
 def ranker(kind: str) -> Fit:
-    """A fitter of candidate `kind` ("A", "B", "C"): it standardises the features on the
-    training queries and returns the scoring function."""
-    def fit(training: list[Query]) -> Callable[[Query], np.ndarray]:
+    """A fitter of candidate `kind` ("A", "B", "C"): the features standardised on the training
+    queries, then the weights (a pointwise model's intercept, which orders nothing, dropped)."""
+    def fit(training: list[Query]) -> Ranker:
         stacked = np.vstack([q.features for q in training])
         mean, spread = stacked.mean(axis=0), stacked.std(axis=0)
         spread[spread == 0] = 1.0
@@ -313,10 +229,10 @@ def ranker(kind: str) -> Fit:
         def standard(q: Query) -> np.ndarray:
             return (q.features - mean) / spread
         if kind == "C":
-            beta = newton([points(q, standard(q)) for q in training], stacked.shape[1])
-            return lambda q: standard(q) @ beta[:-1]
-        beta = newton([pairs(q, standard(q), kind == "B") for q in training], stacked.shape[1])
-        return lambda q: standard(q) @ beta
+            beta = newton([points(q, standard(q)) for q in training], stacked.shape[1])[:-1]
+        else:
+            beta = newton([pairs(q, standard(q), kind == "B") for q in training], stacked.shape[1])
+        return Ranker(mean, spread, beta)
     return fit
 
 
@@ -339,9 +255,9 @@ def cross_validated(queries: list[Query], fit: Fit) -> list[float]:
     fold = folds(queries)
     found = np.zeros(len(queries))
     for k in range(FOLDS):
-        score = fit([q for q, f in zip(queries, fold, strict=True) if f != k])
+        model = fit([q for q, f in zip(queries, fold, strict=True) if f != k])
         for i in np.flatnonzero(fold == k):
-            found[i] = queries[i].ndcg(score(queries[i]))
+            found[i] = queries[i].ndcg(model.score(queries[i].features))
     return found.tolist()
 
 
@@ -358,8 +274,11 @@ def _wins(found: list[float], kept: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("data"))
+    parser.add_argument("--write", type=Path, help="where to write the kept candidate's weights, "
+                        "fitted on all tuning queries (the product's: src/discovery/search/ranker.tsv)")
     args = parser.parse_args()
     service = SearchService(args.data)
+    service.settings = replace(service.settings, learned=False)  # the hand rule's order is read
     if service.index.english is None:
         raise SystemExit(f"{args.data}: index it with `discovery index --model e5+minilm` first")
     pipeline_module.fuse = _capturing_fuse
@@ -367,8 +286,8 @@ def main() -> None:
     pipeline_module.understand = _capturing_understand
     queries, seconds, headroom = read_queries(service)
     print(f"{len(queries)} tuning queries, {sum(len(q.hits) for q in queries)} hits, "
-          f"{len(FEATURES)} features (second round: the first {RERANKED} hits, "
-          f"{len(FEATURES) + len(MORE_FEATURES)}); exact boost {EXACT_BOOST}")
+          f"{len(EVIDENCE)} features (second round: the first {RERANKED} hits, "
+          f"{len(EVIDENCE) + len(TEXT)}); exact boost {EXACT_BOOST}")
     print("headroom, nDCG@10: " + " | ".join(f"{p.name}" for p in TUNING) + " | all")
     for name in next(iter(headroom.values())):
         values = [headroom[q.text][name] for q in queries]
@@ -397,9 +316,12 @@ def main() -> None:
     if passed:
         best = max(passed, key=lambda name: passed[name][0])
         _, fit, round_queries = passed[best]
-        score = fit(round_queries)
+        model = fit(round_queries)
         print(f"kept candidate {best}; fitted on all {len(queries)} queries, in-sample nDCG@10 "
-              f"{np.mean([q.ndcg(score(q)) for q in round_queries]):.3f}")
+              f"{np.mean([q.ndcg(model.score(q.features)) for q in round_queries]):.3f}")
+        if args.write and len(model.weight) == len(FEATURES):
+            model.write(args.write)
+            print(f"weights written to {args.write}")
     else:
         print("no candidate passes the adoption rule: the kept rule stays")
 

@@ -89,7 +89,7 @@ def _sentences(text: str) -> Iterator[str]:
 
 def summary(fields: list[MatchedField], semantic_score: float | None, semantic_rank: int | None,
             matched_children: int, child_noun: str, similar_to: str | None = None,
-            named: bool = False) -> str:
+            named: bool = False, learned: float | None = None) -> str:
     parts = ["named by the query"] if named else []
     if fields:
         words = list(dict.fromkeys(w for f in fields for w in f.terms))
@@ -101,6 +101,8 @@ def summary(fields: list[MatchedField], semantic_score: float | None, semantic_r
     if matched_children:
         plural = child_noun if matched_children == 1 else child_noun + "s"
         parts.append(f"{matched_children} matching {plural}")
+    if learned is not None:
+        parts.append(f"placed by the learned ranker (score {learned:.2f})")
     if not parts:
         return "Matches the filters."
     text = "; ".join(parts)

@@ -92,7 +92,8 @@ class Explanation(BaseModel):
     lexical_score: float | None = None
     semantic_rank: int | None = None
     semantic_score: float | None = None  # cosine similarity
-    fused_score: float
+    fused_score: float  # the hand rule's: weighted fusion, then the item evidence (grouping.py)
+    learned_score: float | None = None  # the learned ranker's, for a hit it placed (ranker.py)
     fields: list[MatchedField] = Field(default_factory=list)
     matched_variables: int = 0
     named: bool = False  # the query is, or holds, one of the record's exact names (PHQ-9, ZA5300)
@@ -126,7 +127,7 @@ class Hit(BaseModel):
     end_year: int | None = None
     sample_size: int | None = None
     variable_count: int | None = None
-    score: float
+    score: float  # the order of hits: the learned ranker's where it placed them (they lead), else fused
     explanation: Explanation
     variables: list[VariableHit] = Field(default_factory=list)  # the matching ones, best first
     versions: int = 1  # how many versions of one instrument or study this hit stands for

@@ -41,6 +41,7 @@ from discovery.search.grouping import Grouped, group
 from discovery.search.models import (FACETS, Explanation, FacetValue, Hit, SearchRequest,
                                      SearchResults, VariableHit, Version)
 from discovery.search.query import Understood, understand
+from discovery.search.ranker import Sides, learned_scores
 from discovery.search.relevance import LEXICAL_FLOOR
 
 DEPTH = 1000  # candidate rows per retriever
@@ -48,6 +49,7 @@ NEAREST = 10  # records offered when nothing fits
 VERSIONS_LISTED = 10  # other versions named under a hit
 FACET_VALUES = 20  # values listed per facet
 DEFAULT_FUSION = "weighted"
+DEFAULT_WEIGHT = 0.5  # the semantic weight the learned ranker was fitted at
 T = TypeVar("T")
 NOTHING = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32))  # a retriever that was not asked
 
@@ -61,6 +63,7 @@ class Pool:
     tops: np.ndarray
     complete: bool = True  # no retriever stopped at DEPTH: the list holds every fitting record
     nearest: bool = False  # nothing fits: these are the nearest records, not matches
+    sides: Sides | None = None  # what a hybrid query's retrievers handed to fusion
 
     @property
     def rows(self) -> np.ndarray:
@@ -78,15 +81,17 @@ class Versions:
 
 @dataclass(frozen=True)
 class Settings:
-    """How deep each retriever reads, the fusion rule, the time limits of one search, and whether
+    """How deep each retriever reads, the fusion rule, the time limits of one search, whether
     a hybrid query's two retrievers run side by side (`side_by_side`: an engine whose searches
-    release the GIL and may be called from two threads at once)."""
+    release the GIL and may be called from two threads at once), and whether its first hits are
+    reordered by the learned ranker where the engine keeps both encoders (`ranker.py`)."""
 
     depth: int = DEPTH
     fusion: str = DEFAULT_FUSION
     seconds: float = SEARCH_SECONDS
     facet_seconds: float = FACET_SECONDS
     side_by_side: bool = False
+    learned: bool = True
 
 
 def run_search(engine: Engine, request: SearchRequest, settings: Settings | None = None) -> SearchResults:
@@ -104,6 +109,7 @@ class _Search:
         self.seconds = settings.seconds
         self.facet_seconds = settings.facet_seconds
         self.side_by_side = settings.side_by_side
+        self.learned = settings.learned
 
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
@@ -113,8 +119,13 @@ class _Search:
         deadline.check("finding candidates")
         grouped = self._group(pool, request)
         keys = self._sort_keys(request, grouped.tops)
-        order = np.lexsort((self.engine.order(grouped.tops), -grouped.scores, -keys))
-        hit_tops, hit_scores, keys = grouped.tops[order], grouped.scores[order], keys[order]
+        scores = grouped.scores
+        learned = self._learned(pool, grouped, request, query)
+        if learned is not None:  # the reordered first hits come first, by the model's score
+            keys = (~np.isnan(learned)).astype(np.float64)
+            scores = np.where(np.isnan(learned), scores, learned)
+        order = np.lexsort((self.engine.order(grouped.tops), -scores, -keys))
+        hit_tops, hit_scores, keys = grouped.tops[order], scores[order], keys[order]
         versions = self._versions(hit_tops, request, query)
         if versions is not None:
             hit_tops, hit_scores, keys = hit_tops[versions.first], hit_scores[versions.first], \
@@ -124,7 +135,9 @@ class _Search:
         if request.cursor:
             start = self._after(cursors.decode(request.cursor, request), hit_tops, hit_scores, keys)
         page = slice(start, start + request.size)
-        hits = self._hits(pool, request, query, hit_tops[page], hit_scores[page])
+        at = np.searchsorted(grouped.tops, hit_tops[page])
+        hits = self._hits(pool, request, query, hit_tops[page], hit_scores[page], grouped.scores[at],
+                          learned[at] if learned is not None else None)
         if versions is not None:
             self._add_versions(hits, hit_tops[page], versions)
         deadline.check("building the page of results")
@@ -196,7 +209,10 @@ class _Search:
         if request.mode == "hybrid":
             titles = (pair.titles(np.union1d(lexical.rows, semantic.rows).astype(np.int64)) if pair
                       else self._titles(query.text, lexical, semantic))
-        return self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact, titles), complete)
+        pool = self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact, titles), complete)
+        if request.mode == "hybrid":
+            pool.sides = Sides(lexical, semantic, titles, english=pair is not None)
+        return pool
 
     def _titles(self, q: str, lexical: Ranked, semantic: Ranked) -> Ranked:
         """The cosines of the candidates' titles with the query, for those that have a title
@@ -281,6 +297,19 @@ class _Search:
         tops = pool.tops if request.group else pool.rows
         return group(pool.rows, tops, pool.fused.scores)
 
+    def _learned(self, pool: Pool, grouped: Grouped, request: SearchRequest, query: Understood
+                 ) -> np.ndarray | None:
+        """The learned ranker's score of the hand rule's first hits (NaN for the rest), where it
+        applies: a hybrid query at the default weight, ordered by relevance, hits grouped, on an
+        engine that keeps both encoders (the indexes it was fitted on); else None."""
+        if not (self.learned and pool.sides is not None and not pool.nearest and request.group
+                and request.sort == "relevance" and not request.similar_to
+                and request.semantic_weight == DEFAULT_WEIGHT and len(grouped.tops)
+                and self.engine.english_pair() is not None):
+            return None
+        return learned_scores(self.engine, pool.fused, pool.tops, grouped, pool.sides, query.text,
+                              set(query.words))
+
     def _facets(self, pool: Pool, hits: np.ndarray, request: SearchRequest
                 ) -> tuple[dict[str, list[FacetValue]], list[str]]:
         """Counts of the hits as they are shown (versions collapsed into one count once), facet
@@ -349,7 +378,10 @@ class _Search:
     # ---- hits ----------------------------------------------------------------------------
 
     def _hits(self, pool: Pool, request: SearchRequest, query: Understood, tops: np.ndarray,
-              scores: np.ndarray) -> list[Hit]:
+              scores: np.ndarray, hand: np.ndarray, learned: np.ndarray | None) -> list[Hit]:
+        """The page's hits: `scores` order them, `hand` is the hand rule's score of each and
+        `learned` the learned ranker's (NaN where it did not place the hit; None when it was
+        not asked)."""
         if not len(tops):
             return []
         fused = pool.fused
@@ -364,13 +396,16 @@ class _Search:
         bodies = self.engine.bodies(list(children) + [r for rows in shown.values() for r in rows])
         words = query.words if not request.similar_to else {}
         hits = []
-        for top, score in zip(tops.tolist(), scores.tolist(), strict=True):
+        placed = learned if learned is not None else np.full(len(tops), np.nan)
+        for top, score, own, model in zip(tops.tolist(), scores.tolist(), hand.tolist(),
+                                          placed.tolist(), strict=True):
             body = bodies[top]
             variables = [self._variable_hit(bodies[r], fused, position[r], words, request)
                          for r in shown[top]]
             noun = _child_noun(bodies, shown[top])
-            explanation = self._explain(body, fused, position.get(top), words, score,
-                                        len(children[top]), noun, request)
+            explanation = self._explain(body, fused, position.get(top), words, own,
+                                        len(children[top]), noun, request,
+                                        None if np.isnan(model) else model)
             ranges = body["ranges"]
             display = body["display"]
             hits.append(Hit(
@@ -391,7 +426,8 @@ class _Search:
                            explanation=explanation)
 
     def _explain(self, body: dict[str, Any], fused: Fused, i: int | None, words: dict[str, str],
-                 score: float, matched_children: int, noun: str, request: SearchRequest) -> Explanation:
+                 score: float, matched_children: int, noun: str, request: SearchRequest,
+                 learned: float | None = None) -> Explanation:
         fields = matched_fields(body["fields"], words)
         lex_rank = sem_rank = None
         lex_score = sem_score = None
@@ -405,8 +441,9 @@ class _Search:
             lexical_rank=lex_rank, lexical_score=lex_score, semantic_rank=sem_rank,
             semantic_score=sem_score, fused_score=round(score, 6), fields=fields,
             matched_variables=matched_children, named=named,
+            learned_score=None if learned is None else round(learned, 6),
             summary=summary(fields if lex_rank else [], sem_score, sem_rank, matched_children, noun,
-                            request.similar_to, named))
+                            request.similar_to, named, learned))
 
 
 
