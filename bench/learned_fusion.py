@@ -2,6 +2,7 @@
 cross-validation by query on the 75 tuning queries (README, "A learned fusion?").
 
     python bench/learned_fusion.py --data DIR [--write src/discovery/search/ranker.tsv]
+    python bench/learned_fusion.py --data DIR --latency
 
 DIR is a catalogue indexed `--model e5+minilm` (the default). The real search service answers
 each tuning query once in hybrid mode; the pipeline's own pool (its rows, what each retriever
@@ -17,6 +18,7 @@ Prints: the headroom table, then per candidate the cross-validated nDCG@10 per f
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -271,13 +273,38 @@ def _wins(found: list[float], kept: list[float]) -> str:
     return f"{int((difference > 1e-9).sum())} / {int((difference < -1e-9).sum())}"
 
 
+def latency(service: SearchService) -> None:
+    """Hybrid latency of the tuning queries with the hand rule and with the learned order, each
+    query's vectors in memory (searched once first), the two settings taking turns query by query."""
+    texts = [q for path in TUNING for q in load_judgments(path)]
+    settings = {"hand rule": replace(service.settings, learned=False),
+                "learned order": replace(service.settings, learned=True)}
+    took: dict[str, list[float]] = {name: [] for name in settings}
+    for rounds in range(2):
+        for text in texts:
+            for name, chosen in settings.items():
+                service.settings = chosen
+                started = time.perf_counter()
+                service.search(SearchRequest(q=text))
+                if rounds:
+                    took[name].append((time.perf_counter() - started) * 1000)
+    for name, values in took.items():
+        print(f"{name}: hybrid p50 {np.percentile(values, 50):.1f} ms, p95 "
+              f"{np.percentile(values, 95):.1f} ms over {len(values)} queries")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("data"))
     parser.add_argument("--write", type=Path, help="where to write the kept candidate's weights, "
                         "fitted on all tuning queries (the product's: src/discovery/search/ranker.tsv)")
+    parser.add_argument("--latency", action="store_true", help="time the hand rule and the learned "
+                        "order on the tuning queries instead")
     args = parser.parse_args()
     service = SearchService(args.data)
+    if args.latency:
+        latency(service)
+        return
     service.settings = replace(service.settings, learned=False)  # the hand rule's order is read
     if service.index.english is None:
         raise SystemExit(f"{args.data}: index it with `discovery index --model e5+minilm` first")
