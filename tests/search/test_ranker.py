@@ -79,11 +79,27 @@ def test_the_hand_rules_first_hits_are_reordered_and_the_rest_keep_its_order(eng
     assert [h.id for h in learned[RERANKED:]] == [h.id for h in hand[RERANKED:]]
     placed = [h.explanation.learned_score for h in learned[:RERANKED]]
     assert placed == sorted(placed, reverse=True) and None not in placed
+    scores = [h.score for h in learned]
+    assert scores == sorted(scores, reverse=True)  # one score orders the page
     assert all(h.explanation.learned_score is None for h in learned[RERANKED:])
     fused = {h.id: h.explanation.fused_score for h in hand}
     assert all(h.explanation.fused_score == fused[h.id] for h in learned)  # still the hand rule's
     assert all("placed by the learned ranker" in h.explanation.summary for h in learned[:RERANKED])
     assert not any("learned" in h.explanation.summary for h in learned[RERANKED:])
+
+
+def test_another_sort_breaks_its_ties_by_the_learned_order(engine):
+    """Hits that tie on the number of variables keep the relevance order, learned as it is
+    (and so which version stands for a family of them)."""
+    by_relevance = search(engine, q=BROAD).hits
+    by_size = search(engine, q=BROAD, sort="variables").hits
+    assert {h.id for h in by_size} == {h.id for h in by_relevance}
+    rank = {h.id: i for i, h in enumerate(by_relevance)}
+    assert by_size[0].explanation.learned_score is not None or by_size[0].id not in \
+        {h.id for h in by_relevance[:RERANKED]}
+    for before, after in zip(by_size, by_size[1:], strict=False):
+        if before.variable_count == after.variable_count:
+            assert rank[before.id] < rank[after.id]
 
 
 def test_pages_follow_one_another_across_the_reordered_hits(engine):
@@ -97,7 +113,7 @@ def test_pages_follow_one_another_across_the_reordered_hits(engine):
 
 
 @pytest.mark.parametrize("options", [{"mode": "lexical"}, {"mode": "semantic"}, {"semantic_weight": 0.3},
-                                     {"sort": "variables"}, {"group": False}])
+                                     {"group": False}])
 def test_other_requests_keep_the_hand_rule(engine, options):
     hand = search(engine, learned=False, q=BROAD, **options).hits
     learned = search(engine, q=BROAD, **options).hits

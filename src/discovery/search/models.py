@@ -127,7 +127,7 @@ class Hit(BaseModel):
     end_year: int | None = None
     sample_size: int | None = None
     variable_count: int | None = None
-    score: float  # the order of hits: the learned ranker's where it placed them (they lead), else fused
+    score: float  # orders the hits by relevance: fused, or above them where the learned ranker placed it
     explanation: Explanation
     variables: list[VariableHit] = Field(default_factory=list)  # the matching ones, best first
     versions: int = 1  # how many versions of one instrument or study this hit stands for

@@ -121,9 +121,8 @@ class _Search:
         keys = self._sort_keys(request, grouped.tops)
         scores = grouped.scores
         learned = self._learned(pool, grouped, request, query)
-        if learned is not None:  # the reordered first hits come first, by the model's score
-            keys = (~np.isnan(learned)).astype(np.float64)
-            scores = np.where(np.isnan(learned), scores, learned)
+        if learned is not None:
+            scores = _relevance_order(scores, learned)
         order = np.lexsort((self.engine.order(grouped.tops), -scores, -keys))
         hit_tops, hit_scores, keys = grouped.tops[order], scores[order], keys[order]
         versions = self._versions(hit_tops, request, query)
@@ -300,10 +299,11 @@ class _Search:
     def _learned(self, pool: Pool, grouped: Grouped, request: SearchRequest, query: Understood
                  ) -> np.ndarray | None:
         """The learned ranker's score of the hand rule's first hits (NaN for the rest), where it
-        applies: a hybrid query at the default weight, ordered by relevance, hits grouped, on an
-        engine that keeps both encoders (the indexes it was fitted on); else None."""
+        applies: a hybrid query at the default weight, hits grouped, on an engine that keeps both
+        encoders (the indexes it was fitted on); else None. It orders by relevance, and so the
+        hits that tie on another sort's key (and which version stands for a family)."""
         if not (self.learned and pool.sides is not None and not pool.nearest and request.group
-                and request.sort == "relevance" and not request.similar_to
+                and not request.similar_to
                 and request.semantic_weight == DEFAULT_WEIGHT and len(grouped.tops)
                 and self.engine.english_pair() is not None):
             return None
@@ -492,6 +492,15 @@ def _helper_threads() -> _Helpers:
             _helpers = _Helpers(os.getpid(), ThreadPoolExecutor(HELPERS, "discovery-lexical"),
                                 threading.BoundedSemaphore(HELPERS))
         return _helpers
+
+
+def _relevance_order(hand: np.ndarray, learned: np.ndarray) -> np.ndarray:
+    """One score per hit that orders by relevance: the hits the learned ranker placed (`learned`
+    not NaN) above the rest, by its score mapped into (0, 1) above the rest's best hand score;
+    the rest by their hand score. One score keeps cursors and ties as they were."""
+    placed = ~np.isnan(learned)
+    floor = float(hand[~placed].max()) if not placed.all() else 0.0
+    return np.where(placed, floor + 1 + np.arctan(np.nan_to_num(learned)) / np.pi + 0.5, hand)
 
 
 def _distinct(numbers: np.ndarray) -> bool:
