@@ -4,18 +4,25 @@ indexed with both encoders) and where it keeps the hand rule."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
+from discovery.catalogue.backends import open_catalogue
+from discovery.index.build import index_paths
+from discovery.index.postgres_build import EMBEDDING_CACHE, update_postgres_index
 from discovery.search.local import LocalEngine
 from discovery.search.models import SearchRequest
 from discovery.search.pipeline import Settings, run_search
 from discovery.search.ranker import (FEATURES, RERANKED, TEXT, WEIGHTS, RankerError,
                                      packaged_ranker, read_ranker, text_features)
+from discovery.search.postgres import PostgresSearcher
 from discovery.search.service import SearchService
-from tests.search.built_index import question_bank
+from tests.conftest import TEMPLATE
+from tests.search.built_index import ingest_bank, question_bank
 
 BROAD = "anxiety"  # more than RERANKED hits in the bank, versions not collapsed
 
@@ -122,11 +129,37 @@ def test_other_requests_keep_the_hand_rule(engine, options):
 
 
 def test_an_index_with_one_encoder_keeps_the_hand_rule(index_data: Path):
-    """The small shared index is built with MiniLM alone, as PostgreSQL keeps one model: the
-    ranker was fitted with both encoders' cosines, so it is not asked."""
+    """The small shared index is built with MiniLM alone: the ranker was fitted with both
+    encoders' cosines, so it is not asked."""
     service = SearchService(index_data)
     try:
         results = service.search(SearchRequest(q="anxiety worry", size=20))
     finally:
         service.close()
     assert results.hits and all(h.explanation.learned_score is None for h in results.hits)
+
+
+def test_a_database_with_both_encoders_is_reordered_too(postgres, tmp_path_factory, corpus):
+    """PostgreSQL keeps MiniLM's vectors beside e5's (schema 7), so the shared pipeline reads
+    every feature there and places its first hits as it does locally."""
+    bank = question_bank(tmp_path_factory, corpus)
+    with psycopg.connect(postgres.url(), autocommit=True) as db:
+        db.execute(f"CREATE DATABASE search_bank_ranker TEMPLATE {TEMPLATE}")
+    url = postgres.url("search_bank_ranker")
+    cache = tmp_path_factory.mktemp("ranker-database")
+    shutil.copyfile(index_paths(bank).cache, cache / EMBEDDING_CACHE)
+    with open_catalogue(url) as catalogue:
+        ingest_bank(catalogue, bank, corpus)
+        update_postgres_index(catalogue, url, cache)
+    request = SearchRequest(q=BROAD, size=100, facets=False, collapse=False)
+    hand_searcher, learned_searcher = PostgresSearcher(url, Settings(learned=False)), PostgresSearcher(url)
+    try:
+        hand, learned = hand_searcher.search(request).hits, learned_searcher.search(request).hits
+    finally:
+        hand_searcher.close()
+        learned_searcher.close()
+    assert len(learned) > RERANKED
+    assert {h.id for h in learned[:RERANKED]} == {h.id for h in hand[:RERANKED]}
+    assert [h.id for h in learned[:RERANKED]] != [h.id for h in hand[:RERANKED]]
+    assert all(h.explanation.learned_score is not None for h in learned[:RERANKED])
+    assert [h.id for h in learned[RERANKED:]] == [h.id for h in hand[RERANKED:]]

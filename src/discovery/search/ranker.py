@@ -16,8 +16,9 @@ share of the query's words in its title and in any of its fields, the raw cosine
 with the query by each encoder (MiniLM for a query read as English only) and its kind.
 
 Only the first `RERANKED` hits by the hand rule are reordered; the rest follow in its order. The
-model was fitted on indexes that keep both encoders (`e5+minilm`), so an engine without the pair
-(PostgreSQL, a local index built `--model e5`) keeps the hand rule.
+model was fitted on indexes that keep both encoders (`e5+minilm`, local or PostgreSQL), so an
+index built with one model (`--model e5`, or a database indexed before schema 7) keeps the hand
+rule.
 """
 
 from __future__ import annotations
