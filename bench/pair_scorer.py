@@ -18,10 +18,15 @@ import argparse
 import csv
 import itertools
 import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from matching import CACHE, METRICS, ROOT, SETS, bank, load, our_matcher
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/matching.py
+
+from bench.matching import CACHE, METRICS, ROOT, SETS, bank, load, our_matcher  # noqa: E402
 
 from discovery.harmonise.channels import CHANNELS, Encoded, channel_rows
 from discovery.harmonise.language import detect_languages
