@@ -106,9 +106,10 @@ def score_pairs_command(
         out: Annotated[Optional[Path], typer.Option(help="Write here instead of standard output.")] = None,
         bank: BankFiles = None, no_bank: NoBank = False, cache_dir: CacheDir = None,
         data: DataDir = "data") -> None:
-    """Add `score` (equivalence blended with relatedness: the ranking number), `equivalence` (the
-    same question?), `relatedness` (constructs that go together?) and `polarity` (+1 same
-    direction, -1 reverse-code, 0 direction unclear) to every pair; higher = more alike."""
+    """Add `score` (the ranking number: for English pairs a weighted sum of similarities learned
+    from human-rated pairs), `equivalence` (the same question?), `relatedness` (constructs that go
+    together?) and `polarity` (+1 same direction, -1 reverse-code, 0 direction unclear) to every
+    pair; higher = more alike."""
     try:
         columns, rows = read_pairs(pairs)
         with encoding_progress("Encoding pairs") as progress:

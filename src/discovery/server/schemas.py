@@ -126,9 +126,10 @@ class HarmoniseResponse(BaseModel):
                     "direction (or the label's) is unclear")
     matches: list[dict[str, Any]] = Field(
         description="Each item's best match in every other instrument at or above the threshold, "
-                    "best first; score is equivalence (the same question) blended with relatedness "
-                    "(constructs that go together), both given too; polarity -1 means reverse-code, "
-                    "+1 same direction, 0 direction unclear (never a guess)")
+                    "best first; score ranks and cuts them (for English pairs a weighted sum of "
+                    "similarities learned from human-rated pairs); equivalence (the same question) "
+                    "and relatedness (constructs that go together) are given too; polarity -1 "
+                    "means reverse-code, +1 same direction, 0 direction unclear (never a guess)")
 
 
 class MeasuredItem(BaseModel):
