@@ -213,7 +213,8 @@ class Matcher:
         direction = self.direction.directions(texts, e5_text)
         if not english.all():
             multilingual = language_centred(e5_text, languages)
-        return Features(texts, languages, english, *blocks, multilingual, direction)
+        ranked, equivalence, relatedness = blocks
+        return Features(texts, languages, english, ranked, equivalence, relatedness, multilingual, direction)
 
     def _english(self, items: Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The English channel's score, equivalence and relatedness blocks, as rows whose dot

@@ -174,8 +174,9 @@ class Services:
             raise ServiceUnavailable(f"the harmonisation models could not be loaded: "
                                      f"{self._matcher_error}", file=self.where,
                                      retry_after=60)
-        raise ServiceUnavailable("the harmonisation models are still loading", retry_after=30,
-                                 hint="try again in half a minute")
+        raise ServiceUnavailable("the harmonisation models are still loading", retry_after=60,
+                                 hint="the first load on a catalogue encodes its question bank, "
+                                      "which can take several minutes; try again in a minute")
 
     def load_matcher(self) -> threading.Thread | None:
         """Start loading the matcher unless it is loaded or loading; the loader, while it runs."""
