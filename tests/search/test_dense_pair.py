@@ -72,6 +72,14 @@ def test_a_query_in_another_language_is_answered_as_by_e5_alone(bank, tmp_path):
     assert [h.id for h in pair.search(english).hits] != [h.id for h in single.search(english).hits]
 
 
+def test_results_name_the_encoders_that_read_the_query(bank):
+    service = SearchService(bank)
+    both = "multilingual-e5-small-q4 + minilm-l6-int8"
+    assert service.search(SearchRequest(q="feeling nervous and worried")).model == both
+    assert service.search(SearchRequest(q="feeling nervous and worried", mode="semantic")).model == both
+    assert service.search(SearchRequest(q="Angst bei Kindern")).model == "multilingual-e5-small-q4"
+
+
 def test_a_filter_only_narrows_the_pair_even_past_its_depth(bank):
     """With 30 rows a side, every list ends inside its cut: the filtered query reads each side
     again within the filter and keeps every row of that kind the unfiltered query found."""

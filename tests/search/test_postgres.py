@@ -118,6 +118,7 @@ def test_a_filter_narrows_both_encoders_past_their_depth_as_in_the_local_index(b
         assert [h.id for h in mine.hits] == [h.id for h in theirs.hits] and len(mine.hits) > 30
         assert [h.score for h in mine.hits] == pytest.approx([h.score for h in theirs.hits], abs=1e-4)
         assert mine.total == theirs.total
+        assert mine.model == theirs.model == "multilingual-e5-small-q4 + minilm-l6-int8"
     finally:
         postgres.close()
 

@@ -30,6 +30,11 @@ class VectorSide(Protocol):
     """One encoder's vectors in an index, as the dense pair reads them (`dense_pair.py`)."""
 
     @property
+    def model(self) -> str:
+        """The encoder's name, as the results name what read the query."""
+        ...
+
+    @property
     def cut(self) -> SemanticCut: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...

@@ -25,6 +25,11 @@ class ReaderSide:
         self.cut = cut
         self.english = english
 
+    @property
+    def model(self) -> str:
+        english = self.index.english
+        return english.model if self.english and english is not None else self.index.model
+
     def embed_query(self, text: str) -> np.ndarray:
         return self.index.embed_query(text, self.english)
 

@@ -150,5 +150,7 @@ class SearchResults(BaseModel):
     facets_uncounted: list[str] = Field(default_factory=list)  # ran out of time; not zero
     next_cursor: str | None = None
     offset: int = 0  # hits before this page, so a page can say "21-30 of 57"
-    model: str  # the embedding model the index was built with
+    # the encoders that read the query: the index model, or both for an English query on an
+    # index that keeps two
+    model: str
     took_ms: float

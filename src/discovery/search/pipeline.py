@@ -64,6 +64,7 @@ class Pool:
     complete: bool = True  # no retriever stopped at DEPTH: the list holds every fitting record
     nearest: bool = False  # nothing fits: these are the nearest records, not matches
     sides: Sides | None = None  # what a hybrid query's retrievers handed to fusion
+    model: str | None = None  # the encoders that read the query, where not the index model alone
 
     @property
     def rows(self) -> np.ndarray:
@@ -152,7 +153,7 @@ class _Search:
         return SearchResults(request=request, total=0 if pool.nearest else len(hit_tops),
                              total_exact=pool.complete, nothing_fits=pool.nearest, hits=hits,
                              facets=facets, facets_uncounted=uncounted, next_cursor=next_cursor,
-                             offset=start, model=self.engine.model,
+                             offset=start, model=pool.model or self.engine.model,
                              searched_for=query.text if query.correction else None,
                              took_ms=round((time.perf_counter() - started) * 1000, 2))
 
@@ -211,6 +212,8 @@ class _Search:
         pool = self._pool_of(fuse(lexical, semantic, weight, self.fusion, exact, titles), complete)
         if request.mode == "hybrid":
             pool.sides = Sides(lexical, semantic, titles, english=pair is not None)
+        if pair is not None:
+            pool.model = " + ".join(part.side.model for part in pair.lists)
         return pool
 
     def _titles(self, q: str, lexical: Ranked, semantic: Ranked) -> Ranked:

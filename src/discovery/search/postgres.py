@@ -211,6 +211,10 @@ class VectorTable:
         self.searcher = searcher
 
     @property
+    def model(self) -> str:
+        return self.encoder.model
+
+    @property
     def cut(self) -> SemanticCut:
         return self.encoder.cut
 
