@@ -40,10 +40,9 @@ def hits(searcher, q: str, **options) -> list[tuple[str, float]]:
     return [(hit.id, hit.score) for hit in results.hits]
 
 
-@pytest.mark.parametrize("q", QUERIES)
-def test_meaning_alone_ranks_exactly_as_the_local_index_does(index_data, search_database, q):
-    """The same vectors in faiss and pgvector: the same hits, scores equal to float32's precision."""
-    local, postgres = open_searcher(index_data), open_searcher(search_database)
+def ranks_alike(local, postgres, q: str) -> None:
+    """Meaning alone gives the same hits on both backends, grouped or not, scores equal to
+    float32's precision; the PostgreSQL searcher is closed after."""
     try:
         for group in (True, False):
             mine, theirs = (hits(s, q, mode="semantic", group=group) for s in (local, postgres))
@@ -51,6 +50,12 @@ def test_meaning_alone_ranks_exactly_as_the_local_index_does(index_data, search_
             assert [score for _, score in mine] == pytest.approx([score for _, score in theirs], abs=1e-4)
     finally:
         postgres.close()
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_meaning_alone_ranks_exactly_as_the_local_index_does(index_data, search_database, q):
+    """The same vectors in faiss and pgvector: the same hits, scores equal to float32's precision."""
+    ranks_alike(open_searcher(index_data), open_searcher(search_database), q)
 
 
 @pytest.mark.parametrize("q", QUERIES)
@@ -97,14 +102,7 @@ def test_both_encoders_rank_as_they_do_in_the_local_index(bank, bank_database, q
     """MiniLM's vectors join e5's for an English query on both backends alike: the same hits,
     scores equal to float32's precision (the local bank's pair ranks "feeling nervous and
     worried" unlike e5 alone, `tests/search/test_dense_pair.py`)."""
-    local, postgres = SearchService(bank), open_searcher(bank_database)
-    try:
-        for group in (True, False):
-            mine, theirs = (hits(s, q, mode="semantic", group=group) for s in (local, postgres))
-            assert [rid for rid, _ in mine] == [rid for rid, _ in theirs]
-            assert [score for _, score in mine] == pytest.approx([score for _, score in theirs], abs=1e-4)
-    finally:
-        postgres.close()
+    ranks_alike(SearchService(bank), open_searcher(bank_database), q)
 
 
 def test_a_filter_narrows_both_encoders_past_their_depth_as_in_the_local_index(bank, bank_database):
