@@ -180,10 +180,11 @@ def test_an_index_with_an_english_encoder_keeps_its_vectors_in_step(tmp_path_fac
     ingest_paths(data, data / "sources" / "pilot.csv")
     report = update(data)
     assert not report.full and report.encoded == 2 * 4  # 3 records and the study's title, twice
+    assert report.model == "multilingual-e5-small-q4 + minilm-l6-int8"  # the report names both
     after = vector_rows(data)
     assert after["english vectors"] == after["vectors"] != before["vectors"]
     assert after["english titles"] == after["titles"] != before["titles"]
     report = update(data, model="e5")
-    assert report.full and report.encoded == 0
+    assert report.full and report.encoded == 0 and report.model == "multilingual-e5-small-q4"
     assert "english_key" not in published_meta(index_paths(data).root)
     assert set(vector_rows(data)) == {"vectors", "titles"}

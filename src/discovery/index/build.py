@@ -80,6 +80,12 @@ def model_keys(model: str) -> tuple[str, str | None]:
     return model_key(main.strip()), model_key(english.strip()) if english.strip() else None
 
 
+def models_name(key: str, english: str | None) -> str:
+    """The name of an index's encoders as reports show it: 'e5-name + minilm-name' when English
+    texts are read by a second one."""
+    return " + ".join(MODELS[k].name for k in (key, english) if k)
+
+
 def write_meta(files: GenerationFiles, key: str, english: str | None, seq: int, next_row: int,
                documents: int, exact: bool) -> None:
     """Record the model (by name and MODELS key), the English encoder beside it if any, the
@@ -158,8 +164,8 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
             assert meta is not None and build.previous is not None
             changes = catalogue.changes_since(meta["seq"])
             if not changes.upserted and not changes.deleted:
-                return UpdateReport(model=spec.name, full=False, indexed=0, deleted=0, encoded=0,
-                                    documents=meta["documents"], seq=meta["seq"],
+                return UpdateReport(model=models_name(key, english), full=False, indexed=0,
+                                    deleted=0, encoded=0, documents=meta["documents"], seq=meta["seq"],
                                     seconds=time.perf_counter() - started,
                                     interrupted=build.interrupted)
             seq = max(seq, changes.seq)
@@ -220,8 +226,8 @@ def update_index(catalogue: CatalogueStore, data_dir: Path, model: str | None = 
             docs.close()
         write_meta(files, key, english, seq, next_row, live, sets[0].vectors.exact)
         build.publish()
-    return UpdateReport(model=spec.name, full=full, indexed=len(upserted), deleted=len(deleted),
-                        encoded=encoded, documents=live, seq=seq,
+    return UpdateReport(model=models_name(key, english), full=full, indexed=len(upserted),
+                        deleted=len(deleted), encoded=encoded, documents=live, seq=seq,
                         seconds=time.perf_counter() - started, generation=build.name,
                         interrupted=build.interrupted)
 

@@ -36,7 +36,8 @@ from discovery.catalogue.postgres_connection import connect, one_line, shown
 from discovery.catalogue.postgres_schema import connect_current
 from discovery.catalogue.protocol import CatalogueStore
 from discovery.index.build import (BATCH, INDEX_MODEL, IndexBuildError, Progress, UpdateReport,
-                                   encode_texts, model_keys, read_documents)
+                                   encode_texts, model_keys, models_name,
+                                   read_documents)
 from discovery.index.columns import FACETS, RANGE_COLUMNS
 from discovery.index.documents import IndexDocument
 from discovery.index.embed import MODELS, EmbeddingCache
@@ -170,7 +171,7 @@ def _update(db: psycopg.Connection[Any], catalogue: CatalogueStore, cache_dir: P
         assert meta is not None
         changes = catalogue.changes_since(meta[2])
         if not changes.upserted and not changes.deleted:
-            return UpdateReport(model=spec.name, full=False, indexed=0, deleted=0, encoded=0,
+            return UpdateReport(model=models_name(key, english), full=False, indexed=0, deleted=0, encoded=0,
                                 documents=_count(db), seq=meta[2],
                                 seconds=time.perf_counter() - started)
         seq = max(seq, changes.seq)
@@ -202,8 +203,8 @@ def _update(db: psycopg.Connection[Any], catalogue: CatalogueStore, cache_dir: P
                (spec.name, key, spec.dim, seq, next_row, generation,
                 time.strftime("%Y-%m-%dT%H:%M:%S"), MODELS[english].name if english else None,
                 english))
-    return UpdateReport(model=spec.name, full=full, indexed=len(upserted), deleted=len(deleted),
-                        encoded=encoded, documents=live, seq=seq,
+    return UpdateReport(model=models_name(key, english), full=full, indexed=len(upserted),
+                        deleted=len(deleted), encoded=encoded, documents=live, seq=seq,
                         seconds=time.perf_counter() - started, generation=f"generation {generation}")
 
 
