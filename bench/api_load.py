@@ -12,7 +12,7 @@ latency and errors per run, and the product's requests/s as a share of the floor
 
     .venv/bin/python bench/api_load.py --data data [--seconds 60] [--clients 10 50]
         [--workloads mix searches] [--workers 2] [--no-floor] [--load wrk|python]
-        [--ingest PATH... [--ingest-at SECONDS]]
+        [--page-cache on|off] [--first-pass] [--ingest PATH... [--ingest-at SECONDS]]
 
 The load comes from Debian's `wrk` (`apt-get install wrk`), a C program on one thread that takes a
 few per cent of a core where Python clients took as much CPU as the server; without it (or with
@@ -25,6 +25,13 @@ fifth of the run, at the end and at the peak are printed, so growth after warm-u
 Targets (issue 15), page mix at 50 clients on 2 cores: at least 60% of the floor's requests/s,
 p99 <= 200 ms, 0 errors, RSS flat over 10 minutes; distinct searches at 50 clients: at least
 12.5% of the floor's requests/s, p99 <= 300 ms, 0 errors.
+
+The mix cycles 2,000 URLs, so with the page cache on (`discovery serve`'s default) most answers
+after the first pass come from memory. `--page-cache off` serves the product with
+`--page-cache-mb 0`, so every request is rendered afresh (the services' own short-lived caches of
+search results and study views stay, as in production). `--first-pass` first requests every
+distinct URL of the mix once, one at a time, before the load, and prints the latency per kind of
+URL and the slowest URLs: what a visitor meets before anything is cached.
 
 `--ingest PATH...` serves a copy of --data (the given folder is not changed) and, --ingest-at
 seconds into the product's first run (default: a quarter of it), runs `discovery ingest PATH...
@@ -368,10 +375,32 @@ def _cpu_range(part: str) -> range:
 def serve_commands(args: argparse.Namespace, data: Path, port: int) -> dict[str, list[str]]:
     setup = ["--workers", str(args.workers), "--loop", args.loop, "--http", args.http]
     product = [str(Path(sys.executable).parent / "discovery"), "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--data", str(data), *setup]
+               "--port", str(port), "--data", str(data), *setup,
+               *([] if args.page_cache == "on" else ["--page-cache-mb", "0"])]
     floor = [sys.executable, str(Path(__file__).with_name("floor_app.py")), "--port", str(port),
              *setup]
     return {"floor": floor, "product": product} if args.floor else {"product": product}
+
+
+def first_pass(base: str, mix: list[tuple[str, str]], slowest: int = 12) -> None:
+    """Every distinct URL of the mix once, in turn: latency per kind of URL, and the slowest."""
+    timed: list[tuple[float, str, str]] = []
+    with httpx.Client(base_url=base, timeout=60) as http:
+        for path, kind in dict((path, kind) for kind, path in mix).items():
+            began = time.perf_counter()
+            status = http.get(path).status_code
+            timed.append(((time.perf_counter() - began) * 1000, kind, path))
+            if status != 200:
+                print(f"first pass: {status} from {path}")
+    print(f"first pass: {len(timed)} distinct URLs, one at a time, "
+          f"{sum(ms for ms, *_ in timed) / 1000:.1f} s in all")
+    for kind in dict.fromkeys(kind for _, kind, _ in timed):
+        times = [ms for ms, k, _ in timed if k == kind]
+        print(f"  {kind:14} {len(times):5} URLs  mean {statistics.mean(times):7.1f} ms  p50 "
+              f"{statistics.median(times):7.1f}  p90 {percentile(times, 0.9):7.1f}  "
+              f"max {max(times):7.1f} ms")
+    for ms, kind, path in sorted(timed, reverse=True)[:slowest]:
+        print(f"  {ms:8.1f} ms  {kind:14} {path}")
 
 
 def line(result: Result) -> str:
@@ -397,6 +426,11 @@ def main() -> None:
                         default="wrk" if shutil.which("wrk") else "python")
     parser.add_argument("--server-cpus", help="pin the servers to these CPUs (taskset list, e.g. 0-1)")
     parser.add_argument("--client-cpus", help="pin the load to these CPUs (e.g. 2-7)")
+    parser.add_argument("--page-cache", choices=["on", "off"], default="on",
+                        help="the product's page cache (off: --page-cache-mb 0, every answer made "
+                             "afresh)")
+    parser.add_argument("--first-pass", action="store_true",
+                        help="time every distinct URL of the mix once, in turn, before the load")
     parser.add_argument("--ingest", type=Path, nargs="+", help="ingest these during the load")
     parser.add_argument("--ingest-at", type=float, help="seconds into the load (default: a quarter)")
     args = parser.parse_args()
@@ -425,6 +459,8 @@ def main() -> None:
             try:
                 for _, path in {kind: path for kind, path in mix}.items():  # warm: models, caches
                     httpx.get(base + path, timeout=60)
+                if args.first_pass and name == "product":
+                    first_pass(base, mix)
                 sampler = RssSampler(server.pid) if name == "product" else None
                 with sampler or contextlib.nullcontext():
                     for workload in args.workloads:
@@ -444,8 +480,8 @@ def main() -> None:
             finally:
                 stop(server)
     pinned = f", servers on CPUs {args.server_cpus}" if args.server_cpus else ""
-    print(f"\n{args.workers} server process(es), --loop {args.loop} --http {args.http}, load from "
-          f"{args.load}, {args.seconds:g} s per run{pinned}")
+    print(f"\n{args.workers} server process(es), --loop {args.loop} --http {args.http}, page cache "
+          f"{args.page_cache}, load from {args.load}, {args.seconds:g} s per run{pinned}")
     for workload in args.workloads:
         for clients in args.clients:
             product = results[("product", workload, clients)]

@@ -1,5 +1,5 @@
 """The page cache answers a repeated GET from memory only while the catalogue and the index it was
-made from are unchanged, keeps only what it may, and stays within its bytes."""
+made from are unchanged, keeps only what it may, stays within its bytes, and can be turned off."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
+from typer.testing import CliRunner
 
-from discovery.server.page_cache import PageCache, cacheable
+from discovery.cli import app as cli
+from discovery.server.app import app_from_environment, create_app
+from discovery.server.page_cache import PAGE_BYTES, PageCache, cacheable
 from discovery.catalogue.store import Catalogue
 
 
@@ -109,3 +113,20 @@ def test_entries_expire_and_the_cache_stays_within_its_bytes(data: Path):
         get(cache, f"/items/{n}")
     assert 0 < cache.bytes <= 16 * 1100
     assert len(cache._entries) < 20
+
+
+def page_caches(app: FastAPI) -> list[int]:
+    """The byte budgets of the page caches an app's requests pass through."""
+    return [m.kwargs["max_bytes"] for m in app.user_middleware if m.cls is PageCache]
+
+
+def test_the_page_cache_can_be_turned_off_for_a_server_and_its_workers(data: Path, monkeypatch):
+    assert page_caches(create_app(data)) == [PAGE_BYTES]
+    assert page_caches(create_app(data, page_cache_bytes=0)) == []
+    monkeypatch.setenv("DISCOVERY_DATA", str(data))
+    monkeypatch.setenv("DISCOVERY_PAGE_CACHE_MB", "0")  # what `discovery serve --page-cache-mb 0` sets
+    assert page_caches(app_from_environment()) == []
+    monkeypatch.setenv("DISCOVERY_PAGE_CACHE_MB", "8")
+    assert page_caches(app_from_environment()) == [8 * 1024 * 1024]
+    refused = CliRunner().invoke(cli, ["serve", "--page-cache-mb", "-1", "--data", str(data)])
+    assert refused.exit_code != 0 and "--page-cache-mb" in refused.output

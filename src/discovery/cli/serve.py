@@ -84,9 +84,13 @@ def serve_command(
             help="Folder for what the server derives from a database (OAI-PMH ledger, embedding "
                  "cache); default: one per database under ~/.cache/discovery. A data folder keeps "
                  "them inside itself.")] = None,
+        page_cache_mb: Annotated[Optional[int], typer.Option(
+            "--page-cache-mb", envvar="DISCOVERY_PAGE_CACHE_MB", min=0,
+            help="Memory per worker for whole pages and API answers kept while the data is "
+                 "unchanged (default 64); 0 serves every request afresh.")] = None,
         data: DataDir = "data") -> None:
     """Serve search, item pages and the API (docs at /docs) from the catalogue in --data."""
-    from discovery.server.app import create_app
+    from discovery.server.app import PAGE_CACHE_MB, create_app
 
     if loop not in ("auto", "asyncio", "uvloop") or http not in ("auto", "h11", "httptools"):
         raise typer.BadParameter(f"unknown --loop {loop!r} or --http {http!r}")
@@ -103,6 +107,8 @@ def serve_command(
     os.environ["DISCOVERY_DATA"] = target
     os.environ[CACHE_DIR] = str(cache)
     os.environ["DISCOVERY_BASE_URL"] = base_url or ""
+    if page_cache_mb is not None:
+        os.environ[PAGE_CACHE_MB] = str(page_cache_mb)  # what each worker's app reads
     for threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # read by each worker's libraries
         os.environ.setdefault(threads, "1")  # as they load: one request, one core (embed.use_threads)
     where = shown(target) if is_database_url(target) else target
