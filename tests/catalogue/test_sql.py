@@ -52,3 +52,13 @@ def test_a_prefix_matches_what_starts_with_it_and_not_the_next_code_point(catalo
 def test_a_literal_percent_reaches_the_engine_unchanged(catalogue):
     assert isinstance(catalogue, SqlCatalogue)
     assert catalogue._execute("SELECT ? || '%'", ("100",)).fetchone()[0] == "100%"
+
+
+def test_records_read_together_are_those_read_one_at_a_time(catalogue):
+    apply(catalogue, study_with_variables(MANY))
+    ids = [f"s.v{n:04d}" for n in range(MANY)][::-1]
+    together = catalogue.get_many([*ids, "s", "missing", "s"])  # an unknown id is left out
+    assert set(together) == {*ids, "s"}
+    assert all(together[rid] == catalogue.get(rid) for rid in (*ids[:5], ids[-1], "s"))
+    assert together["s.v0003"].provenance.location == "study.xml"
+    assert catalogue.get_many([]) == {}

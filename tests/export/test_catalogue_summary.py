@@ -1,9 +1,15 @@
 """The explore page's charts on the session's built index: every bar's search lists exactly the
-count the bar shows, and the charts say what they count."""
+count the bar shows, and the charts say what they count; the catalogue's counts read alike in
+every process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from discovery.catalogue.store import Catalogue
+from discovery.model import ParseResult, Provenance, Study, content_hash
 from discovery.server.search_params import search_request
 from discovery.export.catalogue_summary import Bar, Chart, explore_charts
 from discovery.search.service import SearchService
@@ -43,3 +49,31 @@ def test_the_charts_cover_the_data_and_say_what_they_count(service, index_data):
     with Catalogue(index_data) as catalogue:
         assert kinds == catalogue.counts_by_kind()  # each variable on its own, not as its study
     assert charts["by-age"].bars == [] and "ages" in charts["by-age"].empty
+
+
+SUMMARY_TIES = """
+import sys
+from discovery.catalogue.store import Catalogue
+from discovery.export.catalogue_summary import summarise
+with Catalogue(sys.argv[1]) as catalogue:
+    summary = summarise(catalogue)
+print(summary.topics, summary.countries)
+"""
+
+
+def test_counts_tied_between_values_list_them_in_one_order_in_every_process(tmp_path):
+    """Each server worker is a process with its own string hashing; /api/stats must not depend
+    on which worker answers."""
+    topics = ["health", "income", "housing", "crime", "sleep", "diet", "trust", "voting"]
+    with Catalogue(tmp_path) as catalogue:
+        catalogue.apply("ties.json", b"{}", "2026-12-01T00:00:00+00:00", ParseResult(records=[
+            Study(id=f"s{n}", title=f"Study {n}", topics=topics,
+                  spatial_coverage=["Finland", "Germany", "France", "Spain", "Italy", "Norway"],
+                  provenance=Provenance(source="test", location="ties.json",
+                                        content_hash=content_hash(b"{}")))
+            for n in range(2)]))
+    answers = {subprocess.run([sys.executable, "-c", SUMMARY_TIES, str(tmp_path)], check=True,
+                              capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(1, 4)}
+    assert len(answers) == 1 and "('health', 2)" in answers.pop()

@@ -62,14 +62,17 @@ def summarise(catalogue: CatalogueStore) -> CatalogueSummary:
     years: Counter[int] = Counter()
     studies = undated = 0
     for kind in (Kind.STUDY, Kind.DATASET):
-        for rid, _, _, _ in catalogue.list_records(kind.value):
-            record = catalogue.get(rid)
+        ids = [rid for rid, _, _, _ in catalogue.list_records(kind.value)]
+        found = catalogue.get_many(ids)  # one query, not two for each study
+        for record in (found.get(rid) for rid in ids):
             if not isinstance(record, Study):
                 continue
             studies += 1
-            topics.update(set(topic_value(t) for t in record.topics or record.keywords) - {""})
-            countries.update({value for place in record.spatial_coverage
-                              for value in facet_places(place)})
+            # sorted, so values tied in count keep one order in every process (a set's order
+            # follows the process's string hashing: two workers listed ties differently)
+            topics.update(sorted(set(topic_value(t) for t in record.topics or record.keywords) - {""}))
+            countries.update(sorted({value for place in record.spatial_coverage
+                                     for value in facet_places(place)}))
             match = _YEAR.match(record.temporal_coverage or "")
             if match:
                 years[int(match.group(1))] += 1

@@ -69,9 +69,11 @@ def _parents(services: Services, hits: list[Any]) -> dict[str, Any]:
     of look-alike items says where each one was asked."""
     catalogue = services.catalogue
     owners: dict[str, str] = {}
+    records = catalogue.get_many(hit.id for hit in hits
+                                 if hit.kind in (Kind.VARIABLE.value, Kind.QUESTION.value))
     for hit in hits:
-        if hit.kind in (Kind.VARIABLE.value, Kind.QUESTION.value):
-            record = catalogue.get(hit.id)
+        if hit.id in records:
+            record = records[hit.id]
             owner = getattr(record, "study_id", None) or getattr(record, "instrument_id", None)
             if owner:
                 owners[hit.id] = owner

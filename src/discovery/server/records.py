@@ -165,9 +165,9 @@ def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
 def study_variables(services: Services, view: ItemView) -> list[Variable]:
     """Every variable of a study, read once and cached: the table filters and pages in memory."""
     def read() -> list[Variable]:
-        catalogue = services.catalogue
-        found = [catalogue.get(vid) for vid in view.variable_ids]
-        return sorted((v for v in found if isinstance(v, Variable)), key=lambda v: natural_key(v.name))
+        found = services.catalogue.get_many(view.variable_ids)
+        return sorted((v for v in (found.get(vid) for vid in view.variable_ids)
+                       if isinstance(v, Variable)), key=lambda v: natural_key(v.name))
     return services.cached(("variables", view.study.id, len(view.variable_ids)), read)
 
 
@@ -188,7 +188,8 @@ def filter_variables(variables: list[Variable], query: str) -> list[Variable]:
 def project_outputs(catalogue: CatalogueStore, rid: str) -> list[Output]:
     ids = [r.object for r in catalogue.relations(rid)
            if r.subject == rid and r.predicate == Predicate.HAS_OUTPUT]
-    return [o for o in (catalogue.get(i) for i in ids) if isinstance(o, Output)]
+    found = catalogue.get_many(ids)
+    return [o for o in (found.get(i) for i in ids) if isinstance(o, Output)]
 
 
 def project_view(services: Services, key: str) -> ProjectView:
@@ -239,8 +240,9 @@ def instrument_questions(services: Services, instrument_id: str) -> list[Questio
         catalogue = services.catalogue
         ids = [r.object for r in catalogue.relations(instrument_id, [Predicate.HAS_QUESTION])
                if r.subject == instrument_id]
-        found = [catalogue.get(qid) for qid in ids]
-        return sorted((q for q in found if isinstance(q, Question)), key=_question_order)
+        found = catalogue.get_many(ids)
+        return sorted((q for q in (found.get(qid) for qid in ids) if isinstance(q, Question)),
+                      key=_question_order)
     return services.cached(("questions", instrument_id), read)
 
 
@@ -257,8 +259,9 @@ def _measured_variables(catalogue: CatalogueStore, question_ids: Iterable[str]) 
 def _studies_of(catalogue: CatalogueStore, variables: Iterable[Neighbour]) -> list[Neighbour]:
     """The studies or datasets the variables belong to, once each."""
     parents: dict[str, None] = {}
-    for neighbour in variables:
-        variable = catalogue.get(neighbour.id)
+    ids = [neighbour.id for neighbour in variables]
+    found = catalogue.get_many(ids)
+    for variable in (found.get(vid) for vid in ids):
         if isinstance(variable, Variable) and variable.study_id:
             parents.setdefault(variable.study_id)
     titles = catalogue.titles(parents)
