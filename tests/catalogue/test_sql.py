@@ -33,7 +33,7 @@ def test_lists_longer_than_one_statement_binds_are_read_and_written_whole(catalo
     apply(catalogue, study_with_variables(MANY))
     ids = [f"s.v{n:04d}" for n in range(MANY)]
     assert catalogue.kinds([*ids, "missing"]) == dict.fromkeys(ids, "variable")
-    assert catalogue.child_titles(["s"])["s"] == [f"Question {n}" for n in range(MANY)]
+    assert catalogue.children(["s"])["s"] == [("variable", f"Question {n}") for n in range(MANY)]
     assert [r.id for r in catalogue.read_records(ids[::-1])] == ids[::-1]
     apply(catalogue, study_with_variables(3))  # the rest go stale together
     assert catalogue.counts_by_kind() == {"study": 1, "variable": 3}

@@ -291,7 +291,7 @@ def test_bulk_reads_keep_the_stored_order_and_their_filters(catalogue):
     records[0].provenance.catalogue = "GESIS"
     apply(catalogue, ParseResult(records=records))
     assert [v.name for v in catalogue.variables_of("allbus-1996")] == ["v2", "v1"]
-    assert catalogue.child_titles(["allbus-1996"]) == {"allbus-1996": ["Sex", "Age"]}
+    assert catalogue.children(["allbus-1996"]) == {"allbus-1996": [("variable", "Sex"), ("variable", "Age")]}
     assert [row.id for row in catalogue.stored_rows()] == ["allbus-1996", "allbus-1996.v1", "allbus-1996.v2"]
     assert [row.id for row in catalogue.stored_rows(kinds=["variable"], since="2000-01-01")] == \
         ["allbus-1996.v1", "allbus-1996.v2"]

@@ -19,7 +19,7 @@ STUDY = {
 
 def test_a_study_has_its_texts_by_field_and_its_items_as_contents():
     doc = index_document(StoredRecord("s", "study", None, STUDY, ["ddi-codebook-2.5"], ["UK Data Service"]),
-                         ["How is your health?", "Do you feel lonely?"])
+                         [("variable", "How is your health?"), ("variable", "Do you feel lonely?")])
     assert doc.fields["title"] == "Health of Older People 2010\nGesundheit im Alter"
     assert doc.fields["keywords"] == "Ageing\nHEALTH\nHealth"
     assert "SN1234" in doc.fields["names"] and "ESRC" in doc.fields["names"]
@@ -40,9 +40,20 @@ def test_facets_are_normalised_so_one_filter_finds_every_spelling():
 
 
 def test_ranges_read_years_ages_sizes_and_the_larger_variable_count():
-    doc = index_document(StoredRecord("s", "study", None, STUDY), ["a", "b", "c", "d"])
+    doc = index_document(StoredRecord("s", "study", None, STUDY), [("variable", t) for t in "abcd"])
     assert doc.ranges == {"year_start": 2010, "year_end": 2011, "age_min": 65, "age_max": 120,
                           "sample_size": 2400, "variables": 4}
+    assert doc.display["items"] == 4
+    stated = index_document(StoredRecord("s", "study", None, STUDY))  # states 3, lists none
+    assert stated.ranges["variables"] == 3 and stated.display["items"] == 0
+
+
+def test_a_questionnaire_counts_the_questions_its_page_lists_not_the_variables_recorded_from_it():
+    children = [("question", "Q1"), ("variable", "v1"), ("question", "Q2"), ("variable", "v2"),
+                ("variable", "v3")]
+    doc = index_document(StoredRecord("i", "instrument", None, {"title": "EHIS"}), children)
+    assert doc.display["items"] == 2 and doc.ranges["variables"] == 2
+    assert doc.fields["contents"] == "Q1\nv1\nQ2\nv2\nv3"  # found by all it holds
 
 
 def test_a_variable_keeps_its_question_categories_and_name_but_not_a_repeated_label():

@@ -38,6 +38,22 @@ def test_a_questionnaire_page_lists_its_questions_with_options_in_order(crawl_si
     assert "Similar questionnaires" in page and "Where it came from" in page
 
 
+def test_a_questionnaire_whose_title_states_another_size_shows_both_as_the_source_gives_them(
+        full_site: Site) -> None:
+    # The Mental Health Catalogue file lists 15 questions, numbered 1 to 15 (the GDS short form's
+    # items), under the name "Geriatric Depression Scale (10-item) (GDS)": which is wrong, the
+    # name or the list, the file does not say.
+    gds = unescape(get(full_site, "/questionnaires/geriatric-depression-scale-10-item-gds").text)
+    assert "Its title says 10 items; the source lists the 15 questions below. Both are shown" in gds
+    assert 'data-count="15">15 questions</a>' in gds
+    gad = unescape(get(full_site, "/questionnaires/generalised-anxiety-disorder-assessment-7-item-gad-7"
+                       ).text)
+    assert ("Its title says 7 items; the source lists the 8 questions below, 1 of them without a "
+            "number.") in gad
+    rses = get(full_site, "/questionnaires/rosenberg-self-esteem-scale-10-item-rses").text
+    assert "Its title says" not in rses  # 10 items, 10 listed
+
+
 def test_harmonise_with_puts_the_questionnaire_in_the_first_box(crawl_site: Site) -> None:
     page = unescape(get(crawl_site, f"/harmonise?with={EHIS}").text)
     boxes = re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
@@ -48,7 +64,8 @@ def test_harmonise_with_puts_the_questionnaire_in_the_first_box(crawl_site: Site
 
 def test_a_question_page_says_where_it_stands_and_what_it_measures(crawl_site: Site) -> None:
     page = unescape(get(crawl_site, f"/questions/{EHIS}.hs1").text)
-    assert "Question 2 of 36 in" in page and f'href="/questionnaires/{EHIS}"' in page
+    assert f'Question 2 of <a href="/questionnaires/{EHIS}#questions" data-count="36">36</a> in' in page
+    assert f'href="/questionnaires/{EHIS}"' in page
     assert "<td>Très bon</td>" in page
     assert 'href="/variables/ehis-2025-questionnaire-test-es0-sequence-1.hs1"' in page
     assert f'rel="prev" href="/questions/{EHIS}.acces-par"' in page and 'rel="next"' in page
@@ -94,9 +111,10 @@ def test_variables_are_in_natural_order_on_the_page_and_in_the_api(crawl_site: S
 def test_the_search_pager_says_where_you_are(crawl_site: Site) -> None:
     first = get(crawl_site, "/?q=retirement&group=false").text
     total = int(re.search(r'data-total="(\d+)"', first).group(1))
-    assert total > 10 and f"1–10 of {total}" in first
+    of = f'data-list="/?q=retirement&amp;group=false#results">{total}</span>'
+    assert total > 10 and f"1–10 of <span data-count=\"{total}\" {of}" in first
     second = get(crawl_site, re.search(r'<a href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&"))
-    assert f"11–{min(20, total)} of {total}" in second.text
+    assert f"11–{min(20, total)} of <span data-count=\"{total}\" {of}" in second.text
 
 
 def test_a_hit_link_carries_the_query_to_the_page_that_marks_what_fits(crawl_site: Site) -> None:
@@ -104,9 +122,9 @@ def test_a_hit_link_carries_the_query_to_the_page_that_marks_what_fits(crawl_sit
     assert f'href="/items/{FSD}?q=retirement"' in page
     item = get(crawl_site, f"/items/{FSD}?q=retirement").text
     assert re.search(r"<mark>\d+</mark> of the 234 variables fit “retirement”", item)
-    assert '<tr class="fits">' in item and "<mark>retirement</mark>" in item.lower()
+    assert '<tr class="fits" data-item=' in item and "<mark>retirement</mark>" in item.lower()
     nothing = get(crawl_site, f"/items/{FSD}?q=zzqxv").text
-    assert "of the 234 variables fit" not in nothing and '<tr class="fits">' not in nothing
+    assert "of the 234 variables fit" not in nothing and '<tr class="fits"' not in nothing
     assert "None of this study's variables fits “zzqxv” by itself" in nothing
 
 
@@ -150,7 +168,8 @@ def test_when_nothing_fits_each_filter_chip_leads_out(crawl_site: Site, mode: st
 
 
 def test_an_instrument_hit_counts_and_lists_questions_not_variables(crawl_site: Site) -> None:
-    hits = get(crawl_site, "/?q=nervous+anxious+on+edge").text.split('<li class="hit card">')[1:]
+    hits = re.split(r'<li class="hit card"[^>]*>', get(crawl_site, "/?q=nervous+anxious+on+edge").text)[1:]
     instrument = next(hit for hit in hits if "/questionnaires/" in hit.split("</h3>")[0])
-    assert re.search(r"<li>\d+ questions?</li>", instrument) and "Matching questions" in instrument
+    assert re.search(r'#questions" data-count="\d+">\d+ questions?</a>', instrument)
+    assert "Matching questions" in instrument
     assert "variables" not in instrument.split('class="why"')[0].lower()

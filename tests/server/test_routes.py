@@ -78,6 +78,34 @@ def test_facets_route(search_site: Site) -> None:
     assert body["total"] > 0 and "kind" in body["facets"]
 
 
+def hits_over_pages(address: str) -> tuple[int, list[str]]:
+    """A search's total and the ids of its hits, following its next links to the last page."""
+    body = httpx.get(address, timeout=30).json()
+    total, ids = body["total"], [hit["id"] for hit in body["hits"]]
+    while body["pager"]["next"]:
+        body = httpx.get(body["pager"]["next"], timeout=30).json()
+        ids += [hit["id"] for hit in body["hits"]]
+    return total, ids
+
+
+def test_each_facet_count_is_the_total_its_search_lists_over_all_its_pages(search_site: Site) -> None:
+    asked = {"q": "money", "filter": ["country:Finland", "kind:study"], "size": 5}
+    body = get(search_site, "/api/search", **asked).json()
+    checked = 0
+    for facet, options in body["facets"].items():
+        for option in (o for o in options if o["count"] is not None):
+            total, ids = hits_over_pages(option["narrowed"])
+            assert total == len(set(ids)) == len(ids) == option["count"], (facet, option)
+            checked += 1
+    # a facet with a chosen value is counted without it: its other values are the totals a
+    # tick alone would give, not how many of the hits shown also have them
+    assert len(body["facets"]["country"]) > 1 and checked > 10
+    facets = get(search_site, "/api/facets", q=asked["q"], filter=asked["filter"]).json()["facets"]
+    assert {f: [(v["value"], v["count"]) for v in values] for f, values in facets.items()} == \
+        {f: [(v["value"], v["count"]) for v in values if v["count"] is not None]
+         for f, values in body["facets"].items()}
+
+
 def test_item_with_sources_grant_and_outputs(search_site: Site) -> None:
     body = get(search_site, f"/api/items/{RELATIONS}").json()
     assert body["record"]["title"] == "The Relations Study Data, 2021-2022"

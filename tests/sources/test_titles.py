@@ -6,7 +6,7 @@ import pytest
 
 from discovery.sources.titles import (
     COLLECTIONS, collection_of, file_title, header_title, named_collection, questionnaire_title,
-    tidy_line,
+    stated_items, tidy_line,
 )
 
 
@@ -105,3 +105,16 @@ def test_questionnaire_title_order() -> None:
     assert questionnaire_title("/c/021_sdq.txt", [], ["Strengths and Difficulties "
                                                       "Questionnaire"]).title == \
         "Strengths and Difficulties Questionnaire"  # printed once, below the items
+
+
+@pytest.mark.parametrize(("title", "stated"), [
+    ("Geriatric Depression Scale (10-item) (GDS)", 10), ("Diener Life Satisfaction (5 items)", 5),
+    ("36-Item Short Form Survey Instrument (SF-36)", 36), ("Basic Needs Satisfaction (BNSG-S; 21-item)", 21),
+    ("GAD-7 Anxiety", None), ("Kessler Psychological Distress Scale (K10)", None),
+    # sizes of a part, or sums the title leaves to the reader
+    ("Strengths & Difficulties Questionnaire (25 items + 7 item impact supplement) (SDQ)", None),
+    ("O-LIFE Introvertive Anhedonia (7-items only)", None),
+    ("Shedler-Westen Assessment Procedure 200-item Q-Sort (15 selected items)", None),
+])
+def test_a_title_states_the_size_of_the_whole_questionnaire_or_none(title: str, stated: int | None) -> None:
+    assert stated_items(title) == stated

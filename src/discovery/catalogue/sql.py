@@ -589,13 +589,14 @@ class SqlCatalogue(ABC):
     def all_ids(self) -> list[str]:
         return [rid for (rid,) in self._execute("SELECT id FROM records ORDER BY id")]
 
-    def child_titles(self, parents: list[str]) -> dict[str, list[str]]:
-        """The titles (variable labels, question texts) of each parent's children, in stored order."""
-        found: dict[str, list[str]] = {}
-        for parent, title in self._select_in(
-                f"SELECT parent, title FROM records WHERE parent {{ids}} "
+    def children(self, parents: list[str]) -> dict[str, list[tuple[str, str]]]:
+        """The kind and title (variable label, question text) of each parent's children, in
+        stored order."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for parent, kind, title in self._select_in(
+                f"SELECT parent, kind, title FROM records WHERE parent {{ids}} "
                 f"ORDER BY {self.dialect.stored_order}", parents):
-            found.setdefault(parent, []).append(title)
+            found.setdefault(parent, []).append((kind, title))
         return found
 
     def read_records(self, ids: list[str]) -> Iterator[StoredRecord]:

@@ -38,9 +38,9 @@ from discovery.index.vectors import VectorIndex
 from discovery.model import ITEM_KINDS
 
 BATCH = 2000
-FORMAT = 8  # bump when the layout changes: an older index is then rebuilt (5: generations;
+FORMAT = 9  # bump when the layout changes: an older index is then rebuilt (5: generations;
 # 6: normalised facet values and the questionnaire facet; 7: title vectors; 8: filter values in
-# the lexical index)
+# the lexical index; 9: the count of the items a record's page lists)
 # The search index's model, chosen by `discovery eval` on the tuning judgments (README, "Search"):
 # on the 26 English tuning queries MiniLM and multilingual e5 are within noise (hybrid nDCG@10
 # 0.703 / 0.688), on the 14 non-English ones e5 is far ahead (0.434 / 0.308): MiniLM reads
@@ -100,10 +100,10 @@ def write_meta(files: GenerationFiles, key: str, english: str | None, seq: int, 
 
 
 def read_documents(catalogue: CatalogueStore, ids: list[str]) -> list[IndexDocument]:
-    """The index documents of `ids` that still exist, each with its children's titles; an item
+    """The index documents of `ids` that still exist, each with its children; an item
     is filtered by its parent's facet values and ranges, and read in its parent's language if it
     declares none."""
-    children = catalogue.child_titles(ids)
+    children = catalogue.children(ids)
     documents = [index_document(stored, children.get(stored.id, []))
                  for stored in catalogue.read_records(ids)]
     items = [doc for doc in documents if doc.parent and doc.kind in ITEM_KINDS]

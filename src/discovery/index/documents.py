@@ -20,6 +20,10 @@ EMBED_CHARS = 1500  # the models read 512 tokens at most; the start of a descrip
 CATEGORY_LIMIT = 12  # a few response options help ("Not at all", "Several days"); hundreds drown the item
 YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 NUMBER = re.compile(r"\d+")
+# The children a record's page lists: a questionnaire's questions (not the variables recorded from
+# it, which its page lists apart), a study's or dataset's variables. A hit's "N questions" counts
+# these, so the number is what its link opens (it said 81 questions of a questionnaire of 36).
+LISTED_ITEMS = {"instrument": "question", "study": "variable", "dataset": "variable"}
 
 
 @dataclass
@@ -58,10 +62,13 @@ def filter_values(stored: StoredRecord) -> FilterValues:
     return FilterValues(facet_values(stored), range_values(stored.data, 0))
 
 
-def index_document(stored: StoredRecord, children: list[str] | None = None) -> IndexDocument:
-    """`children` are the labels or question texts of the record's variables or questions: a study
-    or instrument is also found by what it measures, as one document, not only item by item."""
+def index_document(stored: StoredRecord, children: list[tuple[str, str]] | None = None
+                   ) -> IndexDocument:
+    """`children` are the kind and label or question text of the record's variables or questions:
+    a study or instrument is also found by what it measures, as one document, not only item by
+    item."""
     children = children or []
+    listed = sum(kind == LISTED_ITEMS.get(stored.kind) for kind, _ in children)
     data = stored.data
     kind = stored.kind
     title = data.get("title") or stored.id
@@ -81,7 +88,7 @@ def index_document(stored: StoredRecord, children: list[str] | None = None) -> I
     if kind == "question":  # a question's title is its text
         questions, titles = titles, []
     questions = [q for q in questions if q not in titles]  # a label often repeats the question
-    contents = _unique(children[:CONTENTS_LIMIT])
+    contents = _unique([title for _, title in children[:CONTENTS_LIMIT]])
     fields = {"title": "\n".join(titles), "description": "\n".join(descriptions),
               "keywords": "\n".join(keywords), "question": "\n".join(questions),
               "categories": "\n".join(categories), "names": "\n".join(names),
@@ -91,8 +98,8 @@ def index_document(stored: StoredRecord, children: list[str] | None = None) -> I
         fields={k: v for k, v in fields.items() if v},
         embed_text=embed_text(kind, titles, questions, descriptions, keywords, categories, contents),
         facets=facet_values(stored),
-        ranges=range_values(data, len(children)),
-        display=display_values(stored, descriptions, questions),
+        ranges=range_values(data, listed),
+        display=display_values(stored, descriptions, questions, listed),
         aliases=record_aliases(kind, titles, data.get("identifiers", [])),
         family=family_key(kind, title),
         languages=declared_languages(data))
@@ -139,6 +146,8 @@ def facet_values(stored: StoredRecord) -> dict[str, list[str]]:
 
 
 def range_values(data: dict[str, Any], child_count: int) -> dict[str, float | None]:
+    """Years, ages, sample size and size in items: the larger of the count the source states and
+    the items listed here (a dataset may state 4,691 variables and list none)."""
     coverage = data.get("temporal_coverage") or "/".join(
         [data.get("start") or "", data.get("end") or ""] + data.get("years", []))
     years = [int(y) for y in YEAR.findall(coverage)]
@@ -153,10 +162,11 @@ def range_values(data: dict[str, Any], child_count: int) -> dict[str, float | No
             "sample_size": data.get("sample_size"), "variables": variables}
 
 
-def display_values(stored: StoredRecord, descriptions: list[str], questions: list[str]
-                   ) -> dict[str, Any]:
+def display_values(stored: StoredRecord, descriptions: list[str], questions: list[str],
+                   listed: int = 0) -> dict[str, Any]:
     data = stored.data
-    return {"url": data.get("url"), "snippet": (descriptions[0][:300] if descriptions else None),
+    return {"items": listed, "url": data.get("url"),
+            "snippet": (descriptions[0][:300] if descriptions else None),
             "name": data.get("name"), "question": questions[0] if questions else None,
             "countries": _unique([value for place in _places(data)
                                   for value in (facet_places(place) or [place])]),

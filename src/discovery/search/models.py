@@ -126,7 +126,8 @@ class Hit(BaseModel):
     start_year: int | None = None
     end_year: int | None = None
     sample_size: int | None = None
-    variable_count: int | None = None
+    variable_count: int | None = None  # what the source states or the items listed, the larger
+    item_count: int | None = None  # the variables or questions its page lists
     score: float  # orders the hits by relevance: fused, or above them where the learned ranker placed it
     explanation: Explanation
     variables: list[VariableHit] = Field(default_factory=list)  # the matching ones, best first

@@ -417,6 +417,7 @@ class _Search:
                 catalogues=display.get("catalogues", []), countries=display.get("countries", []),
                 start_year=_int(ranges.get("year_start")), end_year=_int(ranges.get("year_end")),
                 sample_size=_int(ranges.get("sample_size")), variable_count=_int(ranges.get("variables")),
+                item_count=_int(display.get("items")),
                 score=round(score, 6), explanation=explanation, variables=variables))
         return hits
 

@@ -131,9 +131,11 @@ def _problem(answer: _Answer, start: str) -> str | None:
 
 def crawl(base: str, *, start: str = "/", search_pages: int = 2, workers: int = 4,
           max_fetches: int | None = None, timeout: float = 120.0,
-          progress: Callable[[CrawlReport], None] | None = None) -> CrawlReport:
+          progress: Callable[[CrawlReport], None] | None = None,
+          read: Callable[[str, bytes], None] | None = None) -> CrawlReport:
     """Check every internal link reachable from `start` on the site at `base` (no trailing
-    slash). `max_fetches` bounds the run (None: the whole site)."""
+    slash). `max_fetches` bounds the run (None: the whole site). `read` is handed the address and
+    body of each page read for links (the count checker reads the counts on them)."""
     started = time.monotonic()
     origin = urlsplit(base)
     start_url = urljoin(base + "/", start.lstrip("/"))
@@ -156,6 +158,8 @@ def crawl(base: str, *, start: str = "/", search_pages: int = 2, workers: int = 
                 if not answer.body or answer.target.search_page > search_pages:
                     continue
                 report.pages += 1
+                if read:
+                    read(answer.url, answer.body)
                 for url, download in links_of(answer):
                     parts = urlsplit(url)
                     if parts.scheme not in ("http", "https") or parts.netloc != origin.netloc:

@@ -26,6 +26,7 @@ from discovery.search.pipeline import DEPTH
 from discovery.server.languages import lang_attribute
 from discovery.server.services import services_of
 from discovery.server.urls import page_path, query_url
+from discovery.sources.titles import stated_items
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -120,6 +121,7 @@ templates.filters["safe_url"] = link_href
 templates.filters["field_label"] = field_label
 templates.filters["highlight"] = highlight
 templates.filters["relation_words"] = relation_words
+templates.filters["stated_items"] = stated_items
 # The index has no word for a bare number (a coded name's digits are not BM25 words), so a
 # search for a keyword such as "1976" finds nothing: such keywords are shown, not linked.
 templates.tests["searchable"] = lambda text: any(char.isalpha() for char in str(text))

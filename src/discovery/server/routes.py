@@ -21,7 +21,7 @@ from discovery.server.schemas import (ErrorResponse, FacetsResponse, Grant, Harm
                                    ProjectResponse, StatsResponse, VariableResponse, VariablesPage)
 from discovery.server.search_params import (FILTER_PATTERN, MAX_FILTERS, RANGE_PATTERN, BadRequest,
                                             SearchBody, query_of, search_request)
-from discovery.server.search_view import Addresses, SearchView, search_view
+from discovery.server.search_view import Addresses, SearchView, counted, search_view
 from discovery.server.downloads import DOWNLOAD_TYPES, attachment, crosswalk_download
 from discovery.server.limits import charge
 from discovery.server.services import services_of
@@ -122,13 +122,16 @@ def facet_counts(request: Request, q: Annotated[str, Query(max_length=MAX_QUERY)
                  filter: Filters = [],  # noqa: B006
                  range: Ranges = []  # noqa: B006
                  ) -> FacetsResponse:
-    """Counts per facet value for a query (all records when q is empty)."""
+    """Counts per facet value for a query (all records when q is empty); a facet with a filter
+    is counted without it, so each count is the total of the search with that value alone."""
     asked = [(key, value) for key, value in request.query_params.multi_items()
              if key in ("q", "filter", "range")]
     search = search_request([*asked, ("size", "1"), ("facets", "true"), ("variables_per_hit", "0")])
-    results = services_of(request).search(search)
-    return FacetsResponse(total=results.total, facets=results.facets,
-                          facets_uncounted=results.facets_uncounted)
+    services = services_of(request)
+    results = services.search(search)
+    return FacetsResponse(total=results.total, facets={
+        facet: counted(services, search, results, facet) for facet in results.facets},
+        facets_uncounted=results.facets_uncounted)
 
 
 @router.get("/stats", response_model=StatsResponse, tags=["catalogue"])

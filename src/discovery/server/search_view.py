@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from discovery.index.places import filter_places
 from discovery.model import Kind
-from discovery.search.models import MAX_PAGE_SIZE, Hit, SearchRequest, SearchResults
+from discovery.search.models import MAX_PAGE_SIZE, FacetValue, Hit, SearchRequest, SearchResults
 from discovery.server.services import Services
 from discovery.server.urls import page_path, query_url
 
@@ -28,11 +28,14 @@ Params = list[tuple[str, str]]
 
 class FacetOption(BaseModel):
     value: str = Field(description="The value as the facet counts it")
-    count: int | None = Field(description="Hits with this value; null for a chosen value this "
-                                          "facet did not list")
+    count: int | None = Field(description="Hits with this value (counted without the facet's "
+                                          "own filter where it has one); null for a chosen value "
+                                          "this facet did not list")
     filter: str = Field(description="The filter parameter this option stands for, facet:value")
     chosen: bool
     toggle: str = Field(description="This search with the value ticked, or unticked when chosen")
+    narrowed: str | None = Field(default=None, description=(
+        "This search with this value alone of its facet: it lists `count` hits"))
 
 
 class ChosenFilter(BaseModel):
@@ -116,7 +119,7 @@ def search_view(services: Services, search: SearchRequest, results: SearchResult
         nothing_fits=results.nothing_fits, searched_for=results.searched_for,
         as_typed=addresses.of([p for p in kept if p[0] != "spellcheck"] + [("spellcheck", "false")])
         if results.searched_for else None,
-        hits=hits, facets=_facets(search, results, kept, addresses, values_shown),
+        hits=hits, facets=_facets(services, search, results, kept, addresses, values_shown),
         facets_uncounted=results.facets_uncounted,
         filters=_chosen(services, search, results, kept, addresses),
         clear=addresses.of([("q", search.q)] if search.q else [])
@@ -136,16 +139,31 @@ def _hit_page(hit: Hit, carried: str, addresses: Addresses) -> str:
     return query_url(path, [("q", carried)] if carried and hit.kind in MARKED_KINDS else [])
 
 
-def _facets(search: SearchRequest, results: SearchResults, kept: Params, addresses: Addresses,
-            values_shown: int | None) -> dict[str, list[FacetOption]]:
+def counted(services: Services, search: SearchRequest, results: SearchResults, facet: str
+            ) -> list[FacetValue]:
+    """A facet's values, counted over this search without the facet's own filter where it has
+    one. Values of one facet are alternatives, so ticking one more adds its hits: counted among
+    the hits shown, `country:England` beside a ticked United Kingdom counted only the records of
+    both, not what its own search lists."""
+    if not search.filters.get(facet) or results.nothing_fits:
+        return results.facets.get(facet, [])
+    wider = services.search(search.model_copy(update={
+        "filters": {f: v for f, v in search.filters.items() if f != facet}, "cursor": None,
+        "size": 1, "variables_per_hit": 0}))
+    return wider.facets.get(facet, [])
+
+
+def _facets(services: Services, search: SearchRequest, results: SearchResults, kept: Params,
+            addresses: Addresses, values_shown: int | None) -> dict[str, list[FacetOption]]:
     """Each counted facet's values, chosen ones ticked under the name the facet counts (a filter
-    `country:GB` ticks United Kingdom). A chosen value the list does not hold (or a facet whose
-    count ran out of time) comes first, as chosen, so that ticking another keeps it."""
+    `country:GB` ticks United Kingdom), each with the search that lists its count. A chosen value
+    the list does not hold (or a facet whose count ran out of time) comes first, as chosen, so
+    that ticking another keeps it."""
     if not search.facets:
         return {}
     facets: dict[str, list[FacetOption]] = {}
     for facet in [*results.facets, *(f for f in search.filters if f not in results.facets)]:
-        listed = results.facets.get(facet, [])[:values_shown]
+        listed = counted(services, search, results, facet)[:values_shown]
         names = {v.value for v in listed}
         chosen = {raw: filter_values(facet, raw) for raw in search.filters.get(facet, [])}
         options = [FacetOption(value=shown, count=None, filter=f"{facet}:{raw}", chosen=True,
@@ -154,8 +172,11 @@ def _facets(search: SearchRequest, results: SearchResults, kept: Params, address
         for v in listed:
             raws = [raw for raw, shown_as in chosen.items() if v.value in shown_as]
             toggle = _without(kept, facet, raws) if raws else kept + [("filter", f"{facet}:{v.value}")]
+            narrowed = _without(kept, facet, [raw for raw in chosen if raw not in raws]) if raws \
+                else _without(kept, facet, list(chosen)) + [("filter", f"{facet}:{v.value}")]
             options.append(FacetOption(value=v.value, count=v.count, filter=f"{facet}:{v.value}",
-                                       chosen=bool(raws), toggle=addresses.of(toggle)))
+                                       chosen=bool(raws), toggle=addresses.of(toggle),
+                                       narrowed=addresses.of(narrowed)))
         facets[facet] = options
     return facets
 

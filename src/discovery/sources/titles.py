@@ -447,3 +447,22 @@ def _adds_words(alternative: str, title: str) -> bool:
     "GAD-7 Anxiety" does; "ghq12" to "Short General Health Questionnaire (GHQ 12)" does not)."""
     compact = re.sub(r"[\W_]+", "", alternative.lower())
     return bool(compact) and compact not in re.sub(r"[\W_]+", "", title.lower())
+
+
+# ---------------------------------------------------------------- stated sizes
+
+_STATED_ITEMS = re.compile(r"(?<![\d.])(\d{1,3})[\s-]?items?\b", re.IGNORECASE)
+_PARTIAL = re.compile(r"\+|\bonly\b|\bselected\b|\bsubscales?\b|\bplus\b|\band\b.*\bitems?\b.*\bitems?\b",
+                      re.IGNORECASE)
+
+
+def stated_items(title: str) -> int | None:
+    """How many items a questionnaire's title says it has: "Geriatric Depression Scale (10-item)
+    (GDS)" -> 10, "Diener Life Satisfaction (5 items)" -> 5. None where the title states no size
+    or one that is not the whole list ("25-item + 5-item impact supplement", "7-items only",
+    "15 selected items"), so a page can show the title's word beside the count its list has
+    without doing sums the title does not."""
+    found = _STATED_ITEMS.findall(title)
+    if len(found) != 1 or _PARTIAL.search(title):
+        return None
+    return int(found[0])
