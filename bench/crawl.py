@@ -4,10 +4,13 @@ same crawler on a small catalogue; this runs it on a full one.
 
     .venv/bin/python bench/crawl.py --data DIR [--workers 4] [--search-pages 2] [--max N]
     .venv/bin/python bench/crawl.py --url http://127.0.0.1:8000
+    .venv/bin/python bench/crawl.py --url http://127.0.0.1:8000 --counts
 
 Without --url it serves DIR itself on 127.0.0.1 (a free port). Prints progress, then what was
 fetched by section, the problems grouped by reason with the page that linked to each, and exits
-1 when there is any.
+1 when there is any. With --counts it also checks every count a page shows against the list its
+link leads to, followed over all its pages (`discovery.server.count_check`), and lists the counts
+that disagree.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test suite's server harness, so both crawl the same app
 
+from discovery.server.count_check import check_counts  # noqa: E402
 from discovery.server.crawler import CrawlReport, crawl  # noqa: E402
 from tests.server.site import serve  # noqa: E402
 
@@ -35,9 +39,18 @@ def main() -> int:
     parser.add_argument("--search-pages", type=int, default=2,
                         help="pages of one search read for links (later ones are only checked)")
     parser.add_argument("--max", type=int, default=None, help="stop after this many fetches")
+    parser.add_argument("--counts", action="store_true",
+                        help="check every count against its list (the whole site: --max is ignored)")
     args = parser.parse_args()
     base = args.url.rstrip("/") if args.url else serve(args.data)
     print(f"crawling {base}", flush=True)
+    if args.counts:
+        checked = check_counts(base, search_pages=args.search_pages, workers=args.workers)
+        print(checked.crawl.summary())
+        print(checked.summary())
+        for mismatch in checked.mismatches[:SHOWN_PER_REASON * 10]:
+            print(f"  {mismatch.line()}")
+        return 1 if checked.mismatches or checked.crawl.problems else 0
     marks = iter(range(1000, 10**9, 1000))
     mark = next(marks)
 

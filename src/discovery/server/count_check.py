@@ -83,11 +83,9 @@ class CountReport:
                 f"{self.seconds:.0f} s")
 
 
-def claims_of(page: str, body: bytes) -> Iterator[Claim]:
+def claims_of(page: str, tree: html.HtmlElement) -> Iterator[Claim]:
     """The counts a page shows, each with the address of the list it counts."""
-    if not body.lstrip().startswith((b"<!", b"<html", b"<HTML")):
-        return
-    for element in html.fromstring(body).xpath("//*[@data-count or @data-count-min]"):
+    for element in tree.xpath("//*[@data-count or @data-count-min]"):
         exact = element.get("data-count")
         anchor = next((a for a in element.iterancestors("a")), None) if element.tag != "a" else element
         href = (anchor.get("href") if anchor is not None else None) or element.get("data-list") \
@@ -98,30 +96,34 @@ def claims_of(page: str, body: bytes) -> Iterator[Claim]:
                     exact is None, urljoin(page, href) if href is not None else "")
 
 
+def _read(found: Listing, url: str, tree: html.HtmlElement, fragment: str) -> str:
+    """Add one page's items to `found`; the address of the list's next page ("" at its end)."""
+    found.pages += 1
+    scope = tree.get_element_by_id(fragment, None) if fragment else tree
+    if scope is None:
+        found.error = f"has no element #{fragment}" if found.pages == 1 else \
+            f"page {found.pages} ({url}) has no element #{fragment}"
+        return ""
+    found.ids.extend(item.get("data-item") for item in scope.xpath(".//*[@data-item]"))
+    following = scope.xpath(".//a[contains(concat(' ', normalize-space(@rel), ' '), ' next ')]/@href")
+    return urldefrag(urljoin(url, following[0]))[0] if following else ""
+
+
 def listing(client: httpx.Client, href: str) -> Listing:
     """The ids an address lists, over all its pages."""
     url, fragment = urldefrag(href)
     found = Listing(href, error=None if url else "is no address: the count names no list")
     seen: set[str] = set()
-    while url and url not in seen:
+    while url and url not in seen and not found.error:
         if found.pages >= PAGES_PER_LIST:
             found.error = f"has more than {PAGES_PER_LIST} pages"
             return found
         seen.add(url)
         response = client.get(url)
-        found.pages += 1
         if response.status_code >= 400:
             found.error = f"answers HTTP {response.status_code}"
             return found
-        tree = html.fromstring(response.content)
-        scope = tree.get_element_by_id(fragment, None) if fragment else tree
-        if scope is None:
-            found.error = f"has no element #{fragment}" if found.pages == 1 else \
-                f"page {found.pages} ({url}) has no element #{fragment}"
-            return found
-        found.ids.extend(item.get("data-item") for item in scope.xpath(".//*[@data-item]"))
-        following = scope.xpath(".//a[contains(concat(' ', normalize-space(@rel), ' '), ' next ')]/@href")
-        url = urldefrag(urljoin(str(response.url), following[0]))[0] if following else ""
+        url = _read(found, str(response.url), html.fromstring(response.content), fragment)
     return found
 
 
@@ -145,13 +147,27 @@ def check_counts(base: str, *, start: str = "/", search_pages: int = 2, workers:
     reads against the list its link leads to, each list followed once."""
     started = time.monotonic()
     report = CountReport()
+    listings: dict[str, Listing] = {}
+
+    def read(page: str, body: bytes) -> None:
+        """Read a page's counts; a list on the page itself, on one page, is counted at once."""
+        if not body.lstrip().startswith((b"<!", b"<html", b"<HTML")):
+            return
+        tree = html.fromstring(body)
+        for claim in claims_of(page, tree):
+            report.claims.append(claim)
+            url, fragment = urldefrag(claim.href)
+            if url == page and claim.href not in listings:
+                found = Listing(claim.href)
+                if not _read(found, page, tree, fragment):
+                    listings[claim.href] = found
     report.crawl = crawl(base, start=start, search_pages=search_pages, workers=workers,
-                         timeout=timeout,
-                         read=lambda page, body: report.claims.extend(claims_of(page, body)))
-    hrefs = list(dict.fromkeys(claim.href for claim in report.claims))
+                         timeout=timeout, read=read)
+    hrefs = [href for href in dict.fromkeys(claim.href for claim in report.claims)
+             if href not in listings]
     with httpx.Client(timeout=timeout, follow_redirects=True, headers={"accept": "text/html"}) \
             as client, ThreadPoolExecutor(max_workers=workers) as pool:
-        listings = dict(zip(hrefs, pool.map(lambda href: listing(client, href), hrefs), strict=True))
+        listings |= dict(zip(hrefs, pool.map(lambda href: listing(client, href), hrefs), strict=True))
     report.lists = len(listings)
     report.list_pages = sum(found.pages for found in listings.values())
     report.mismatches = [m for m in (judge(claim, listings[claim.href]) for claim in report.claims)
