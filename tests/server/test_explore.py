@@ -20,7 +20,7 @@ FSD = "financial-awareness-of-finnish-people-2014"
 
 ROW = re.compile(r'<(?:a|span) class="bar-row"(?: href="([^"]*)")?>(.*?)</(?:a|span)>\s*(?:<ol|</li>)', re.S)
 LABEL = re.compile(r'<span class="bar-label">(.*?)</span>\s*<svg', re.S)
-VALUE = re.compile(r'<span class="bar-value">(.*)', re.S)
+VALUE = re.compile(r'<span class="bar-value"[^>]*>(.*)', re.S)
 
 
 def text(fragment: str) -> str:
