@@ -47,6 +47,8 @@ def main() -> int:
     if args.counts:
         checked = check_counts(base, search_pages=args.search_pages, workers=args.workers)
         print(checked.crawl.summary())
+        for problem in checked.crawl.problems[:SHOWN_PER_REASON]:
+            print(f"  {problem.reason}: {problem.url} (linked from {problem.linked_from})")
         print(checked.summary())
         for mismatch in checked.mismatches[:SHOWN_PER_REASON * 10]:
             print(f"  {mismatch.line()}")
