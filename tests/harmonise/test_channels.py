@@ -39,6 +39,9 @@ def test_weighted_rows_multiply_to_the_weighted_sum_of_cosines(small_bank: ItemB
     expected = sum(w * (rows[name] @ rows[name].T) for name, w in weights.items())
     assert np.allclose(joined @ joined.T, expected, atol=1e-5)
     assert joined.shape[1] == sum(rows[name].shape[1] for name in ("text", "core_context", "e5_context"))
+    # the same numbers as scaling in float64, stacking and rounding once (how it was done first)
+    stacked = np.hstack([np.sqrt(w) * rows[name] for name, w in weights.items() if w > 0])
+    assert joined.dtype == np.float32 and np.array_equal(joined, stacked.astype(np.float32))
 
 
 def test_unknown_channels_and_a_missing_e5_bank_are_refused(small_bank: ItemBank,

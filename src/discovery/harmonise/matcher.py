@@ -33,8 +33,8 @@ where either item's direction is unclear (`direction.py`: each item's own, from 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -44,6 +44,7 @@ from discovery.harmonise.channels import E5_BANK_CHANNELS, Encoded, channel_rows
 from discovery.harmonise.direction import DirectionModel, shipped_model
 from discovery.harmonise.language import detect_languages
 from discovery.harmonise.polarity import core_text, pair_polarity
+from discovery.harmonise.remembered import RememberedVectors
 from discovery.harmonise.scorer import shipped_scorer
 from discovery.index.embed import Embedder, EmbeddingCache, get_embedder, normalise
 
@@ -94,27 +95,41 @@ RELATEDNESS_WEIGHTS = {"plain": 0.5, "groups": 0.5}
 @dataclass
 class Features:
     """What the matcher knows about each item of one pool, ready for matrix products: for English
-    items, `ranked @ ranked.T`, `equivalence @ equivalence.T` and `relatedness @ relatedness.T`
-    are the score and its two readable parts."""
+    items, `block(kind) @ block(kind).T` is the score, equivalence or relatedness. Each block is
+    the channels weighted (`channels.weighted`), made when first asked for: a match ranks by the
+    score alone and reads the other two for its chosen pairs only, and making all three blocks
+    was a fifth of a warm 1,000 x 1,000 match's item features."""
 
     texts: list[str]
     languages: list[str]
     english: np.ndarray  # bool per item
-    ranked: np.ndarray  # its columns, like relatedness's, are comparable within one pool only
-    equivalence: np.ndarray
-    relatedness: np.ndarray  # its columns are comparable within one pool only
+    channels: dict[str, np.ndarray]  # English readings, zero rows for other languages; the
+    # columns of some (the group profile) are comparable within one pool only
+    weights: Mapping[Kind, Mapping[str, float]]  # each kind's channel weights
     multilingual: np.ndarray  # language-centred unit vectors
     direction: np.ndarray  # per item: -1 problem, +1 wellbeing, 0 unclear (direction.py)
+    _blocks: dict[Kind, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.texts)
 
+    def block(self, kind: Kind, rows: np.ndarray | None = None) -> np.ndarray:
+        """Rows whose products are `kind`, of every item (made once) or of `rows` only."""
+        if not self.channels:  # no English item: an English block of no columns
+            return np.zeros((len(self) if rows is None else len(rows), 0), np.float32)
+        if rows is not None and kind not in self._blocks:
+            return weighted({name: part[rows] for name, part in self.channels.items()},
+                            self.weights[kind])
+        if kind not in self._blocks:
+            self._blocks[kind] = weighted(self.channels, self.weights[kind])
+        found = self._blocks[kind]
+        return found if rows is None else found[rows]
+
     def take(self, rows: Sequence[int] | np.ndarray) -> Features:
         rows = np.asarray(rows, dtype=np.int64)
         return Features([self.texts[i] for i in rows], [self.languages[i] for i in rows],
-                        self.english[rows], self.ranked[rows], self.equivalence[rows],
-                        self.relatedness[rows],
-                        self.multilingual[rows], self.direction[rows])
+                        self.english[rows], {name: part[rows] for name, part in self.channels.items()},
+                        self.weights, self.multilingual[rows], self.direction[rows])
 
 
 @dataclass
@@ -150,6 +165,7 @@ class Matcher:
         self.bank = bank
         self.multilingual_bank = multilingual_bank
         self.cache = cache
+        self.remembered = RememberedVectors(cache) if cache is not None else None
         self.direction = direction or shipped_model()
         if self.direction.encoder != self.multilingual_model.name:
             raise ValueError(f"direction model reads {self.direction.encoder} vectors, "
@@ -168,9 +184,9 @@ class Matcher:
         through_cache = [text for text in unique if text in stored]
         fresh = [text for text in unique if text not in stored]
         vectors: dict[str, np.ndarray] = {}
-        if through_cache and self.cache is not None:
+        if through_cache and self.remembered is not None:
             on_batch = (lambda n: progress(model.name, n)) if progress else None
-            encoded = self.cache.encode(model, through_cache, "passage", on_batch=on_batch)
+            encoded = self.remembered.encode(model, through_cache, on_batch=on_batch)
             vectors.update(zip(through_cache, encoded, strict=True))
         if fresh:
             vectors.update(zip(fresh, model.encode(fresh, "passage"), strict=True))
@@ -198,7 +214,8 @@ class Matcher:
         english = np.array([lang == ENGLISH for lang in languages], dtype=bool)
         ours = np.flatnonzero(english)
         e5_text = self._encode(self.multilingual_model, texts, progress, kept)
-        blocks = [np.zeros((len(texts), 0), np.float32)] * 3
+        channels: dict[str, np.ndarray] = {}
+        weights: Mapping[Kind, Mapping[str, float]] = {kind: {} for kind in KINDS}
         multilingual = np.zeros((len(texts), self.multilingual_model.dim), np.float32)
         if len(ours):
             ours_kept = [kept[i] for i in ours]
@@ -207,44 +224,55 @@ class Matcher:
                               self._encode(self.english_model, ours_texts, progress, ours_kept),
                               self._encode(self.english_model, ours_cores, progress, ours_kept),
                               e5_text[ours])
-            for n, part in enumerate(self._english(encoded)):
-                blocks[n] = np.zeros((len(texts), part.shape[1]), np.float32)
-                blocks[n][ours] = part
+            read, weights = self._english(encoded)
+            for name, part in read.items():
+                if len(ours) == len(texts):
+                    channels[name] = part
+                else:
+                    channels[name] = np.zeros((len(texts), part.shape[1]), np.float32)
+                    channels[name][ours] = part
         direction = self.direction.directions(texts, e5_text)
         if not english.all():
             multilingual = language_centred(e5_text, languages)
-        ranked, equivalence, relatedness = blocks
-        return Features(texts, languages, english, ranked, equivalence, relatedness, multilingual, direction)
+        return Features(texts, languages, english, channels, weights, multilingual, direction)
 
-    def _english(self, items: Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The English channel's score, equivalence and relatedness blocks, as rows whose dot
-        products are those numbers (`channels.weighted`). Without a bank, the pool's own means
-        stand in for the bank's, and relatedness is the plain cosine of the items."""
+    def _english(self, items: Encoded) -> tuple[dict[str, np.ndarray], dict[Kind, dict[str, float]]]:
+        """The English channel's readings (`channels.py`) and the weights that make the score,
+        equivalence and relatedness of them. Without a bank, the pool's own means stand in for
+        the bank's, and relatedness is the plain cosine of the items."""
         settings = self.settings
         if self.bank is None:
             mean = np.vstack([items.minilm_text, items.minilm_core]).mean(0)
             rows = {"text": normalise(items.minilm_text - mean), "core": normalise(items.minilm_core - mean),
-                    "e5": normalise(items.e5_text - items.e5_text.mean(0))}
+                    "e5": normalise(items.e5_text - items.e5_text.mean(0)),
+                    "plain": items.minilm_text}  # unit rows already
             weights = settings.equivalence_weights()
-            equivalence = weighted(rows, {"text": weights["text"] + weights["text_context"],
-                                          "core": weights["core"] + weights["core_context"],
-                                          "e5": weights["e5"] + weights["e5_context"]})
-            return self._blend(equivalence, items.minilm_text), equivalence, items.minilm_text.copy()
-        equivalence_weights = settings.equivalence_weights()
-        score_weights = shipped_scorer().weights if settings.learned else {}
-        names = {name for weights in (equivalence_weights, RELATEDNESS_WEIGHTS, score_weights)
+            equivalence = {"text": weights["text"] + weights["text_context"],
+                           "core": weights["core"] + weights["core_context"],
+                           "e5": weights["e5"] + weights["e5_context"]}
+            relatedness = {"plain": 1.0}
+            return rows, {"score": self._blend(equivalence, relatedness), "equivalence": equivalence,
+                          "relatedness": relatedness}
+        equivalence = settings.equivalence_weights()
+        score = shipped_scorer().weights if settings.learned else self._blend(equivalence,
+                                                                              RELATEDNESS_WEIGHTS)
+        names = {name for weights in (equivalence, RELATEDNESS_WEIGHTS, score)
                  for name, weight in weights.items() if weight > 0}
         rows = channel_rows(items, self.bank, self.multilingual_bank, sorted(names),
                             settings.neighbours, settings.related_neighbours)
-        equivalence, relatedness = weighted(rows, equivalence_weights), weighted(rows, RELATEDNESS_WEIGHTS)
-        ranked = weighted(rows, score_weights) if settings.learned else self._blend(equivalence, relatedness)
-        return ranked, equivalence, relatedness
+        return rows, {"score": dict(score), "equivalence": equivalence,
+                      "relatedness": dict(RELATEDNESS_WEIGHTS)}
 
-    def _blend(self, equivalence: np.ndarray, relatedness: np.ndarray) -> np.ndarray:
-        """Rows whose product is `equivalence_share` of equivalence and the rest relatedness."""
+    def _blend(self, equivalence: Mapping[str, float], relatedness: Mapping[str, float]
+               ) -> dict[str, float]:
+        """Channel weights whose rows' product is `equivalence_share` of equivalence and the
+        rest relatedness (a channel in both gets both shares)."""
         share = self.settings.equivalence_share
-        return weighted({"equivalence": equivalence, "relatedness": relatedness},
-                        {"equivalence": share, "relatedness": 1 - share})
+        blend: dict[str, float] = {}
+        for weights, part in ((equivalence, share), (relatedness, 1 - share)):
+            for name, weight in weights.items():
+                blend[name] = blend.get(name, 0.0) + part * weight
+        return blend
 
     def scores(self, a: Features, b: Features, kind: Kind = "score") -> np.ndarray:
         """`kind` of every item of `a` (rows) to every item of `b` (columns).
@@ -253,18 +281,13 @@ class Matcher:
         zero), then the rows and columns of non-English items are overwritten from e5: with mostly
         English items this is one large product and two thin ones, where writing the English block
         into a full multilingual matrix cost a 10,000 x 10,000 scatter."""
-        result = self._blocks(a, kind) @ self._blocks(b, kind).T
+        result = a.block(kind) @ b.block(kind).T
         rows, cols = np.flatnonzero(~a.english), np.flatnonzero(~b.english)
         if len(rows):
             result[rows] = a.multilingual[rows] @ b.multilingual.T
         if len(cols):
             result[:, cols] = a.multilingual @ b.multilingual[cols].T
         return result
-
-    @staticmethod
-    def _blocks(features: Features, kind: Kind) -> np.ndarray:
-        return {"score": features.ranked, "equivalence": features.equivalence,
-                "relatedness": features.relatedness}[kind]
 
     @staticmethod
     def polarity(a: Features, b: Features) -> np.ndarray:
@@ -285,8 +308,8 @@ class Matcher:
         ia, ib = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
         both_english = features.english[ia] & features.english[ib]
         multilingual = np.einsum("ij,ij->i", features.multilingual[ia], features.multilingual[ib])
-        parts = {kind: np.where(both_english, np.einsum("ij,ij->i", self._blocks(features, kind)[ia],
-                                                        self._blocks(features, kind)[ib]), multilingual)
+        parts = {kind: np.where(both_english, np.einsum("ij,ij->i", features.block(kind, ia),
+                                                        features.block(kind, ib)), multilingual)
                  for kind in KINDS}
         return PairScores(parts["score"], parts["equivalence"], parts["relatedness"],
                           pair_polarity(features.direction[ia], features.direction[ib]))
