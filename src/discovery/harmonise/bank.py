@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import faiss
@@ -51,6 +51,43 @@ class Neighbours:
         return Neighbours(self.rows[:, :k], self.similarity[:, :k])
 
 
+@dataclass(frozen=True)
+class BankTexts:
+    """A bank's distinct English texts, sorted, with the groups each came from. English only: the
+    bank serves the English channel, and other languages would only blur its mean and
+    neighbourhoods."""
+
+    texts: list[str]
+    groups: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[str, str]]) -> BankTexts:
+        groups_of: dict[str, set[str]] = {}
+        for given, group in items:
+            text = clean(given)
+            if text:
+                groups_of.setdefault(text, set()).add(group)
+        unique = sorted(groups_of)
+        unique = [text for text, lang in zip(unique, detect_languages(unique), strict=True)
+                  if lang == BANK_LANGUAGE]
+        if not unique:
+            raise ValueError("an item bank needs at least one English question text")
+        return cls(unique, {text: groups_of[text] for text in unique})
+
+    def chosen(self, most: int | None = None) -> list[str]:
+        """The texts, or with `most` at most that many taken evenly through them: enough for the
+        bank's mean where its neighbours are not read, at a fraction of the encoding."""
+        if most is None or len(self.texts) <= most:
+            return self.texts
+        return [self.texts[i] for i in np.linspace(0, len(self.texts) - 1, most).round().astype(int)]
+
+
+def encode_texts(texts: list[str], embedder: Embedder, cache: EmbeddingCache | None = None,
+                 on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+    """A bank's vectors, through the cache when one is given."""
+    return cache.encode(embedder, texts, on_batch=on_batch) if cache else embedder.encode(texts)
+
+
 @dataclass(eq=False)
 class ItemBank:
     """Unit-length, bank-centred vectors of one English-capable model, the bank's mean, and the
@@ -72,27 +109,21 @@ class ItemBank:
     @classmethod
     def from_items(cls, items: Iterable[tuple[str, str]], embedder: Embedder,
                    cache: EmbeddingCache | None = None, most: int | None = None) -> ItemBank:
-        """A bank of (text, group) pairs, keeping the English texts: the bank serves the English
-        channel only, and other languages would only blur its mean and neighbourhoods. With
-        `most`, at most that many texts taken evenly through them (sorted): enough for the
-        bank's mean where its neighbours are not read, at a fraction of the encoding."""
-        groups_of: dict[str, set[str]] = {}
-        for given, group in items:
-            text = clean(given)
-            if text:
-                groups_of.setdefault(text, set()).add(group)
-        unique = sorted(groups_of)
-        unique = [text for text, lang in zip(unique, detect_languages(unique), strict=True)
-                  if lang == BANK_LANGUAGE]
-        if not unique:
-            raise ValueError("an item bank needs at least one English question text")
-        if most is not None and len(unique) > most:
-            unique = [unique[i] for i in np.linspace(0, len(unique) - 1, most).round().astype(int)]
-        raw = cache.encode(embedder, unique) if cache else embedder.encode(unique)
+        """A bank of (text, group) pairs (`BankTexts.of`), at most `most` texts of them."""
+        return cls.from_texts(BankTexts.of(items), embedder, cache, most)
+
+    @classmethod
+    def from_texts(cls, bank: BankTexts, embedder: Embedder, cache: EmbeddingCache | None = None,
+                   most: int | None = None) -> ItemBank:
+        """The bank's texts (`bank.chosen(most)`) encoded, through the cache when one is given:
+        `encode_texts` is the one encoding step, so a bank encoded ahead of time (`discovery
+        index`) leaves this exactly the vectors a bank encoded here would have."""
+        unique = bank.chosen(most)
+        raw = encode_texts(unique, embedder, cache)
         mean = raw.astype(np.float64).mean(0)
-        names = sorted({group for text in unique for group in groups_of[text] if group})
+        names = sorted({group for text in unique for group in bank.groups[text] if group})
         number = {name: n for n, name in enumerate(names)}
-        known = [sorted(number[g] for g in groups_of[text] if g) for text in unique]
+        known = [sorted(number[g] for g in bank.groups[text] if g) for text in unique]
         width = max(1, max(map(len, known)))
         ids = np.full((len(unique), width), -1, np.int32)
         shares = np.zeros((len(unique), width), np.float32)
@@ -195,19 +226,20 @@ class ItemBank:
 
     def group_profile(self, found: Neighbours) -> np.ndarray:
         """Each text's neighbours' groups weighted by similarity, as unit rows over the groups any
-        of these texts reached (columns comparable within one call only)."""
-        ids = self.group_ids[found.rows]  # texts x k x most groups of a text
-        weights = found.similarity.clip(min=0)[..., None] * self.group_shares[found.rows]
-        reached = np.flatnonzero(np.bincount(ids[ids >= 0], minlength=1))  # no sort: it was slow
-        column = np.full(int(self.group_ids.max()) + 2, len(reached), np.int64)  # -1: a spare column
+        of these texts reached (columns comparable within one call only). Only the real (text,
+        neighbour, group) cells are summed, in neighbour order: nine in ten are padding in the MHC
+        bank (a text in up to 15 groups), and summing those zeros was most of this step."""
+        ids = self.group_ids[found.rows]  # texts x k x most groups of a text; -1 pads
+        text, rank, slot = np.nonzero(ids >= 0)
+        groups = ids[text, rank, slot]
+        reached = np.flatnonzero(np.bincount(groups, minlength=1))  # no sort: it was slow
+        column = np.zeros(int(self.group_ids.max()) + 1, np.int64)
         column[reached] = np.arange(len(reached))
-        columns = column[ids]
-        profile = np.zeros((len(ids), len(reached) + 1), np.float32)
-        texts = np.arange(len(ids))
-        for rank in range(ids.shape[1]):
-            for slot in range(ids.shape[2]):  # one cell per text at a time: no index repeats
-                profile[texts, columns[:, rank, slot]] += weights[:, rank, slot]
-        return normalise(profile[:, :-1])
+        weights = (found.similarity.clip(min=0)[text, rank]
+                   * self.group_shares[found.rows[text, rank], slot])
+        profile = np.zeros((len(ids), len(reached)), np.float32)
+        np.add.at(profile, (text, column[groups]), weights)  # unbuffered: repeats add up in order
+        return normalise(profile)
 
 
 def text_key(text: str) -> bytes:
