@@ -17,6 +17,7 @@ from discovery.catalogue.postgres_connection import is_database_url
 from discovery.cli.common import (CACHE_DIR, CacheDir, DataDir, app, console, fail, open_catalogue,
                                   progress_bar)
 from discovery.errors import DiscoveryError
+from discovery.harmonise.build import BankReport, encode_item_bank
 from discovery.index.build import UpdateReport, update_index
 from discovery.search.evaluate import Interval, Scores, evaluate, interval, load_judgments, ratio_interval
 from discovery.search.models import Mode, SearchResults
@@ -50,6 +51,25 @@ def run_index_update(data: str, model: str | None = None, rebuild: bool = False,
         catalogue.close()
 
 
+def run_bank_encoding(data: str, cache_dir: Path | None = None) -> BankReport:
+    """Encode the catalogue's item bank for harmonising into the cache the matcher reads, with a
+    progress bar, so the first harmonise only reads it. Not run by `ingest`'s index update: that
+    stays quick, and what it adds to the bank is encoded by the next harmonise or index run."""
+    cache = cache_folder(data, cache_dir or os.environ.get(CACHE_DIR))
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task("Encoding the item bank", total=None, current="")
+            return encode_item_bank(data, cache, on_batch=lambda n: progress.update(task, advance=n))
+    except DiscoveryError as error:
+        raise fail(error) from None
+
+
+def print_bank(report: BankReport) -> None:
+    if report.texts:
+        console.print(f"Item bank for harmonising: {report.texts} English question texts, "
+                      f"{report.encoded} vectors encoded (the rest cached), {report.seconds:.1f} s.")
+
+
 def print_update(report: UpdateReport) -> None:
     for folder in report.interrupted:
         console.print(f"Removed {folder}: an index update that was interrupted before it finished "
@@ -70,11 +90,16 @@ def index_command(
                                                      "e5+minilm (MiniLM joins e5 on English "
                                                      "queries; new indexes) (changing it "
                                                      "rebuilds)")] = None,
+        item_bank: Annotated[bool, typer.Option(
+            help="Also encode the catalogue's questions as the item bank harmonising reads them "
+                 "with, so the first harmonise need not (it took minutes)")] = True,
         cache_dir: CacheDir = None,
         data: DataDir = "data") -> None:
     """Build the search index, or update it with what changed in the catalogue since last time
-    (on a postgresql:// target, inside the database)."""
+    (on a postgresql:// target, inside the database); then the item bank for harmonising."""
     print_update(run_index_update(data, model, rebuild, cache_dir))
+    if item_bank:
+        print_bank(run_bank_encoding(data, cache_dir))
 
 
 @app.command("search")

@@ -163,7 +163,8 @@ class Services:
 
     def matcher(self, wait: float = MATCHER_WAIT_SECONDS) -> Matcher:
         """The shared matcher, loaded in a background thread from the first call on. Loading
-        took 61 s on a catalogue whose item bank was not cached yet, so a caller waits at most
+        took 61 s on a catalogue whose item bank was not cached yet (`discovery index` now
+        encodes it), so a caller waits at most
         `wait` seconds and is then told to come back; a failed load is retried on the next call."""
         loader = self.load_matcher()
         if loader is not None:
@@ -175,8 +176,9 @@ class Services:
                                      f"{self._matcher_error}", file=self.where,
                                      retry_after=60)
         raise ServiceUnavailable("the harmonisation models are still loading", retry_after=60,
-                                 hint="the first load on a catalogue encodes its question bank, "
-                                      "which can take several minutes; try again in a minute")
+                                 hint="loading takes seconds once `discovery index` has encoded "
+                                      "the catalogue's question bank, else several minutes; try "
+                                      "again in a minute")
 
     def load_matcher(self) -> threading.Thread | None:
         """Start loading the matcher unless it is loaded or loading; the loader, while it runs."""
