@@ -8,7 +8,9 @@ on 127.0.0.1, under the same load in turn:
   so almost none repeats and no response cache helps;
 
 each at 10 and 50 concurrent clients (kept-alive connections). Prints requests/s, p50 and p99
-latency and errors per run, and the product's requests/s as a share of the floor's.
+latency and errors per run, the server's CPU time per request (its processes together, user and
+system: what a request costs whatever else the machine is doing), and the product's requests/s as
+a share of the floor's.
 
     .venv/bin/python bench/api_load.py --data data [--seconds 60] [--clients 10 50]
         [--workloads mix searches] [--workers 2] [--no-floor] [--load wrk|python]
@@ -181,12 +183,18 @@ class Result:
     seconds: float
     p50: float
     p99: float
+    cpu: float = 0.0  # the server's CPU seconds over the run
     failures: list[float] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU milliseconds per request answered."""
+        return 1000 * self.cpu / self.requests if self.requests else 0.0
 
 
 def run_wrk(base: str, workload: str, items: list[str], clients: int, seconds: float, seed: int,
@@ -284,20 +292,44 @@ class Ingest:
                 f"ingest {before}, during it {during}, after it {len(failures) - before - during}")
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (uvicorn's workers), in MB."""
-    total, todo = 0, [pid]
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (uvicorn's workers)."""
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue  # exited meanwhile
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
+    total = 0
+    for current in process_tree(pid):
         try:
             status = Path(f"/proc/{current}/status").read_text()
             total += next(int(line.split()[1]) for line in status.splitlines()
                           if line.startswith("VmRSS:"))
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(child) for child in (task / "children").read_text().split()]
         except (OSError, StopIteration):
             continue  # exited meanwhile
     return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process and its descendants have used so far."""
+    ticks = 0
+    for current in process_tree(pid):
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class RssSampler:
@@ -405,7 +437,7 @@ def first_pass(base: str, mix: list[tuple[str, str]], slowest: int = 12) -> None
 
 def line(result: Result) -> str:
     return (f"{result.rate:8.1f} req/s  p50 {result.p50:7.1f} ms  p99 {result.p99:7.1f} ms  "
-            f"errors {len(result.failures)}")
+            f"errors {len(result.failures)}  CPU {result.cpu_ms:6.2f} ms/req")
 
 
 def main() -> None:
@@ -467,12 +499,14 @@ def main() -> None:
                         for clients in args.clients:
                             if ingest and name == "product" and not ingest.load:
                                 ingest.start()
+                            used = cpu_seconds(server.pid)
                             if args.load == "wrk":
                                 result = run_wrk(base, workload, items[workload], clients,
                                                  args.seconds, seed, Path(scratch))
                             else:
                                 result = run_python(base, workload, items[workload], clients,
                                                     args.seconds, seed)
+                            result.cpu = cpu_seconds(server.pid) - used
                             seed += 1
                             results[(name, workload, clients)] = result
                             print(f"{name:8} {workload:9} {clients:3} clients  {line(result)}",

@@ -42,3 +42,5 @@ def test_similarities_are_the_cosines_of_the_rows_held_in_the_order_asked():
     assert held.tolist() == [40, 98, 10]  # 3 and 500 were never held, 2 was removed
     assert np.allclose(scores, vectors[held // 2] @ query[0], atol=1e-6)
     assert index.exact
+    # the exact index's vectors are read in place, bit for bit as added: the same product
+    assert np.array_equal(scores, vectors[held // 2] @ query[0])

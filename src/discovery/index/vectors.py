@@ -112,6 +112,9 @@ class VectorIndex:
         if not held.any():
             return rows[:0], np.zeros((0, self.index.d), np.float32)
         codes = faiss.rev_swig_ptr(storage.codes.data(), total * storage.code_size)
+        if isinstance(storage, faiss.IndexFlat):  # its codes are the float32 vectors themselves:
+            # read them in place rather than through sa_decode's copy (the same bits either way)
+            return rows[held], codes.view(np.float32).reshape(total, self.index.d)[order[at[held]]]
         chosen = codes.reshape(total, storage.code_size)[order[at[held]]]
         return rows[held], storage.sa_decode(chosen)
 

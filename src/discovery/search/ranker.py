@@ -174,10 +174,13 @@ def text_features(engine: Engine, query_text: str, words: set[str], english: boo
     for i, row in enumerate(rows.tolist()):
         fields = bodies[row]["fields"]
         if words:
-            title = set(first_sentences(fields["title"])) if fields.get("title") else set()
-            held = set().union(*(first_sentences(fields[name]) for name in FIELD_ORDER if fields.get(name)))
-            out[i, TEXT.index("title_words")] = len(words & title) / len(words)
-            out[i, TEXT.index("any_words")] = len(words & held) / len(words)
+            # look the query's few words up in each field's terms, rather than gathering every
+            # term of every field into a set (a study's items run to thousands of terms)
+            analysed = [first_sentences(fields[name]) for name in FIELD_ORDER if fields.get(name)]
+            title = first_sentences(fields["title"]) if fields.get("title") else {}
+            out[i, TEXT.index("title_words")] = sum(word in title for word in words) / len(words)
+            out[i, TEXT.index("any_words")] = sum(any(word in terms for terms in analysed)
+                                                  for word in words) / len(words)
         kind = bodies[row]["kind"]
         out[i, TEXT.index(f"kind_{kind}" if kind in KINDS else "kind_other")] = 1.0
     for side, name, used in ((pair[0], "e5_cosine", True), (pair[1], "minilm_cosine", english)):
