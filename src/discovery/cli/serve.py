@@ -8,6 +8,10 @@ writes a response's head and body in two writes, so on a kept-alive connection t
 for the client's delayed ACK: about 40 ms per request with two workers, none with one. Here the
 socket is made with IPPROTO_TCP, and TCP_NODELAY is set on it as well (Linux hands it on to the
 connections it accepts), so no worker count waits on Nagle whatever the event loop.
+
+One worker, too, runs as a process of its own, started fresh: the thread limits set here reach
+numpy's OpenBLAS and faiss's OpenMP only as they load, and this command's process has loaded
+them already, with a thread per core that spins beside each request.
 """
 
 from __future__ import annotations
@@ -55,11 +59,7 @@ def run_server(factory: str, host: str, port: int, workers: int = 1, loop: Loop 
 
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
                             loop=loop, http=http, log_level="warning", access_log=False)
-    sock = listening_socket(host, port)
-    if workers == 1:
-        uvicorn.Server(config).run(sockets=[sock])
-    else:
-        Multiprocess(config, sockets=[sock]).run()
+    Multiprocess(config, sockets=[listening_socket(host, port)]).run()
 
 
 @app.command("serve")
