@@ -13,6 +13,8 @@ from discovery.index.build import FORMAT, IndexBuildError, index_paths
 from discovery.index.columns import RowFilter
 from discovery.index.generations import current_name
 from discovery.index.lexical import LexicalQuery
+from discovery.index.query_vectors import FILE as QUERY_VECTORS
+from discovery.index.query_vectors import QueryVectors
 from discovery.index.reader import IndexReader
 from tests.search.built_index import private_copy
 
@@ -106,3 +108,15 @@ def test_a_kept_unfiltered_list_is_what_searching_again_finds(reader, q):
     assert len(reader.recent_semantic) == 1
     assert kept[0].tolist() == fresh[0].tolist() and kept[1].tolist() == fresh[1].tolist()
     assert reader.semantic_search(vector, 5)[0].tolist() == reader.vectors.search(vector, 5)[0].tolist()
+
+
+def test_a_new_query_vector_is_shared_even_while_the_shared_cache_is_empty(index_data, tmp_path):
+    """The workers' shared cache starts empty; the first vector encoded must go into it (an empty
+    cache read as false, so nothing was ever written)."""
+    data = private_copy(index_data, tmp_path / "data")
+    first = IndexReader(data)
+    vector = first.embed_query("a question nobody asked before")
+    first.close()
+    shared = QueryVectors(index_paths(data).root / QUERY_VECTORS, first.model)
+    assert len(shared) == 1
+    assert np.array_equal(shared.get("a question nobody asked before"), vector)

@@ -123,11 +123,11 @@ class IndexReader:
             key, shared = self.english.key, self.english.shared
         with self._encoding:
             vector = self._queries.pop((key, text), None)
-            if vector is None and shared:
+            if vector is None and shared is not None:
                 vector = shared.get(text)
             if vector is None:
                 vector = get_embedder(key).encode([text], "query")
-                if shared:
+                if shared is not None:
                     shared.put(text, vector)
             if len(self._queries) >= QUERY_CACHE:
                 self._queries.pop(next(iter(self._queries)))
