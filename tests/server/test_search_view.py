@@ -4,12 +4,17 @@ hits, counts and links (toggle a facet value, drop a filter, first, previous and
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from lxml import html
 
+from discovery.search.models import SearchRequest
+from discovery.search.service import SearchService
+from discovery.server.search_view import Addresses, search_view
+from discovery.server.services import Services
 from tests.server.site import Site
 
 # Variables about retirement, a few a page: several pages, facets, a chosen filter of two values.
@@ -125,3 +130,25 @@ def test_the_schema_documents_the_links(search_site: Site) -> None:
     assert {"first", "previous", "next"} <= set(schemas["Pager"]["properties"])
     assert {"pager", "filters", "facets", "hits", "as_typed"} <= set(schemas["SearchView"]["properties"])
     assert "page" in schemas["PageHit"]["properties"]
+
+
+def test_facet_counts_of_a_search_its_depth_cut_short_say_at_least(index_data: Path) -> None:
+    """Counted among hits a retriever's depth cut short, a value's count may fall short of what
+    its own search lists (a crawl of the demo found 'question 141' whose search lists 161): such
+    counts are marked, and the page shows them as '141+'."""
+    services = Services(index_data)
+    services._search = SearchService(index_data, depth=5)  # a depth this small cuts most short
+    search = SearchRequest(q="money", group=False, size=5, mode="lexical")
+    results = services.search(search)
+    assert not results.total_exact
+    view = search_view(services, search, results, [("q", search.q)], Addresses("/api/search"))
+    counts = [option for options in view.facets.values() for option in options]
+    assert counts and not any(option.count_exact for option in counts)
+    whole = SearchRequest(q=search.q, group=False, size=5, mode="lexical")
+    exact = Services(index_data)
+    exact._search = SearchService(index_data, depth=100_000)
+    wide = exact.search(whole)
+    assert wide.total_exact
+    assert all(option.count_exact for options in search_view(
+        exact, whole, wide, [("q", whole.q)], Addresses("/api/search")).facets.values()
+        for option in options)

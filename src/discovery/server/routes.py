@@ -129,9 +129,11 @@ def facet_counts(request: Request, q: Annotated[str, Query(max_length=MAX_QUERY)
     search = search_request([*asked, ("size", "1"), ("facets", "true"), ("variables_per_hit", "0")])
     services = services_of(request)
     results = services.search(search)
-    return FacetsResponse(total=results.total, facets={
-        facet: counted(services, search, results, facet) for facet in results.facets},
-        facets_uncounted=results.facets_uncounted)
+    counts = {facet: counted(services, search, results, facet) for facet in results.facets}
+    return FacetsResponse(total=results.total, total_exact=results.total_exact,
+                          facets={facet: values for facet, (values, _) in counts.items()},
+                          inexact=[facet for facet, (_, exact) in counts.items() if not exact],
+                          facets_uncounted=results.facets_uncounted)
 
 
 @router.get("/stats", response_model=StatsResponse, tags=["catalogue"])

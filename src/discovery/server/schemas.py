@@ -97,7 +97,10 @@ class VariableResponse(BaseModel):
 
 class FacetsResponse(BaseModel):
     total: int = Field(description="Hits that fit the query and filters")
+    total_exact: bool = Field(description="False: a retriever reached its depth, there may be more")
     facets: dict[str, list[FacetValue]]
+    inexact: list[str] = Field(default_factory=list, description=(
+        "Facets whose counts may fall short: counted among hits a retriever's depth cut short"))
     facets_uncounted: list[str] = Field(
         default_factory=list, description="Facets not counted because their time ran out")
 

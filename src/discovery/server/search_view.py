@@ -36,6 +36,8 @@ class FacetOption(BaseModel):
     toggle: str = Field(description="This search with the value ticked, or unticked when chosen")
     narrowed: str | None = Field(default=None, description=(
         "This search with this value alone of its facet: it lists `count` hits"))
+    count_exact: bool = Field(default=True, description=(
+        "False: counted among hits a retriever's depth cut short, so there may be more"))
 
 
 class ChosenFilter(BaseModel):
@@ -140,17 +142,19 @@ def _hit_page(hit: Hit, carried: str, addresses: Addresses) -> str:
 
 
 def counted(services: Services, search: SearchRequest, results: SearchResults, facet: str
-            ) -> list[FacetValue]:
+            ) -> tuple[list[FacetValue], bool]:
     """A facet's values, counted over this search without the facet's own filter where it has
-    one. Values of one facet are alternatives, so ticking one more adds its hits: counted among
-    the hits shown, `country:England` beside a ticked United Kingdom counted only the records of
-    both, not what its own search lists."""
+    one, and whether those counts are exact (not when the search they come from reached a
+    retriever's depth: its hits, and so its counts, may fall short). Values of one facet are
+    alternatives, so ticking one more adds its hits: counted among the hits shown,
+    `country:England` beside a ticked United Kingdom counted only the records of both, not what
+    its own search lists."""
     if not search.filters.get(facet) or results.nothing_fits:
-        return results.facets.get(facet, [])
+        return results.facets.get(facet, []), results.total_exact
     wider = services.search(search.model_copy(update={
         "filters": {f: v for f, v in search.filters.items() if f != facet}, "cursor": None,
         "size": 1, "variables_per_hit": 0}))
-    return wider.facets.get(facet, [])
+    return wider.facets.get(facet, []), wider.total_exact
 
 
 def _facets(services: Services, search: SearchRequest, results: SearchResults, kept: Params,
@@ -163,7 +167,8 @@ def _facets(services: Services, search: SearchRequest, results: SearchResults, k
         return {}
     facets: dict[str, list[FacetOption]] = {}
     for facet in [*results.facets, *(f for f in search.filters if f not in results.facets)]:
-        listed = counted(services, search, results, facet)[:values_shown]
+        values, exact = counted(services, search, results, facet)
+        listed = values[:values_shown]
         names = {v.value for v in listed}
         chosen = {raw: filter_values(facet, raw) for raw in search.filters.get(facet, [])}
         options = [FacetOption(value=shown, count=None, filter=f"{facet}:{raw}", chosen=True,
@@ -176,7 +181,7 @@ def _facets(services: Services, search: SearchRequest, results: SearchResults, k
                 else _without(kept, facet, list(chosen)) + [("filter", f"{facet}:{v.value}")]
             options.append(FacetOption(value=v.value, count=v.count, filter=f"{facet}:{v.value}",
                                        chosen=bool(raws), toggle=addresses.of(toggle),
-                                       narrowed=addresses.of(narrowed)))
+                                       narrowed=addresses.of(narrowed), count_exact=exact))
         facets[facet] = options
     return facets
 
