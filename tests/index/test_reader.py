@@ -114,6 +114,8 @@ def test_a_new_query_vector_is_shared_even_while_the_shared_cache_is_empty(index
     """The workers' shared cache starts empty; the first vector encoded must go into it (an empty
     cache read as false, so nothing was ever written)."""
     data = private_copy(index_data, tmp_path / "data")
+    for kept in index_paths(data).root.glob(QUERY_VECTORS + "*"):  # what earlier tests shared
+        kept.unlink()
     first = IndexReader(data)
     vector = first.embed_query("a question nobody asked before")
     first.close()
