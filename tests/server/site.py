@@ -14,7 +14,10 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +132,17 @@ def site(name: str, root: Path, corpus: Path) -> Site:
             hostile_id = _ingest(data, targets, hostile, index=name != "full")
             _sites[name] = Site(data, serve(data), hostile_id)
         return _sites[name]
+
+
+@contextmanager
+def handled_site(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A small site that `handler` answers, on 127.0.0.1, for checking a crawler against pages
+    made to hold one of each fault."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

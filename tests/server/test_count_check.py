@@ -4,15 +4,14 @@ checker itself catches each kind of wrong count on a small site built to have th
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
 
 from discovery.server.count_check import check_counts
-from tests.server.site import Site
+from tests.server.site import Site, handled_site
 
 
 def test_every_count_on_the_site_is_what_its_link_lists(crawl_site: Site) -> None:
@@ -72,12 +71,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def counted_site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with handled_site(Handler) as url:
+        yield url
 
 
 def test_the_checker_reports_each_count_its_list_disagrees_with(counted_site: str) -> None:

@@ -5,14 +5,13 @@ itself catches each kind of dead end on a small site built to have them."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from discovery.server.crawler import crawl
-from tests.server.site import Site
+from tests.server.site import Site, handled_site
 
 PAGE_SECTIONS = {"(search)", "items", "variables", "questionnaires", "questions", "projects",
                  "records", "explore", "harmonise", "docs", "sitemap.xml"}
@@ -68,12 +67,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def broken_site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with handled_site(Handler) as url:
+        yield url
 
 
 def test_the_crawler_reports_each_dead_end_with_the_page_that_links_to_it(broken_site: str) -> None:
