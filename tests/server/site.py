@@ -134,6 +134,23 @@ def site(name: str, root: Path, corpus: Path) -> Site:
         return _sites[name]
 
 
+class PageHandler(BaseHTTPRequestHandler):
+    """A handler for a small made-up site: `answer` sends one page; nothing is logged."""
+
+    def answer(self, body: bytes, kind: str = "text/html", headers: dict[str, str] | None = None
+               ) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @contextmanager
 def handled_site(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """A small site that `handler` answers, on 127.0.0.1, for checking a crawler against pages

@@ -5,13 +5,12 @@ checker itself catches each kind of wrong count on a small site built to have th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
 
 from discovery.server.count_check import check_counts
-from tests.server.site import Site, handled_site
+from tests.server.site import PageHandler, Site, handled_site
 
 
 def test_every_count_on_the_site_is_what_its_link_lists(crawl_site: Site) -> None:
@@ -53,20 +52,12 @@ PAGES = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(PageHandler):
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
         if self.path not in PAGES:
             self.send_error(404)
             return
-        body = PAGES[self.path].encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(PAGES[self.path].encode())
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from discovery.server.crawler import crawl
-from tests.server.site import Site, handled_site
+from tests.server.site import PageHandler, Site, handled_site
 
 PAGE_SECTIONS = {"(search)", "items", "variables", "questionnaires", "questions", "projects",
                  "records", "explore", "harmonise", "docs", "sitemap.xml"}
@@ -39,7 +38,7 @@ BROKEN = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(PageHandler):
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
         path = self.path
         if path in ("/data.json", "/file.json"):
@@ -53,16 +52,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", f"{kind}; charset=utf-8")
-        if path == "/file.json":
-            self.send_header("Content-Disposition", 'attachment; filename="file.json"')
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(body, kind, {"Content-Disposition": 'attachment; filename="file.json"'}
+                    if path == "/file.json" else None)
 
 
 @pytest.fixture
