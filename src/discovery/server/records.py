@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from discovery.server.schemas import Neighbour, Source
 from discovery.server.services import Services
@@ -162,12 +162,21 @@ def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
                  for part in re.split(r"(\d+)", text) if part)
 
 
+R = TypeVar("R", bound=Record)
+
+
+def records_of(catalogue: CatalogueStore, ids: list[str], kind: type[R]) -> list[R]:
+    """The records of `ids` that exist and are of `kind`, in the order of `ids`, read together
+    (`get_many`: one query a batch, not two a record)."""
+    found = catalogue.get_many(ids)
+    return [record for record in (found.get(rid) for rid in ids) if isinstance(record, kind)]
+
+
 def study_variables(services: Services, view: ItemView) -> list[Variable]:
     """Every variable of a study, read once and cached: the table filters and pages in memory."""
     def read() -> list[Variable]:
-        found = services.catalogue.get_many(view.variable_ids)
-        return sorted((v for v in (found.get(vid) for vid in view.variable_ids)
-                       if isinstance(v, Variable)), key=lambda v: natural_key(v.name))
+        return sorted(records_of(services.catalogue, view.variable_ids, Variable),
+                      key=lambda v: natural_key(v.name))
     return services.cached(("variables", view.study.id, len(view.variable_ids)), read)
 
 
@@ -188,8 +197,7 @@ def filter_variables(variables: list[Variable], query: str) -> list[Variable]:
 def project_outputs(catalogue: CatalogueStore, rid: str) -> list[Output]:
     ids = [r.object for r in catalogue.relations(rid)
            if r.subject == rid and r.predicate == Predicate.HAS_OUTPUT]
-    found = catalogue.get_many(ids)
-    return [o for o in (found.get(i) for i in ids) if isinstance(o, Output)]
+    return records_of(catalogue, ids, Output)
 
 
 def project_view(services: Services, key: str) -> ProjectView:
@@ -240,9 +248,7 @@ def instrument_questions(services: Services, instrument_id: str) -> list[Questio
         catalogue = services.catalogue
         ids = [r.object for r in catalogue.relations(instrument_id, [Predicate.HAS_QUESTION])
                if r.subject == instrument_id]
-        found = catalogue.get_many(ids)
-        return sorted((q for q in (found.get(qid) for qid in ids) if isinstance(q, Question)),
-                      key=_question_order)
+        return sorted(records_of(catalogue, ids, Question), key=_question_order)
     return services.cached(("questions", instrument_id), read)
 
 
@@ -259,10 +265,8 @@ def _measured_variables(catalogue: CatalogueStore, question_ids: Iterable[str]) 
 def _studies_of(catalogue: CatalogueStore, variables: Iterable[Neighbour]) -> list[Neighbour]:
     """The studies or datasets the variables belong to, once each."""
     parents: dict[str, None] = {}
-    ids = [neighbour.id for neighbour in variables]
-    found = catalogue.get_many(ids)
-    for variable in (found.get(vid) for vid in ids):
-        if isinstance(variable, Variable) and variable.study_id:
+    for variable in records_of(catalogue, [neighbour.id for neighbour in variables], Variable):
+        if variable.study_id:
             parents.setdefault(variable.study_id)
     titles = catalogue.titles(parents)
     return [Neighbour(id=rid, kind=titles[rid][0], title=titles[rid][1],
